@@ -3,8 +3,10 @@ package dataset
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Decoding of stored values into physical SST, following CF conventions §2.5.1 "Missing data,
@@ -200,6 +202,36 @@ func newDecoder(v *varInfo, sample []float64) *decoder {
 
 // decode converts stored values raw into °C in out (same length).
 func (d *decoder) decode(raw []float64, out []float32) {
+	parts := min(runtime.GOMAXPROCS(0), len(raw)/(1<<15))
+	if parts < 2 {
+		d.decodePart(raw, out)
+		return
+	}
+	// Parts decode on every core, each counting into its own decoder; the counts are summed.
+	ds := make([]decoder, parts)
+	var wg sync.WaitGroup
+	for k := range ds {
+		ds[k] = decoder{p: d.p, scale: d.scale, iceCheck: d.iceCheck, min: math.Inf(1), max: math.Inf(-1)}
+		lo, hi := len(raw)*k/parts, len(raw)*(k+1)/parts
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ds[k].decodePart(raw[lo:hi], out[lo:hi])
+		}()
+	}
+	wg.Wait()
+	for _, e := range ds {
+		d.valid += e.valid
+		d.missing += e.missing
+		d.ice += e.ice
+		d.implausible += e.implausible
+		d.min = math.Min(d.min, e.min)
+		d.max = math.Max(d.max, e.max)
+	}
+}
+
+// decodePart is decode on one goroutine.
+func (d *decoder) decodePart(raw []float64, out []float32) {
 	for i, x := range raw {
 		y := d.p.unpack(x)
 		if math.IsNaN(y) {
@@ -220,8 +252,12 @@ func (d *decoder) decode(raw []float64, out []float32) {
 		if y < plausibleMin || y > plausibleMax {
 			d.implausible++
 		}
-		d.min = math.Min(d.min, y)
-		d.max = math.Max(d.max, y)
+		if y < d.min {
+			d.min = y
+		}
+		if y > d.max {
+			d.max = y
+		}
 		d.valid++
 		out[i] = float32(y)
 	}

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,6 +28,22 @@ func FuzzOpen(f *testing.F) {
 			}
 			f.Add(b)
 		}
+	}
+	// A compressed, chunked NetCDF-4 file as climxai writes it: the direct chunk reader's path.
+	small := seriesOf(centres(10, 2, 4), centres(-50, 2, 5), NewMonth(2000, 1), 40, func(t int, y, x float64) float64 {
+		if y > 15 && x > -45 {
+			return math.NaN()
+		}
+		return 20 + float64(t%12) - 0.1*y
+	})
+	seed := filepath.Join(dir, "written.nc")
+	if err := WriteSeries(seed, small, nil); err != nil {
+		f.Fatal(err)
+	}
+	if b, err := os.ReadFile(seed); err != nil {
+		f.Fatal(err)
+	} else {
+		f.Add(b)
 	}
 	f.Add([]byte("CDF\x01"))
 	f.Add([]byte("CDF\x02\x00\x00\x00\x00"))

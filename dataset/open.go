@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -460,6 +461,18 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 		raw    []float64
 		err    error
 	}
+	// Compressed NetCDF-4 variables are read chunk by chunk straight from the file and
+	// decompressed on every core (pieces aligned with the chunks); anything else goes through
+	// libnetcdf.
+	direct, err := directChunks(path, nv, lay.TimeDim, cells)
+	if err != nil {
+		return err
+	}
+	if direct != nil {
+		defer direct.Close()
+		ct := direct.Chunk[lay.TimeDim]
+		step = (step + ct - 1) / ct * ct
+	}
 	pieces := make(chan piece, 1)
 	done := make(chan struct{})
 	defer close(done)
@@ -469,7 +482,16 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 		for t0 := 0; t0 < s.N; t0 += step {
 			nt := min(step, s.N-t0)
 			start[lay.TimeDim], count[lay.TimeDim] = t0, nt
-			raw, err := readSlab(path, nv, start, count)
+			var raw []float64
+			var err error
+			if direct != nil {
+				raw, err = direct.ReadFloat64(start, count, runtime.GOMAXPROCS(0))
+				if err != nil {
+					err = ncError(path, "reading "+nv.Name, err)
+				}
+			} else {
+				raw, err = readSlab(path, nv, start, count)
+			}
 			select {
 			case pieces <- piece{t0, nt, raw, err}:
 			case <-done:
@@ -524,6 +546,35 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 	rep.ocean = float64(ocean) / float64(cells)
 	return nil
 }
+
+// directChunks returns a direct chunk reader for a local compressed NetCDF-4 variable, or nil
+// when libnetcdf should read it: the variable is not stored that way, indexing it failed (then
+// libnetcdf reports the damage itself), or one chunk spans more than maxDirectPiece values of
+// the time axis' pieces. The error is a timeout: HDF5 hangs on this file.
+func directChunks(path string, nv *netcdf.Var, timeDim, cells int) (*netcdf.Chunks, error) {
+	if isURL(path) {
+		return nil, nil
+	}
+	c, err := withTimeout(path, metaTimeout, nv.DirectChunks, func(c *netcdf.Chunks) {
+		if c != nil {
+			c.Close()
+		}
+	})
+	if errors.Is(err, ErrTruncated) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, nil
+	}
+	if c.Chunk[timeDim]*cells > maxDirectPiece {
+		c.Close()
+		return nil, nil
+	}
+	return c, nil
+}
+
+// maxDirectPiece bounds (in values) the piece a direct chunk read decompresses at once.
+const maxDirectPiece = 8 * readChunk
 
 // maxHeader bounds the classic header read by checkClassic.
 const maxHeader = 64 << 20

@@ -15,6 +15,7 @@ set -euo pipefail
 # here.
 DEBIAN_PACKAGES=(
 	libnetcdf-dev netcdf-bin                  # dataset/netcdf: cgo over libnetcdf; ncdump for tests
+	libdeflate-dev                            # dataset/netcdf: parallel decompression of chunks
 	protobuf-compiler                         # onnx/: regenerating the protobuf types
 	make gcc pkg-config                       # the Makefile; cgo
 	libgl1-mesa-dev libx11-dev libxcursor-dev # Fyne (ui/) on X11

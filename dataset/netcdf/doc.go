@@ -9,5 +9,12 @@
 // libnetcdf is not thread-safe, so every call into it holds one package-level mutex. That lock is
 // the only package state, and the C library forces it. Callers may use files from any goroutine.
 //
-// The package imports only the standard library and C.
+// The lock would make decompression, most of the cost of reading a compressed NetCDF-4 file,
+// single-threaded. Var.DirectChunks therefore asks HDF5 once (under the lock) where the
+// variable's chunks lie, and Chunks.ReadFloat64 then reads them with plain file reads and undoes
+// deflate (libdeflate, Debian libdeflate-dev) and shuffle on several goroutines. Layouts it does
+// not handle (classic files, URLs, contiguous storage, other filters, unwritten chunks) answer
+// ErrNoDirect and are read through libnetcdf.
+//
+// The package imports only the standard library and C (libnetcdf, libhdf5, libdeflate).
 package netcdf
