@@ -61,6 +61,7 @@ func LinesFigure(l Lines, width, height vg.Length, st Style) (*Figure, error) {
 		pts.Color, pts.Shape, pts.Radius = col, glyphs[k%len(glyphs)], 1.6
 		p.Add(ln, pts)
 		leg.Add(s.Label, ln, pts)
+		leg.occupy(xy)
 		lo, hi := minMax(s.X)
 		xmin, xmax = math.Min(xmin, lo), math.Max(xmax, hi)
 	}
@@ -73,6 +74,7 @@ func LinesFigure(l Lines, width, height vg.Length, st Style) (*Figure, error) {
 		ref.Dashes = [][]vg.Length{{3, 1.5}, {1, 1.5}}[k%2]
 		p.Add(ref)
 		leg.Add(r.Label, ref)
+		leg.occupy(plotter.XYs{{X: xmin, Y: r.Y}, {X: xmax, Y: r.Y}})
 	}
 	// Room above and below, so that a reference at the top of the range stays visible.
 	pad := 0.04 * (p.Y.Max - p.Y.Min)
