@@ -29,6 +29,11 @@ type MapPanel struct {
 	Target  *Marker          // nil: no marker
 	Contour *Contour         // nil: no contour lines
 	Title   string
+	Letter  string // panel letter in the map's top-left corner, e.g. "(a)"; "": none
+	// Blocks > 0 draws the field as values at every Blocks-th row and column (decaymap's
+	// targets): each cell with a value as a Blocks x Blocks block centred on it, +Inf crossed
+	// out, other cells white, and land filled grey from Coast.
+	Blocks int
 }
 
 // edges returns the n+1 cell edges of n cell centres: midpoints inside, half a step outside.
@@ -237,7 +242,14 @@ func (m MapPanel) plot(st Style, hideX, hideY bool, xTicks float64) *plot.Plot {
 	p.X.Padding, p.Y.Padding = 0, 0
 	p.X.Tick.Marker = degTicks{lat: false, hidden: hideX, most: xTicks}
 	p.Y.Tick.Marker = degTicks{lat: true, hidden: hideY}
-	p.Add(cells{f: m.Field, s: m.Scale})
+	if m.Blocks > 0 {
+		p.Add(blocks{f: m.Field, s: m.Scale, k: m.Blocks})
+		if m.Coast != nil {
+			p.Add(land{rings: m.Coast})
+		}
+	} else {
+		p.Add(cells{f: m.Field, s: m.Scale})
+	}
 	if m.Contour != nil && len(m.Contour.Levels) > 0 && m.Contour.Field.Grid.Size() == m.Field.Grid.Size() {
 		p.Add(contourPlotter(*m.Contour)...)
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"gonum.org/v1/plot/vg"
@@ -241,5 +242,42 @@ func TestSaveIsAtomic(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("directory holds %d entries after two saves, want 1", len(entries))
+	}
+}
+
+func TestClippedScale(t *testing.T) {
+	vs := []float32{1, 2, 3, 4, 5, 6, 7, 8, float32(math.NaN())}
+	if s := clippedScale("x", vs); s.Min != 0 || s.Max != 8 || s.ExtendMax {
+		t.Errorf("no outlier: %+v", s)
+	}
+	// 1..8 and 100: Q1 3, Q3 7 (type 7), so the far-out fence is 7 + 3·4 = 19.
+	out := append(vs[:8:8], 100)
+	s := clippedScale("x", out)
+	if q1, q3 := 3.0, 7.0; s.Max != q3+3*(q3-q1) || !s.ExtendMax {
+		t.Errorf("far-out value: max %g extend %v, want the fence %g", s.Max, s.ExtendMax, q3+3*(q3-q1))
+	}
+	if s := clippedScale("x", append(vs[:8:8], float32(math.Inf(1)))); s.Max != 8 || !s.ExtendMax {
+		t.Errorf("+Inf: %+v", s)
+	}
+}
+
+func TestNiceTicker(t *testing.T) {
+	var labels []string
+	for _, tk := range (niceTicker{}).Ticks(0.22, 0.5) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "0.25 0.30 0.35 0.40 0.45 0.50" {
+		t.Errorf("labels %q", got)
+	}
+	labels = nil
+	for _, tk := range (niceTicker{n: 3}).Ticks(-1.1, 1.1) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "−1 0 1" {
+		t.Errorf("labels %q", got)
 	}
 }
