@@ -71,10 +71,11 @@ type FidelityRow struct {
 	Insertion      [][]Num `json:"insertion"`
 }
 
-// Reference rows get a fixed style and are set apart from the methods.
+// FidelityTruth and FidelityRandom name the reference rows (the truth's own contributions, a
+// random map): they get a fixed style and are set apart from the methods.
 const (
-	fidTruth  = "truth"
-	fidRandom = "random"
+	FidelityTruth  = "truth"
+	FidelityRandom = "random"
 )
 
 func (f Fidelity) check() error {
@@ -148,7 +149,7 @@ func (f Fidelity) highlighted() map[string]bool {
 	}
 	var rs []ranked
 	for _, r := range f.Rows {
-		if r.Method == fidTruth || r.Method == fidRandom {
+		if r.Method == FidelityTruth || r.Method == FidelityRandom {
 			continue
 		}
 		m, _, _, ok := stats(r.SamplePearson)
@@ -262,9 +263,9 @@ func drawKey(c draw.Canvas, st Style, entries []keyEntry, x0, w, y vg.Length) {
 // curveStyle returns the line (and glyph, for highlighted methods) of row k's curves.
 func curveStyle(method string, hl bool, k int, st Style) (draw.LineStyle, *draw.GlyphStyle) {
 	switch {
-	case method == fidTruth:
+	case method == FidelityTruth:
 		return draw.LineStyle{Color: rgb(0x000000), Width: st.Line * 1.2}, nil
-	case method == fidRandom:
+	case method == FidelityRandom:
 		return draw.LineStyle{Color: rgb(0x777777), Width: st.Line, Dashes: []vg.Length{3, 1.5}}, nil
 	case hl:
 		col := CategoryColors[k%6] // the seventh colour, black, is the truth's
@@ -358,7 +359,7 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 	sep := 0
 	for k, r := range f.Rows {
 		names[k] = r.Method
-		if sep == k && (r.Method == fidTruth || r.Method == fidRandom) {
+		if sep == k && (r.Method == FidelityTruth || r.Method == FidelityRandom) {
 			sep = k + 1
 		}
 	}
@@ -418,7 +419,7 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 	ymin, ymax := 0.0, 1.0
 	for k, r := range f.Rows {
 		line, glyph := curveStyle(r.Method, hl[r.Method], k, st)
-		shown := r.Method == fidTruth || r.Method == fidRandom || hl[r.Method]
+		shown := r.Method == FidelityTruth || r.Method == FidelityRandom || hl[r.Method]
 		for i, curve := range [][][]Num{r.Deletion, r.Insertion} {
 			y := meanCurve(curve, len(f.Fractions))
 			for _, v := range y {
