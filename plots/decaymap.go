@@ -169,9 +169,13 @@ func statText(name, unit string, st MapStat) string {
 	if unit != "" {
 		u = " " + unit
 	}
-	s := fmt.Sprintf("%s: median %s%s, IQR %s–%s, CV %s", name, sig(st.Median), u, sig(st.Q1), sig(st.Q3), sig(st.CV))
+	cv := "—"
+	if !math.IsNaN(st.CV) && !math.IsInf(st.CV, 0) {
+		cv = strconv.FormatFloat(st.CV, 'g', 2, 64) // a spread: two digits say enough
+	}
+	s := fmt.Sprintf("%s: median %s%s, IQR %s–%s, CV %s", name, sig(st.Median), u, sig(st.Q1), sig(st.Q3), cv)
 	if st.WithoutValue > 0 {
-		s += fmt.Sprintf("; ×: no decay (%d)", st.WithoutValue)
+		s += fmt.Sprintf("; ×: no decay (%d cells)", st.WithoutValue)
 	}
 	return s
 }
@@ -201,12 +205,12 @@ func wrapText(ts text.Style, s string, w vg.Length) string {
 	return strings.Join(append(lines, strings.TrimSpace(line)), "\n")
 }
 
-// splitKeep splits s after each ", " and "; " (and after ": "), keeping the separators.
+// splitKeep splits s after each ", " and "; ", keeping the separators.
 func splitKeep(s string) []string {
 	var out []string
 	start := 0
 	for i := 0; i+1 < len(s); i++ {
-		if (s[i] == ',' || s[i] == ';' || s[i] == ':') && s[i+1] == ' ' {
+		if (s[i] == ',' || s[i] == ';') && s[i+1] == ' ' {
 			out = append(out, s[start:i+2])
 			start = i + 2
 		}
@@ -221,18 +225,17 @@ func DecayMapFigure(d DecayMap, coast []resources.Ring, width vg.Length, st Styl
 		return nil, fmt.Errorf("%w: decay map without values on its grid", ErrData)
 	}
 	stride := max(d.Stride, 1)
-	ts := st.text(st.Title)
-	// The map takes about three quarters of the width; the rest is ticks and colour bar.
-	tw := width * 0.72
 	panels := []MapPanel{
 		{Field: d.EFold, Scale: clippedScale("e-folding time (months)", d.EFold.Values), Coast: coast, Blocks: stride, Letter: "(a)",
-			Title: wrapText(ts, statText("e-folding time", "months", d.EFoldStat), tw)},
+			Title: statText("e-folding time", "months", d.EFoldStat)},
 		{Field: d.R90, Scale: clippedScale("R90 (km)", d.R90.Values), Coast: coast, Blocks: stride, Letter: "(b)",
-			Title: wrapText(ts, statText("R90", "km", d.R90Stat), tw)},
+			Title: statText("R90", "km", d.R90Stat)},
 	}
 	bw := max(mapBarWidth(panels[0].Scale, st), mapBarWidth(panels[1].Scale, st))
 	var figs []*Figure
 	for _, p := range panels {
+		// The title is centred over the map and its tick labels, beside the colour bar.
+		p.Title = wrapText(st.text(st.Title), p.Title, width-bw-2*vg.Millimeter)
 		figs = append(figs, mapFigure(p, width, st, bw))
 	}
 	return stack(width, d.Header, st, figs...), nil
@@ -245,7 +248,8 @@ func stack(width vg.Length, header string, st Style, figs ...*Figure) *Figure {
 	if header != "" {
 		hh = ts.Height(header) + 1.5*vg.Millimeter
 	}
-	h := hh
+	const between = 1.5 * vg.Millimeter // a title must not touch the tick labels above it
+	h := hh + vg.Length(max(len(figs)-1, 0))*between
 	for _, f := range figs {
 		h += f.Height
 	}
@@ -261,7 +265,7 @@ func stack(width vg.Length, header string, st Style, figs ...*Figure) *Figure {
 			sub := c
 			sub.Max.Y, sub.Min.Y = top, top-f.Height
 			f.draw(sub)
-			top -= f.Height
+			top -= f.Height + between
 		}
 	}}
 }
