@@ -80,7 +80,7 @@ func DecayFigure(series []DecaySeries, width, height vg.Length, st Style) (*Figu
 	p.X.Label.Text = "lag (months)"
 	p.Y.Label.Text = "normalised importance"
 	leg := newLegend(st)
-	leg.Top = true
+	leg.Top, leg.keepMin = true, true
 	for _, s := range series {
 		if err := s.check(); err != nil {
 			return nil, err
@@ -206,6 +206,7 @@ func DistanceFigure(series []DistanceSeries, width, height vg.Length, st Style) 
 	p.Y.Min, p.Y.Max = 0, 1
 	p.X.Min = 0
 	leg := newLegend(st)
+	leg.keepMin = true // cumulative importance starts at 0
 	xmax, dmax := 0.0, 0.0
 	for _, s := range series {
 		_, hi := minMax(s.Distance)
@@ -277,36 +278,64 @@ func newLegend(st Style) *legend {
 }
 
 // drawWithLegend draws p, then its legend on a white box inside the data area, so that curves,
-// bands and R markers behind it never run through its text. Of the four corners it takes the
-// one whose box covers the fewest points of the curves (leg.occupy), the legend's own corner
-// first on a tie: a fixed corner hid the end of the persistence line of ablation figures.
+// bands and R markers behind it never run through its text. It takes the first corner (the
+// legend's own first) whose box covers no point of the curves (leg.occupy); when every corner
+// covers some, it widens the y-axis on the side of a corner, 8% of the range at a time, until
+// one is free (a fixed corner hid the end of the persistence line of ablation figures). If
+// none frees up, the corner covering the fewest points wins.
 func drawWithLegend(c draw.Canvas, p *plot.Plot, leg *legend) {
 	if p.Title.Text == "" {
 		// Without a title the top tick label and markers would touch the page edge.
 		c = draw.Crop(c, 0, 0, 0, -1.5*vg.Millimeter)
 	}
-	p.Draw(c)
-	dc := p.DataCanvas(c)
-	tx, ty := p.Transforms(&dc)
-	pts := make([]vg.Point, len(leg.pts))
-	for i, q := range leg.pts {
-		pts[i] = vg.Point{X: tx(q.X), Y: ty(q.Y)}
+	if !leg.ranged {
+		// Draw may run several times (one per format): always start from the plot's own range.
+		leg.ranged, leg.y0, leg.y1, leg.top0, leg.left0 = true, p.Y.Min, p.Y.Max, leg.Top, leg.Left
 	}
 	const pad = 1.5
 	type corner struct{ top, left bool }
-	best, bestN := corner{leg.Top, leg.Left}, -1
-	for _, k := range []corner{{leg.Top, leg.Left}, {leg.Top, !leg.Left}, {!leg.Top, leg.Left}, {!leg.Top, !leg.Left}} {
+	t, l := leg.top0, leg.left0
+	corners := []corner{{t, l}, {t, !l}, {!t, l}, {!t, !l}}
+	covered := func(k corner, widen int) int {
+		span := leg.y1 - leg.y0
+		p.Y.Min, p.Y.Max = leg.y0, leg.y1
+		if k.top {
+			p.Y.Max += 0.08 * float64(widen) * span
+		} else {
+			p.Y.Min -= 0.08 * float64(widen) * span
+		}
+		dc := p.DataCanvas(c)
+		tx, ty := p.Transforms(&dc)
 		r := leg.placed(dc, k.top, k.left)
 		n := 0
-		for _, q := range pts {
-			if q.X >= r.Min.X-pad && q.X <= r.Max.X+pad && q.Y >= r.Min.Y-pad && q.Y <= r.Max.Y+pad {
+		for _, q := range leg.pts {
+			x, y := tx(q.X), ty(q.Y)
+			if x >= r.Min.X-pad && x <= r.Max.X+pad && y >= r.Min.Y-pad && y <= r.Max.Y+pad {
 				n++
 			}
 		}
-		if bestN < 0 || n < bestN {
-			best, bestN = k, n
+		return n
+	}
+	best, bestWiden, bestN := corners[0], 0, -1
+search:
+	for widen := 0; widen <= 6; widen++ {
+		for _, k := range corners {
+			if widen > 0 && !k.top && leg.keepMin {
+				continue
+			}
+			n := covered(k, widen)
+			if n == 0 {
+				best, bestWiden, bestN = k, widen, 0
+				break search
+			}
+			if widen == 0 && (bestN < 0 || n < bestN) {
+				best, bestN = k, n
+			}
 		}
 	}
+	covered(best, bestWiden) // sets the range and the legend's corner
+	p.Draw(c)
+	dc := p.DataCanvas(c)
 	r := leg.placed(dc, best.top, best.left)
 	dc.FillPolygon(rgb(0xffffff), []vg.Point{{X: r.Min.X - pad, Y: r.Min.Y - pad}, {X: r.Max.X + pad, Y: r.Min.Y - pad}, {X: r.Max.X + pad, Y: r.Max.Y + pad}, {X: r.Min.X - pad, Y: r.Max.Y + pad}})
 	leg.Draw(dc)
@@ -351,6 +380,12 @@ type legend struct {
 	*plot.Legend
 	texts []string
 	pts   []plotter.XY // data points the legend should not hide (occupy)
+	// keepMin keeps the y-axis's minimum (importance starts at 0): only the top may widen.
+	keepMin bool
+	// The plot's y-range and the legend's preferred corner before drawWithLegend moved them.
+	ranged      bool
+	y0, y1      float64
+	top0, left0 bool
 }
 
 func (l *legend) Add(name string, thumbs ...plot.Thumbnailer) {

@@ -3,6 +3,7 @@ package plots
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
@@ -279,5 +280,56 @@ func TestNiceTicker(t *testing.T) {
 	}
 	if got := strings.Join(labels, " "); got != "−1 0 1" {
 		t.Errorf("labels %q", got)
+	}
+}
+
+// TestLegendKeepsReferencesVisible draws the demo's ablation figure (the curve high, the
+// persistence reference low, across the whole width) and checks that the legend's white box
+// covers neither reference line: in a fixed corner it hid the persistence line's right half.
+func TestLegendKeepsReferencesVisible(t *testing.T) {
+	fig, err := LinesFigure(Lines{
+		Series:     []Series{{Label: "inputs within the radius", X: []float64{0, 250, 500, 1000, 2000}, Y: []float64{0.426, 0.425, 0.432, 0.454, 0.49}}},
+		References: []Reference{{Label: "full input", Y: 0.49}, {Label: "persistence", Y: 0.215}},
+		XLabel:     "radius kept around the target (km)", YLabel: "correlation with the truth",
+	}, 95*vg.Millimeter, 0, DefaultStyle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := new(recorder.Canvas)
+	fig.Draw(draw.NewCanvas(rec, fig.Width, fig.Height))
+	var col color.Color
+	var box vg.Rectangle
+	var refs [][2]vg.Point
+	for _, a := range rec.Actions {
+		switch a := a.(type) {
+		case *recorder.SetColor:
+			col = a.Color
+		case *recorder.Fill:
+			// The legend's box is the last white fill (the first is the background); the
+			// legend's thumbnails, drawn after it, are not references.
+			if c := color.RGBAModel.Convert(col).(color.RGBA); c == rgb(0xffffff) && len(a.Path) > 0 {
+				box = vg.Rectangle{Min: a.Path[0].Pos, Max: a.Path[0].Pos}
+				for _, c := range a.Path {
+					if c.Type == vg.CloseComp {
+						continue
+					}
+					box.Min.X, box.Min.Y = min(box.Min.X, c.Pos.X), min(box.Min.Y, c.Pos.Y)
+					box.Max.X, box.Max.Y = max(box.Max.X, c.Pos.X), max(box.Max.Y, c.Pos.Y)
+				}
+			}
+		case *recorder.Stroke:
+			if c := color.RGBAModel.Convert(col).(color.RGBA); (c == rgb(0x555555) || c == rgb(0x999999)) && len(a.Path) >= 2 && len(refs) < 2 {
+				refs = append(refs, [2]vg.Point{a.Path[0].Pos, a.Path[len(a.Path)-1].Pos})
+			}
+		}
+	}
+	if len(refs) != 2 || box.Max.X == 0 {
+		t.Fatalf("found %d reference lines and legend box %v", len(refs), box)
+	}
+	for _, r := range refs {
+		x0, x1 := min(r[0].X, r[1].X), max(r[0].X, r[1].X)
+		if r[0].Y >= box.Min.Y && r[0].Y <= box.Max.Y && x1 >= box.Min.X && x0 <= box.Max.X {
+			t.Errorf("legend box %v covers the reference line at y %v (x %v..%v)", box, r[0].Y, x0, x1)
+		}
 	}
 }
