@@ -157,7 +157,12 @@ func (m marker) Plot(cv draw.Canvas, p *plot.Plot) {
 		lon, lat := nearest(m.grid.Lon, m.m.Lon), nearest(m.grid.Lat, m.m.Lat)
 		w, e, s, n = lon-dlon/2, lon+dlon/2, lat-dlat/2, lat+dlat/2
 	}
-	pts := []vg.Point{{X: tx(w), Y: ty(s)}, {X: tx(e), Y: ty(s)}, {X: tx(e), Y: ty(n)}, {X: tx(w), Y: ty(n)}, {X: tx(w), Y: ty(s)}}
+	// The outline runs just outside the cell (or box), so that the halo never hides the
+	// target's own colour, usually the largest importance of the map.
+	const out = 1.1 // half the halo's width
+	x0, x1 := min(tx(w), tx(e))-out, max(tx(w), tx(e))+out
+	y0, y1 := min(ty(s), ty(n))-out, max(ty(s), ty(n))+out
+	pts := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}}
 	// A white halo under a black line stays visible on both dark and light colours.
 	cv.StrokeLines(draw.LineStyle{Color: LandGrey, Width: 2.2}, cv.ClipLinesXY(pts)...)
 	cv.StrokeLines(draw.LineStyle{Color: rgb(0xffffff), Width: 1.6}, cv.ClipLinesXY(pts)...)
