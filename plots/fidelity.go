@@ -260,7 +260,8 @@ func drawKey(c draw.Canvas, st Style, entries []keyEntry, x0, w, y vg.Length) {
 	}
 }
 
-// curveStyle returns the line (and glyph, for highlighted methods) of row k's curves.
+// curveStyle returns the line (and glyph, for highlighted methods) of a row's curves; k counts
+// the highlighted methods, so that no two of them share a colour.
 func curveStyle(method string, hl bool, k int, st Style) (draw.LineStyle, *draw.GlyphStyle) {
 	switch {
 	case method == FidelityTruth:
@@ -417,8 +418,12 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 	var entries []keyEntry
 	hasGrey := false
 	ymin, ymax := 0.0, 1.0
-	for k, r := range f.Rows {
+	k := 0 // highlighted methods so far
+	for _, r := range f.Rows {
 		line, glyph := curveStyle(r.Method, hl[r.Method], k, st)
+		if hl[r.Method] && r.Method != FidelityTruth && r.Method != FidelityRandom {
+			k++
+		}
 		shown := r.Method == FidelityTruth || r.Method == FidelityRandom || hl[r.Method]
 		for i, curve := range [][][]Num{r.Deletion, r.Insertion} {
 			y := meanCurve(curve, len(f.Fractions))
