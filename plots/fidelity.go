@@ -378,10 +378,10 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 		corr          bool // correlation axis −1..1
 	}
 	panels := []panel{
-		{"(a) per sample", col(func(r FidelityRow) []Num { return r.SamplePearson }), col(func(r FidelityRow) []Num { return r.SampleSpearman }), [2]string{"Pearson", "Spearman"}, true},
-		{"(b) aggregate", col(func(r FidelityRow) []Num { return r.AggPearson }), col(func(r FidelityRow) []Num { return r.AggSpearman }), [2]string{"Pearson", "Spearman"}, true},
-		{"(c) randomised", col(func(r FidelityRow) []Num { return r.RandomAbs }), col(func(r FidelityRow) []Num { return r.RandomSigned }), [2]string{"|maps|", "signed"}, true},
-		{"(d) curve area", col(func(r FidelityRow) []Num { return r.DeletionAUC }), col(func(r FidelityRow) []Num { return r.InsertionAUC }), [2]string{"deletion", "insertion"}, false},
+		{"(a) truth,\nper sample", col(func(r FidelityRow) []Num { return r.SamplePearson }), col(func(r FidelityRow) []Num { return r.SampleSpearman }), [2]string{"Pearson", "Spearman"}, true},
+		{"(b) truth,\naggregate", col(func(r FidelityRow) []Num { return r.AggPearson }), col(func(r FidelityRow) []Num { return r.AggSpearman }), [2]string{"Pearson", "Spearman"}, true},
+		{"(c) random\nweights", col(func(r FidelityRow) []Num { return r.RandomAbs }), col(func(r FidelityRow) []Num { return r.RandomSigned }), [2]string{"|maps|", "signed"}, true},
+		{"(d) curve\nareas", col(func(r FidelityRow) []Num { return r.DeletionAUC }), col(func(r FidelityRow) []Num { return r.InsertionAUC }), [2]string{"deletion", "insertion"}, false},
 	}
 	table := make([]*plot.Plot, len(panels))
 	for i, pn := range panels {
@@ -488,7 +488,7 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 		nameW = max(nameW, nameStyle.Width(s))
 	}
 	nameW += 1.5 * vg.Millimeter
-	tableTiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: 2 * vg.Millimeter, PadLeft: nameW, PadRight: 1.5 * vg.Millimeter, PadTop: 0.5 * vg.Millimeter}
+	tableTiles := draw.Tiles{Rows: 1, Cols: len(panels), PadX: 3 * vg.Millimeter, PadLeft: nameW, PadRight: 1.5 * vg.Millimeter, PadTop: 0.5 * vg.Millimeter}
 	rowH := st.Tick * 1.45 // a row: the label's height and some air
 	const trial = 120 * vg.Millimeter
 	tc := draw.NewCanvas(new(recorderCanvas), width, trial)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
@@ -330,6 +331,62 @@ func TestLegendKeepsReferencesVisible(t *testing.T) {
 		x0, x1 := min(r[0].X, r[1].X), max(r[0].X, r[1].X)
 		if r[0].Y >= box.Min.Y && r[0].Y <= box.Max.Y && x1 >= box.Min.X && x0 <= box.Max.X {
 			t.Errorf("legend box %v covers the reference line at y %v (x %v..%v)", box, r[0].Y, x0, x1)
+		}
+	}
+}
+
+// TestNoTextOverlaps draws every default figure at the narrowest preset (AMS single column,
+// 3.2 in) and at AGU single column and checks that no two horizontal texts overlap (labels
+// crowding each other at print size).
+func TestNoTextOverlaps(t *testing.T) {
+	for _, width := range []vg.Length{3.2 * vg.Inch, 95 * vg.Millimeter} {
+		for name, fig := range testFigures(t, width) {
+			rec := new(recorder.Canvas)
+			fig.Draw(draw.NewCanvas(rec, fig.Width, fig.Height))
+			type box struct {
+				s string
+				r vg.Rectangle
+			}
+			var boxes []box
+			var rotated []bool // per Push: whether a rotation happened since
+			for _, a := range rec.Actions {
+				switch a := a.(type) {
+				case *recorder.Push:
+					rotated = append(rotated, false)
+				case *recorder.Pop:
+					if len(rotated) > 0 {
+						rotated = rotated[:len(rotated)-1]
+					}
+				case *recorder.Rotate:
+					if len(rotated) > 0 {
+						rotated[len(rotated)-1] = true
+					}
+				case *recorder.FillString:
+					skip := false
+					for _, r := range rotated {
+						skip = skip || r
+					}
+					if skip || strings.TrimSpace(a.String) == "" {
+						continue
+					}
+					face := font.DefaultCache.Lookup(a.Font, a.Size)
+					// The ink of a line: ascenders reach about 0.7 em above the baseline and
+					// descenders 0.2 em below (the font's extents add line spacing, so that
+					// lines of one legend would "overlap"); shrunk by 0.2 pt at the ends.
+					const in = 0.2
+					boxes = append(boxes, box{a.String, vg.Rectangle{
+						Min: vg.Point{X: a.Point.X + in, Y: a.Point.Y - 0.2*a.Size},
+						Max: vg.Point{X: a.Point.X + face.Width(a.String) - in, Y: a.Point.Y + 0.7*a.Size}}})
+				}
+			}
+			for i := range boxes {
+				for j := i + 1; j < len(boxes); j++ {
+					a, b := boxes[i].r, boxes[j].r
+					if a.Min.X < b.Max.X && b.Min.X < a.Max.X && a.Min.Y < b.Max.Y && b.Min.Y < a.Max.Y {
+						t.Errorf("%s at %.0f mm: %q and %q overlap", name, width/vg.Millimeter, boxes[i].s, boxes[j].s)
+					}
+				}
+			}
 		}
 	}
 }
