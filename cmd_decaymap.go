@@ -15,10 +15,11 @@ import (
 	"climxai/dataset"
 	"climxai/dataset/netcdf"
 	"climxai/inference"
+	"climxai/plots"
 )
 
 // decaymapSynopsis is decaymap's usage line.
-const decaymapSynopsis = "decaymap --card C --data D --lead L --method M [method flags] --stride K [--samples test:24] --out MAP.nc [--max-lag K] [--json] [--device D] [--threads N]"
+const decaymapSynopsis = "decaymap --card C --data D --lead L --method M [method flags] --stride K [--samples test:24] --out MAP.nc [--max-lag K] [--json] [--figure F] [--device D] [--threads N]"
 
 // mapStat summarises one mapped quantity over the target cells with a finite value.
 type mapStat struct {
@@ -100,8 +101,12 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
 	budget := fs.Int("budget-mb", int(inference.DefaultBudget>>20), "memory budget of batched runs (MiB)")
 	mf := addMethodFlags(fs)
+	fig := addFigureFlag(fs, "maps of the e-folding time and R90 with their median, IQR and CV")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := fig.check("decaymap"); err != nil {
 		return err
 	}
 	switch {
@@ -228,6 +233,9 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		{"r90", "km", "radius around the target cell holding 90% of importance", maps["r90"]},
 	}
 	if err := writeMap(*out, grid, fields, attrs); err != nil {
+		return err
+	}
+	if err := fig.write(stderr, plots.KindDecayMap, []string{*out}, nil, nil); err != nil {
 		return err
 	}
 	if *asJSON {

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"climxai/dataset/netcdf"
+	"climxai/plots"
 )
 
 func TestSummarise(t *testing.T) {
@@ -80,12 +83,43 @@ func TestDecaymapEndToEnd(t *testing.T) {
 			t.Errorf("global attribute %s: %v", a, err)
 		}
 	}
-	// Text output names median, IQR and CV.
+	// Text output names median, IQR and CV; --figure writes the maps and a sidecar that redraws them.
+	fig := filepath.Join(t.TempDir(), "decaymap.pdf")
 	text = runVerb(t, cmdDecaymap, "--card", card, "--data", data, "--lead", "1", "--stride", "16", "--samples", "2",
-		"--out", out, "--threads", "1")
+		"--out", out, "--threads", "1", "--figure", fig)
 	for _, s := range []string{"median", "IQR", "CV", "R90", "wrote"} {
 		if !strings.Contains(text, s) {
 			t.Errorf("stdout lacks %q:\n%s", s, text)
 		}
+	}
+	checkFigure(t, fig, plots.KindDecayMap)
+	var stdout, stderr strings.Builder
+	if code := run([]string{"decaymap", "--card", card, "--data", data, "--out", out, "--figure", "map.gif"}, &stdout, &stderr); code != 2 {
+		t.Errorf("--figure map.gif: exit %d, want 2 (usage)\n%s", code, stderr.String())
+	}
+}
+
+// checkFigure checks that fig and its sidecar of the given kind exist, and that `climxai figure
+// --spec` draws the same file again from the sidecar.
+func checkFigure(t *testing.T, fig, kind string) {
+	t.Helper()
+	for _, p := range []string{fig, plots.SidecarPath(fig)} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Fatalf("%s not written (%v)", p, err)
+		}
+	}
+	s, err := plots.ReadSpec(plots.SidecarPath(fig))
+	if err != nil || s.Kind != kind {
+		t.Fatalf("sidecar: kind %q, %v; want %q", s.Kind, err, kind)
+	}
+	again := filepath.Join(t.TempDir(), "again"+filepath.Ext(fig))
+	var stdout, stderr strings.Builder
+	if code := run([]string{"figure", "--spec", plots.SidecarPath(fig), "--out", again}, &stdout, &stderr); code != 0 {
+		t.Fatalf("figure --spec: exit %d\n%s", code, stderr.String())
+	}
+	a, _ := os.ReadFile(fig)
+	b, _ := os.ReadFile(again)
+	if !bytes.Equal(a, b) {
+		t.Errorf("%s drawn again from its sidecar differs (%d vs %d bytes)", fig, len(a), len(b))
 	}
 }

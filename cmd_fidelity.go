@@ -16,10 +16,11 @@ import (
 	"climxai/dataset"
 	"climxai/dataset/netcdf"
 	"climxai/inference"
+	"climxai/plots"
 )
 
 // fidelitySynopsis is fidelity's usage line.
-const fidelitySynopsis = "fidelity --card C --data D --truth TRUTH.nc --lead L [--methods a,b,c] [--targets i,j] [--samples N] [--curve-steps K] [--random-samples R] [--out FID.nc|FID.json] [--json] [--device D] [--threads N]"
+const fidelitySynopsis = "fidelity --card C --data D --truth TRUTH.nc --lead L [--methods a,b,c] [--targets i,j] [--samples N] [--curve-steps K] [--random-samples R] [--out FID.nc|FID.json] [--json] [--figure F] [--device D] [--threads N]"
 
 // cmdFidelity is `climxai fidelity`: on synthetic data whose ground truth is known (`climxai
 // synth --truth`), how faithful each attribution method is for this emulator: agreement with
@@ -44,8 +45,12 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
 	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
 	budget := fs.Int("budget-mb", int(inference.DefaultBudget>>20), "memory budget of batched runs (MiB)")
+	fig := addFigureFlag(fs, "the correlations with the truth, the randomisation check and the deletion and insertion curves per method")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
+		return err
+	}
+	if err := fig.check("fidelity"); err != nil {
 		return err
 	}
 	ext := strings.ToLower(filepath.Ext(*out))
@@ -218,6 +223,21 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 
+	if *fig.path != "" {
+		targets := make([]string, len(all))
+		scores := make([][]attribution.FidelityScores, len(all))
+		for i, ts := range all {
+			targets[i], scores[i] = ts.Resolved, ts.Scores
+		}
+		inputs := []string{*dataPath, *truthPath}
+		if *out != "" {
+			inputs = append(inputs, *out)
+		}
+		if err := fig.writeFidelity(stderr, inputs, fidelityFigure(*lead, len(inits), targets, scores)); err != nil {
+			return err
+		}
+	}
+
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -243,6 +263,43 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stdout, "\nwrote", *out)
 	}
 	return nil
+}
+
+// fidelityFigure is the data of the default fidelity figure: scores[t] are target t's rows,
+// in the same method order for every target (attribution.Fidelity.Run's order).
+func fidelityFigure(lead, samples int, targets []string, scores [][]attribution.FidelityScores) *plots.Fidelity {
+	f := &plots.Fidelity{Lead: lead, Samples: samples, Targets: targets, Fractions: scores[0][0].Fractions}
+	nums := func(v []float64) []plots.Num {
+		out := make([]plots.Num, len(v))
+		for i, x := range v {
+			out[i] = plots.Num(x)
+		}
+		return out
+	}
+	for m, first := range scores[0] {
+		r := plots.FidelityRow{Method: first.Method}
+		switch first.Method {
+		case attribution.TruthName:
+			r.Method = plots.FidelityTruth
+		case attribution.RandomName:
+			r.Method = plots.FidelityRandom
+		}
+		for _, ts := range scores {
+			s := ts[m]
+			r.SamplePearson = append(r.SamplePearson, plots.Num(s.SamplePearson))
+			r.SampleSpearman = append(r.SampleSpearman, plots.Num(s.SampleSpearman))
+			r.AggPearson = append(r.AggPearson, plots.Num(s.AggPearson))
+			r.AggSpearman = append(r.AggSpearman, plots.Num(s.AggSpearman))
+			r.RandomAbs = append(r.RandomAbs, plots.Num(s.RandomAbs))
+			r.RandomSigned = append(r.RandomSigned, plots.Num(s.RandomSigned))
+			r.DeletionAUC = append(r.DeletionAUC, plots.Num(s.DeletionAUC))
+			r.InsertionAUC = append(r.InsertionAUC, plots.Num(s.InsertionAUC))
+			r.Deletion = append(r.Deletion, nums(s.Deletion))
+			r.Insertion = append(r.Insertion, nums(s.Insertion))
+		}
+		f.Rows = append(f.Rows, r)
+	}
+	return f
 }
 
 // pickTargets parses --targets: "all" or 0-based indices below n.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"climxai/dataset/synth"
 	"climxai/inference"
 	"climxai/onnx"
+	"climxai/plots"
 )
 
 // fidelityFixture writes five synthetic years at 2°, the truth of one target at lead 1 fitted
@@ -88,10 +90,11 @@ func TestFidelityEndToEnd(t *testing.T) {
 	card, data, truth := fidelityFixture(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "fid.nc")
+	fig := filepath.Join(dir, "fidelity.png")
 	var stdout, stderr bytes.Buffer
 	err := cmdFidelity(context.Background(), []string{"--card", card, "--data", data, "--truth", truth, "--lead", "1",
 		"--methods", "saliency,ixg,occlusion", "--samples", "3", "--curve-steps", "8", "--random-samples", "3", "--out", out, "--json",
-		"--device", "cpu", "--threads", "1"}, &stdout, &stderr)
+		"--figure", fig, "--device", "cpu", "--threads", "1"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr.String())
 	}
@@ -140,6 +143,22 @@ func TestFidelityEndToEnd(t *testing.T) {
 	if v := readNCVar(t, out, "deletion"); len(v) != 5*9 {
 		t.Errorf("deletion holds %d values, want 5 rows x 9 steps", len(v))
 	}
+	// The figure's sidecar carries the same scores, per target, with the inputs hashed.
+	checkFigure(t, fig, plots.KindFidelity)
+	side, err := plots.ReadSpec(plots.SidecarPath(fig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ff := side.Fidelity
+	if len(side.Inputs) != 3 || len(ff.Rows) != 5 || ff.Rows[0].Method != plots.FidelityTruth || ff.Rows[1].Method != plots.FidelityRandom ||
+		len(ff.Targets) != 1 || len(ff.Fractions) != 9 || ff.Samples != 3 || ff.Lead != 1 {
+		t.Fatalf("sidecar: %d inputs, fidelity %+v", len(side.Inputs), ff)
+	}
+	for _, r := range ff.Rows {
+		if want := num(r.Method, "sample_pearson_near"); math.Abs(float64(r.SamplePearson[0])-want) > 1e-12 {
+			t.Errorf("%s: figure's per-sample Pearson %v, summary's %v", r.Method, r.SamplePearson[0], want)
+		}
+	}
 
 	// Text output, JSON file, no randomisation.
 	stdout.Reset()
@@ -171,6 +190,7 @@ func TestFidelityUsage(t *testing.T) {
 		{"bad out", []string{"--card", "c.toml", "--data", "d.nc", "--truth", "t.nc", "--out", "f.csv"}},
 		{"bad steps", []string{"--card", "c.toml", "--data", "d.nc", "--truth", "t.nc", "--curve-steps", "0"}},
 		{"bad random samples", []string{"--card", "c.toml", "--data", "d.nc", "--truth", "t.nc", "--random-samples", "-1"}},
+		{"bad figure", []string{"--card", "c.toml", "--data", "d.nc", "--truth", "t.nc", "--figure", "f.jpg"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

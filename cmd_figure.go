@@ -20,7 +20,8 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("figure", "figure (--spec FIG.json | --kind KIND RESULT.nc...) --out FIG.{png,pdf,svg,eps}\n\n"+
 		"kinds: map (one file; --lags summed, default lag 0), decay (one file per lead), distance (files;\n"+
 		"--lags summed, default all), leads (one file per lead; a row per lag in --lags, default 0),\n"+
-		"laglat (one file: lag against latitude)", stderr)
+		"laglat (one file: lag against latitude), decaymap (one map file of climxai decaymap); lines and\n"+
+		"fidelity figures keep their data in the sidecar (--figure of ablate, skill, fidelity) and redraw with --spec", stderr)
 	spec := fs.String("spec", "", "sidecar of an earlier figure (FIG.ext.json): draw that figure again")
 	kind := fs.String("kind", "", "figure kind: "+strings.Join(plots.Kinds, ", "))
 	lagsFlag := fs.String("lags", "", "lags: map and distance sum them, leads has one row each (e.g. 0, 0-11, 0,6,12)")
@@ -59,10 +60,13 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if *kind == "" {
 			return app.Usagef("figure: give --spec FIG.json, or --kind (%s) and result files", strings.Join(plots.Kinds, ", "))
 		}
-		if *kind == plots.KindLines {
-			return app.Usagef("figure: kind lines carries its curves in the sidecar: ablate, skill and fidelity write one with --figure; redraw it with --spec")
+		if *kind == plots.KindLines || *kind == plots.KindFidelity {
+			return app.Usagef("figure: kind %s carries its data in the sidecar: ablate, skill and fidelity write one with --figure; redraw it with --spec", *kind)
 		}
 		if len(pos) == 0 {
+			if *kind == plots.KindDecayMap {
+				return app.Usagef("figure: --kind decaymap needs the map file of climxai decaymap")
+			}
 			return app.Usagef("figure: --kind %s needs result files (from climxai explain or aggregate)", *kind)
 		}
 		lags, err := parseLags(*lagsFlag)

@@ -104,6 +104,9 @@ func TestFigureUsageErrors(t *testing.T) {
 		{"spec with kind", []string{"--spec", "x.json", "--kind", "map", "--out", "f.png"}, 2, "sidecar"},
 		{"missing lag", []string{"--kind", "map", "--lags", "30", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "no lag 30"},
 		{"missing spec", []string{"--spec", filepath.Join(dir, "none.json"), "--out", filepath.Join(dir, "f.png")}, 1, "none.json"},
+		{"fidelity from the command line", []string{"--kind", "fidelity", "--out", "f.png", res[0]}, 2, "--spec"},
+		{"decaymap without its file", []string{"--kind", "decaymap", "--out", "f.png"}, 2, "climxai decaymap"},
+		{"decaymap of a result file", []string{"--kind", "decaymap", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "climxai decaymap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer

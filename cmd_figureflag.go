@@ -31,7 +31,7 @@ func (f figureFlag) check(verb string) error {
 }
 
 // write draws the figure from a spec of the given kind over result files (kinds map, decay,
-// distance, leads) or over the curves in lines (kind lines), and says where it went.
+// distance, leads, decaymap) or over the curves in lines (kind lines), and says where it went.
 func (f figureFlag) write(stderr io.Writer, kind string, inputs []string, lags []int, lines *plots.Lines) error {
 	if *f.path == "" {
 		return nil
@@ -47,13 +47,44 @@ func (f figureFlag) write(stderr io.Writer, kind string, inputs []string, lags [
 	var s plots.Spec
 	var err error
 	if kind == plots.KindLines {
-		s = plots.Spec{Kind: plots.KindLines, Lines: lines, Preset: plots.DefaultPreset, DPI: plots.DefaultDPI, Version: app.Version}
-		for _, p := range abs {
-			s.Inputs = append(s.Inputs, plots.Input{Path: p})
-		}
+		s = provenanceSpec(plots.KindLines, abs)
+		s.Lines = lines
 	} else if s, err = plots.NewSpec(kind, abs, lags); err != nil {
 		return err
 	}
+	return f.make(stderr, s)
+}
+
+// writeFidelity draws the fidelity figure, whose scores and curves live in its sidecar; the
+// inputs are hashed as provenance.
+func (f figureFlag) writeFidelity(stderr io.Writer, inputs []string, fid *plots.Fidelity) error {
+	if *f.path == "" {
+		return nil
+	}
+	var abs []string
+	for _, p := range inputs {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return err
+		}
+		abs = append(abs, a)
+	}
+	s := provenanceSpec(plots.KindFidelity, abs)
+	s.Fidelity = fid
+	return f.make(stderr, s)
+}
+
+// provenanceSpec is the spec of a figure whose data live in the sidecar: inputs are hashed
+// but not read.
+func provenanceSpec(kind string, inputs []string) plots.Spec {
+	s := plots.Spec{Kind: kind, Preset: plots.DefaultPreset, DPI: plots.DefaultDPI, Version: app.Version}
+	for _, p := range inputs {
+		s.Inputs = append(s.Inputs, plots.Input{Path: p})
+	}
+	return s
+}
+
+func (f figureFlag) make(stderr io.Writer, s plots.Spec) error {
 	if err := plots.Make(s, ".", *f.path); err != nil {
 		return err
 	}

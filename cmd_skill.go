@@ -301,5 +301,5 @@ func skillLines(rows []skillRow) *plots.Lines {
 	if math.Abs(rows[0].DampACC-rows[0].PersACC) > 1e-9 {
 		series = append(series, d)
 	}
-	return &plots.Lines{Series: series, XLabel: "lead (months)", YLabel: "anomaly correlation (area mean)"}
+	return &plots.Lines{Series: series, XLabel: "lead (months)", YLabel: "anomaly correlation (area mean)", XTicks: e.X}
 }

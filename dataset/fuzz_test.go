@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// FuzzOpen feeds damaged files to Open and Inspect: they must return a *Error naming the file
+// FuzzOpen feeds damaged files to Open, Inspect and ReadMapFile: they must return a *Error naming the file
 // (or succeed), never panic, crash or hang. Seeds are the fixtures as NetCDF-3 and NetCDF-4
 // files, written by ncgen, plus the committed corpus under testdata/fuzz/FuzzOpen.
 func FuzzOpen(f *testing.F) {
@@ -70,5 +70,14 @@ func FuzzOpen(f *testing.F) {
 		}
 		_, err = Inspect(path, "")
 		check("Inspect", err)
+		if m, err := ReadMapFile(path); err == nil {
+			for _, v := range m.Maps {
+				if len(v.Values) != m.Grid.Size() {
+					t.Fatalf("ReadMapFile: %s has %d values on a %dx%d grid", v.Name, len(v.Values), m.Grid.NLat(), m.Grid.NLon())
+				}
+			}
+		} else {
+			check("ReadMapFile", err)
+		}
 	})
 }

@@ -105,6 +105,24 @@ func (b ColorBar) Draw(c draw.Canvas, st Style) {
 	r := c.Rectangle
 	lo, hi := b.Scale.Min, b.Scale.Max
 	frac := func(v float64) float64 { return (v - lo) / (hi - lo) }
+	if b.Scale.ExtendMax {
+		// The triangle takes the end of the bar's length; its tip is the canvas's end.
+		tri := barThick * 1.2
+		top := b.Scale.Map.At(1)
+		if b.Vertical {
+			x0, x1 := r.Min.X, r.Min.X+barThick
+			r.Max.Y -= tri
+			pts := []vg.Point{{X: x0, Y: r.Max.Y}, {X: x1, Y: r.Max.Y}, {X: (x0 + x1) / 2, Y: r.Max.Y + tri}}
+			c.FillPolygon(top, pts)
+			c.StrokeLines(line, append(pts, pts[0]))
+		} else {
+			y1, y0 := r.Max.Y, r.Max.Y-barThick
+			r.Max.X -= tri
+			pts := []vg.Point{{X: r.Max.X, Y: y0}, {X: r.Max.X, Y: y1}, {X: r.Max.X + tri, Y: (y0 + y1) / 2}}
+			c.FillPolygon(top, pts)
+			c.StrokeLines(line, append(pts, pts[0]))
+		}
+	}
 	if b.Vertical {
 		x0, x1 := r.Min.X, r.Min.X+barThick
 		y := func(t float64) vg.Length { return r.Min.Y + vg.Length(t)*(r.Max.Y-r.Min.Y) }

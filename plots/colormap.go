@@ -71,6 +71,9 @@ type Scale struct {
 	Map      ColorMap
 	Min, Max float64
 	Label    string // colour-bar label including units, e.g. "importance (fraction)"
+	// ExtendMax says that some values lie above Max and are drawn in Max's colour: the colour
+	// bar then ends in a triangle at its maximum.
+	ExtendMax bool
 }
 
 // Color returns the colour of v; NaN is LandGrey.

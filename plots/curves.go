@@ -80,7 +80,7 @@ func DecayFigure(series []DecaySeries, width, height vg.Length, st Style) (*Figu
 	p.X.Label.Text = "lag (months)"
 	p.Y.Label.Text = "normalised importance"
 	leg := newLegend(st)
-	leg.Top = true
+	leg.Top, leg.keepMin = true, true
 	for _, s := range series {
 		if err := s.check(); err != nil {
 			return nil, err
@@ -119,6 +119,7 @@ func DecayFigure(series []DecaySeries, width, height vg.Length, st Style) (*Figu
 		l.Color, l.Width = col, st.Line*0.8
 		pts.Color, pts.Shape, pts.Radius = col, glyphs[k%len(glyphs)], 1.6
 		p.Add(l, pts)
+		leg.occupy(xy)
 		name := fmt.Sprintf("lead %d", s.Lead)
 		if s.EFold > 0 && !math.IsInf(s.EFold, 0) {
 			a := s.amplitude()
@@ -127,6 +128,11 @@ func DecayFigure(series []DecaySeries, width, height vg.Length, st Style) (*Figu
 			lo, hi := minMax(s.Lags)
 			fit.XMin, fit.XMax, fit.Samples = lo, hi, 200
 			p.Add(fit)
+			fxy := make(plotter.XYs, len(s.Lags))
+			for i, x := range s.Lags {
+				fxy[i] = plotter.XY{X: x, Y: a * math.Exp(-x/s.EFold)}
+			}
+			leg.occupy(fxy)
 			// Plain words, not τ: the PDF and EPS fonts are single-byte encoded, without Greek.
 			name += fmt.Sprintf(" (e-folding %.3g mo)", s.EFold)
 		}
@@ -200,6 +206,7 @@ func DistanceFigure(series []DistanceSeries, width, height vg.Length, st Style) 
 	p.Y.Min, p.Y.Max = 0, 1
 	p.X.Min = 0
 	leg := newLegend(st)
+	leg.keepMin = true // cumulative importance starts at 0
 	xmax, dmax := 0.0, 0.0
 	for _, s := range series {
 		_, hi := minMax(s.Distance)
@@ -226,6 +233,7 @@ func DistanceFigure(series []DistanceSeries, width, height vg.Length, st Style) 
 		}
 		l.Color, l.Width = col, st.Line
 		p.Add(l)
+		leg.occupy(xy)
 		r50, r90 := s.Radius(0.5), s.Radius(0.9)
 		for _, r := range []struct {
 			v, q   float64
@@ -237,6 +245,7 @@ func DistanceFigure(series []DistanceSeries, width, height vg.Length, st Style) 
 			m, _ := plotter.NewLine(plotter.XYs{{X: r.v, Y: 0}, {X: r.v, Y: r.q}})
 			m.Color, m.Width, m.Dashes = col, 0.6, r.dashes
 			p.Add(m)
+			leg.occupy(plotter.XYs{{X: r.v, Y: 0}, {X: r.v, Y: r.q}})
 		}
 		if !math.IsNaN(r90) {
 			xmax = math.Max(xmax, r90)
@@ -269,17 +278,100 @@ func newLegend(st Style) *legend {
 }
 
 // drawWithLegend draws p, then its legend on a white box inside the data area, so that curves,
-// bands and R markers behind it never run through its text.
+// bands and R markers behind it never run through its text. It takes the first corner (the
+// legend's own first) whose box covers no point of the curves (leg.occupy); when every corner
+// covers some, it widens the y-axis on the side of a corner, 8% of the range at a time, until
+// one is free (a fixed corner hid the end of the persistence line of ablation figures). If
+// none frees up, the corner covering the fewest points wins.
 func drawWithLegend(c draw.Canvas, p *plot.Plot, leg *legend) {
+	if p.Title.Text == "" {
+		// Without a title the top tick label and markers would touch the page edge.
+		c = draw.Crop(c, 0, 0, 0, -1.5*vg.Millimeter)
+	}
+	if !leg.ranged {
+		// Draw may run several times (one per format): always start from the plot's own range.
+		leg.ranged, leg.y0, leg.y1, leg.top0, leg.left0 = true, p.Y.Min, p.Y.Max, leg.Top, leg.Left
+	}
+	const pad = 1.5
+	type corner struct{ top, left bool }
+	t, l := leg.top0, leg.left0
+	corners := []corner{{t, l}, {t, !l}, {!t, l}, {!t, !l}}
+	covered := func(k corner, widen int) int {
+		span := leg.y1 - leg.y0
+		p.Y.Min, p.Y.Max = leg.y0, leg.y1
+		if k.top {
+			p.Y.Max += 0.08 * float64(widen) * span
+		} else {
+			p.Y.Min -= 0.08 * float64(widen) * span
+		}
+		dc := p.DataCanvas(c)
+		tx, ty := p.Transforms(&dc)
+		r := leg.placed(dc, k.top, k.left)
+		n := 0
+		for _, q := range leg.pts {
+			x, y := tx(q.X), ty(q.Y)
+			if x >= r.Min.X-pad && x <= r.Max.X+pad && y >= r.Min.Y-pad && y <= r.Max.Y+pad {
+				n++
+			}
+		}
+		return n
+	}
+	best, bestWiden, bestN := corners[0], 0, -1
+search:
+	for widen := 0; widen <= 6; widen++ {
+		for _, k := range corners {
+			if widen > 0 && !k.top && leg.keepMin {
+				continue
+			}
+			n := covered(k, widen)
+			if n == 0 {
+				best, bestWiden, bestN = k, widen, 0
+				break search
+			}
+			if widen == 0 && (bestN < 0 || n < bestN) {
+				best, bestN = k, n
+			}
+		}
+	}
+	covered(best, bestWiden) // sets the range and the legend's corner
 	p.Draw(c)
 	dc := p.DataCanvas(c)
-	if leg.Top {
-		leg.YOffs = -2
-	}
-	r := leg.rect(dc)
-	const pad = 1.5
+	r := leg.placed(dc, best.top, best.left)
 	dc.FillPolygon(rgb(0xffffff), []vg.Point{{X: r.Min.X - pad, Y: r.Min.Y - pad}, {X: r.Max.X + pad, Y: r.Min.Y - pad}, {X: r.Max.X + pad, Y: r.Max.Y + pad}, {X: r.Min.X - pad, Y: r.Max.Y + pad}})
 	leg.Draw(dc)
+}
+
+// occupy records the points of a curve (densified along its segments) that the legend should
+// not cover.
+func (l *legend) occupy(xy plotter.XYs) {
+	const per = 16
+	for i, q := range xy {
+		if math.IsNaN(q.X) || math.IsNaN(q.Y) || math.IsInf(q.X, 0) || math.IsInf(q.Y, 0) {
+			continue
+		}
+		l.pts = append(l.pts, q)
+		if i+1 < len(xy) {
+			n := xy[i+1]
+			for k := 1; k < per; k++ {
+				f := float64(k) / per
+				l.pts = append(l.pts, plotter.XY{X: q.X + f*(n.X-q.X), Y: q.Y + f*(n.Y-q.Y)})
+			}
+		}
+	}
+}
+
+// placed sets the legend to a corner (with its offsets inset from that corner) and returns
+// the box it will fill.
+func (l *legend) placed(dc draw.Canvas, top, left bool) vg.Rectangle {
+	l.Top, l.Left = top, left
+	l.XOffs, l.YOffs = -2, 2
+	if left {
+		l.XOffs = 2
+	}
+	if top {
+		l.YOffs = -2
+	}
+	return l.rect(dc)
 }
 
 // legend is a gonum legend that remembers its texts, to know the box it fills (gonum's
@@ -287,6 +379,13 @@ func drawWithLegend(c draw.Canvas, p *plot.Plot, leg *legend) {
 type legend struct {
 	*plot.Legend
 	texts []string
+	pts   []plotter.XY // data points the legend should not hide (occupy)
+	// keepMin keeps the y-axis's minimum (importance starts at 0): only the top may widen.
+	keepMin bool
+	// The plot's y-range and the legend's preferred corner before drawWithLegend moved them.
+	ranged      bool
+	y0, y1      float64
+	top0, left0 bool
 }
 
 func (l *legend) Add(name string, thumbs ...plot.Thumbnailer) {

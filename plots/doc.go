@@ -15,7 +15,12 @@
 //     and bands (plain slices in; the statistics of record come from package attribution).
 //   - DistanceFigure([]DistanceSeries): cumulative importance against distance, R50/R90 marked.
 //   - LagLatitudeFigure(LagLatitude): Hovmöller-style lag against latitude.
-//   - LinesFigure(Lines): curves with references (ablation skill, fidelity curves).
+//   - LinesFigure(Lines): curves with references (ablation and skill).
+//   - DecayMapFigure(DecayMap): e-folding time above R90 over decaymap's target cells, each a
+//     block of stride x stride cells, land filled from the coastlines, sequential scales clipped
+//     at Tukey's far-out fence (the bar then ends in a triangle), median/IQR/CV in the titles.
+//   - FidelityFigure(Fidelity): a dot table per method (correlations with the truth, the
+//     randomisation check, deletion/insertion areas) above deletion and insertion curves.
 //
 // Figure.Save(path, dpi) writes atomically in the format of the extension. Spec is the sidecar
 // (FIG.ext.json: kind, inputs with SHA-256, lags, preset, dpi, climxai version); Make(spec,
@@ -35,7 +40,7 @@
 // Legend.Rectangle is mirrored, so legends compute their own box; Liberation has no
 // superscript minus, so exponents are drawn as raised text.
 //
-// Imports: gonum.org/v1/plot, climxai/dataset (fields, result files, atomic writes),
-// climxai/resources (coastlines) and climxai/app (version). Nothing here imports Fyne,
-// inference or attribution.
+// Imports: gonum.org/v1/plot, climxai/dataset (fields, result and map files, atomic writes),
+// climxai/resources (coastlines) and climxai/version. Nothing here imports Fyne, inference or
+// attribution.
 package plots

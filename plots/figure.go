@@ -40,8 +40,19 @@ func heightFor(p *plot.Plot, w vg.Length, ratio float64) vg.Length {
 // MapFigure is one map with a vertical colour bar at its right, width wide (print size), as
 // high as the map's cos-latitude aspect needs.
 func MapFigure(m MapPanel, width vg.Length, st Style) *Figure {
+	return mapFigure(m, width, st, 0)
+}
+
+// mapBarWidth is the room a map's vertical colour bar takes at its right.
+func mapBarWidth(s Scale, st Style) vg.Length {
+	return ColorBar{Scale: s, Vertical: true}.Size(st) + 3*vg.Millimeter
+}
+
+// mapFigure is MapFigure with the colour bar's room at least minBar, so that maps stacked with
+// different bars have the same width.
+func mapFigure(m MapPanel, width vg.Length, st Style, minBar vg.Length) *Figure {
 	bar := ColorBar{Scale: m.Scale, Vertical: true}
-	bw := bar.Size(st) + 3*vg.Millimeter
+	bw := max(mapBarWidth(m.Scale, st), minBar)
 	p := m.plot(st, false, false, 0)
 	// Without a title the frame would sit on the page edge, half of its line cut off.
 	top := vg.Length(0)
@@ -53,6 +64,9 @@ func MapFigure(m MapPanel, width vg.Length, st Style) *Figure {
 		mc := draw.Crop(c, 0, -bw, 0, -top)
 		p.Draw(mc)
 		dc := p.DataCanvas(mc)
+		if m.Letter != "" {
+			letter(dc, st, m.Letter)
+		}
 		bc := c
 		bc.Min = vg.Point{X: c.Max.X - bw + 2*vg.Millimeter, Y: dc.Min.Y}
 		bc.Max = vg.Point{X: c.Max.X, Y: dc.Max.Y}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -31,6 +32,8 @@ type Lines struct {
 	XLabel     string      `json:"x_label"`
 	YLabel     string      `json:"y_label"`
 	LegendTop  bool        `json:"legend_top,omitempty"` // legend top-right instead of bottom-right
+	// XTicks, if given, are the only labelled x values (e.g. the leads of a skill figure).
+	XTicks []float64 `json:"x_ticks,omitempty"`
 }
 
 // LinesFigure draws the curves in Okabe–Ito colours with markers, references as grey dashed
@@ -41,6 +44,13 @@ func LinesFigure(l Lines, width, height vg.Length, st Style) (*Figure, error) {
 	}
 	p := st.newPlot()
 	p.X.Label.Text, p.Y.Label.Text = l.XLabel, l.YLabel
+	if len(l.XTicks) > 0 {
+		ts := make([]plot.Tick, len(l.XTicks))
+		for i, x := range l.XTicks {
+			ts[i] = plot.Tick{Value: x, Label: tickLabel(x, decimals(x))}
+		}
+		p.X.Tick.Marker = plot.ConstantTicks(ts)
+	}
 	leg := newLegend(st)
 	leg.Top = l.LegendTop
 	xmin, xmax := math.Inf(1), math.Inf(-1)
@@ -61,6 +71,7 @@ func LinesFigure(l Lines, width, height vg.Length, st Style) (*Figure, error) {
 		pts.Color, pts.Shape, pts.Radius = col, glyphs[k%len(glyphs)], 1.6
 		p.Add(ln, pts)
 		leg.Add(s.Label, ln, pts)
+		leg.occupy(xy)
 		lo, hi := minMax(s.X)
 		xmin, xmax = math.Min(xmin, lo), math.Max(xmax, hi)
 	}
@@ -73,6 +84,7 @@ func LinesFigure(l Lines, width, height vg.Length, st Style) (*Figure, error) {
 		ref.Dashes = [][]vg.Length{{3, 1.5}, {1, 1.5}}[k%2]
 		p.Add(ref)
 		leg.Add(r.Label, ref)
+		leg.occupy(plotter.XYs{{X: xmin, Y: r.Y}, {X: xmax, Y: r.Y}})
 	}
 	// Room above and below, so that a reference at the top of the range stays visible.
 	pad := 0.04 * (p.Y.Max - p.Y.Min)

@@ -29,6 +29,11 @@ type MapPanel struct {
 	Target  *Marker          // nil: no marker
 	Contour *Contour         // nil: no contour lines
 	Title   string
+	Letter  string // panel letter in the map's top-left corner, e.g. "(a)"; "": none
+	// Blocks > 0 draws the field as values at every Blocks-th row and column (decaymap's
+	// targets): each cell with a value as a Blocks x Blocks block centred on it, +Inf crossed
+	// out, other cells white, and land filled grey from Coast.
+	Blocks int
 }
 
 // edges returns the n+1 cell edges of n cell centres: midpoints inside, half a step outside.
@@ -152,7 +157,12 @@ func (m marker) Plot(cv draw.Canvas, p *plot.Plot) {
 		lon, lat := nearest(m.grid.Lon, m.m.Lon), nearest(m.grid.Lat, m.m.Lat)
 		w, e, s, n = lon-dlon/2, lon+dlon/2, lat-dlat/2, lat+dlat/2
 	}
-	pts := []vg.Point{{X: tx(w), Y: ty(s)}, {X: tx(e), Y: ty(s)}, {X: tx(e), Y: ty(n)}, {X: tx(w), Y: ty(n)}, {X: tx(w), Y: ty(s)}}
+	// The outline runs just outside the cell (or box), so that the halo never hides the
+	// target's own colour, usually the largest importance of the map.
+	const out = 1.1 // half the halo's width
+	x0, x1 := min(tx(w), tx(e))-out, max(tx(w), tx(e))+out
+	y0, y1 := min(ty(s), ty(n))-out, max(ty(s), ty(n))+out
+	pts := []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}}
 	// A white halo under a black line stays visible on both dark and light colours.
 	cv.StrokeLines(draw.LineStyle{Color: LandGrey, Width: 2.2}, cv.ClipLinesXY(pts)...)
 	cv.StrokeLines(draw.LineStyle{Color: rgb(0xffffff), Width: 1.6}, cv.ClipLinesXY(pts)...)
@@ -237,7 +247,14 @@ func (m MapPanel) plot(st Style, hideX, hideY bool, xTicks float64) *plot.Plot {
 	p.X.Padding, p.Y.Padding = 0, 0
 	p.X.Tick.Marker = degTicks{lat: false, hidden: hideX, most: xTicks}
 	p.Y.Tick.Marker = degTicks{lat: true, hidden: hideY}
-	p.Add(cells{f: m.Field, s: m.Scale})
+	if m.Blocks > 0 {
+		p.Add(blocks{f: m.Field, s: m.Scale, k: m.Blocks})
+		if m.Coast != nil {
+			p.Add(land{rings: m.Coast})
+		}
+	} else {
+		p.Add(cells{f: m.Field, s: m.Scale})
+	}
 	if m.Contour != nil && len(m.Contour.Levels) > 0 && m.Contour.Field.Grid.Size() == m.Field.Grid.Size() {
 		p.Add(contourPlotter(*m.Contour)...)
 	}

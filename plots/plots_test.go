@@ -117,6 +117,12 @@ func testFigures(t *testing.T, width vg.Length) map[string]*Figure {
 	if figs["laglat"], err = LagLatitudeFigure(h, AutoScale("importance", h.Values), "lead 1", width, 0, DefaultStyle()); err != nil {
 		t.Fatal(err)
 	}
+	if figs["decaymap"], err = DecayMapFigure(synthDecayMap(g, land), rings, width, DefaultStyle()); err != nil {
+		t.Fatal(err)
+	}
+	if figs["fidelity"], err = FidelityFigure(synthFidelity(), width, DefaultStyle()); err != nil {
+		t.Fatal(err)
+	}
 	r := []float64{250, 500, 1000, 2000, 4000}
 	if figs["lines"], err = LinesFigure(Lines{
 		Series: []Series{
@@ -287,9 +293,15 @@ func checkBarOrientation(t *testing.T, img image.Image, s Scale, format string) 
 // by reading the fill of the top-most cell.
 func TestColorBarOrientation(t *testing.T) {
 	dir := t.TempDir()
-	for _, s := range []Scale{DivergingScale("x", []float32{-1, 1}), SequentialScale("x", []float32{0, 1})} {
+	extended := SequentialScale("x", []float32{0, 1})
+	extended.ExtendMax = true // decaymap's clipped scale: the bar ends in a triangle
+	for _, s := range []Scale{DivergingScale("x", []float32{-1, 1}), SequentialScale("x", []float32{0, 1}), extended} {
+		name := s.Map.Name
+		if s.ExtendMax {
+			name += "_extended"
+		}
 		hfig := hbarFigure(s)
-		hbase := filepath.Join(dir, "h"+s.Map.Name)
+		hbase := filepath.Join(dir, "h"+name)
 		for _, ext := range []string{"png", "pdf", "eps"} {
 			if err := hfig.Save(hbase+"."+ext, 200); err != nil {
 				t.Fatal(err)
@@ -302,7 +314,7 @@ func TestColorBarOrientation(t *testing.T) {
 		checkHBar(t, readPNG(t, hbase+"_eps.png"), s, "EPS")
 
 		fig := barFigure(s)
-		base := filepath.Join(dir, s.Map.Name)
+		base := filepath.Join(dir, name)
 		for _, ext := range []string{"png", "pdf", "eps", "svg"} {
 			if err := fig.Save(base+"."+ext, 200); err != nil {
 				t.Fatal(err)

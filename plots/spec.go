@@ -29,11 +29,22 @@ const (
 	KindDistance = "distance" // result files: cumulative importance against distance, lags in Lags summed (default all)
 	KindLeads    = "leads"    // result files for several leads: columns = leads, rows = Lags (default 0)
 	KindLagLat   = "laglat"   // one result file: |importance| summed over longitude, lag against latitude
-	KindLines    = "lines"    // curves carried in the spec itself (ablation, skill, fidelity); inputs are provenance only
+	KindLines    = "lines"    // curves carried in the spec itself (ablation, skill); inputs are provenance only
+	KindDecayMap = "decaymap" // one map file of climxai decaymap: e-folding time and R90 per target cell
+	KindFidelity = "fidelity" // scores and curves carried in the spec itself (climxai fidelity); inputs are provenance only
 )
 
 // Kinds lists the figure kinds in the order help text shows them.
-var Kinds = []string{KindMap, KindDecay, KindDistance, KindLeads, KindLagLat, KindLines}
+var Kinds = []string{KindMap, KindDecay, KindDistance, KindLeads, KindLagLat, KindDecayMap, KindLines, KindFidelity}
+
+// readsResults reports whether a kind's inputs are attribution result files.
+func readsResults(kind string) bool {
+	switch kind {
+	case KindMap, KindDecay, KindDistance, KindLeads, KindLagLat:
+		return true
+	}
+	return false
+}
 
 // Input is one input file of a figure with its SHA-256 and what its metadata said.
 type Input struct {
@@ -62,6 +73,8 @@ type Spec struct {
 	Format   string  `json:"format"`
 	Version  string  `json:"climxai_version"`
 	Lines    *Lines  `json:"lines,omitempty"` // kind lines: the curves themselves
+	// Fidelity (kind fidelity): the scores and curves themselves.
+	Fidelity *Fidelity `json:"fidelity,omitempty"`
 	// Contours (kind map): contour lines of |value| at these fractions of the map's largest
 	// |value|, e.g. [0.25, 0.5].
 	Contours []float64 `json:"contours,omitempty"`
@@ -104,7 +117,7 @@ func NewSpec(kind string, paths []string, lags []int) (Spec, error) {
 
 func (s Spec) validate() error {
 	switch s.Kind {
-	case KindMap, KindLagLat:
+	case KindMap, KindLagLat, KindDecayMap:
 		if len(s.Inputs) != 1 {
 			return fmt.Errorf("%w: a %s figure takes one result file, got %d", ErrSpec, s.Kind, len(s.Inputs))
 		}
@@ -116,6 +129,13 @@ func (s Spec) validate() error {
 			if len(c.X) == 0 || len(c.X) != len(c.Y) {
 				return fmt.Errorf("%w: curve %q has %d x and %d y values", ErrSpec, c.Label, len(c.X), len(c.Y))
 			}
+		}
+	case KindFidelity:
+		if s.Fidelity == nil {
+			return fmt.Errorf("%w: kind fidelity needs its scores in \"fidelity\"", ErrSpec)
+		}
+		if err := s.Fidelity.check(); err != nil {
+			return fmt.Errorf("%w: %v", ErrSpec, err)
 		}
 	case KindDecay, KindDistance, KindLeads:
 		if len(s.Inputs) == 0 {
@@ -290,18 +310,43 @@ func (s *Spec) Figure(base string) (*Figure, error) {
 	if err := s.validate(); err != nil {
 		return nil, err
 	}
-	ins, err := s.load(base, true, s.Kind != KindLines)
+	ins, err := s.load(base, true, readsResults(s.Kind))
 	if err != nil {
 		return nil, err
 	}
 	pr, _ := LookupPreset(s.Preset)
 	st := DefaultStyle()
-	if s.Kind == KindLines {
+	switch s.Kind {
+	case KindLines:
 		return LinesFigure(*s.Lines, pr.Width, vg.Length(s.HeightMM)*vg.Millimeter, st)
+	case KindFidelity:
+		return FidelityFigure(*s.Fidelity, pr.Width, st)
 	}
 	rings, err := resources.LandRings()
 	if err != nil {
 		return nil, err
+	}
+	if s.Kind == KindDecayMap {
+		p := s.Inputs[0].Path
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(base, p)
+		}
+		m, err := dataset.ReadMapFile(p)
+		if err != nil {
+			return nil, err
+		}
+		in := &s.Inputs[0]
+		in.Method, in.Parameters, in.ModelSHA256, in.DataFile = m.Attrs["method"], m.Attrs["parameters"], m.Attrs["model_sha256"], m.Attrs["data_file"]
+		in.Lead, _ = strconv.Atoi(m.Attrs["lead"])
+		in.Samples, _ = strconv.Atoi(m.Attrs["samples"])
+		d, err := DecayMapOf(m, p)
+		if err != nil {
+			return nil, err
+		}
+		if s.Title != "" {
+			d.Header = s.Title
+		}
+		return DecayMapFigure(d, rings, pr.Width, st)
 	}
 	height := vg.Length(s.HeightMM) * vg.Millimeter
 	switch s.Kind {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"climxai/dataset"
+	"climxai/dataset/netcdf"
 	"climxai/resources"
 )
 
@@ -165,6 +167,23 @@ func TestSpecValidate(t *testing.T) {
 		{"unknown preset", Spec{Kind: KindDecay, Inputs: []Input{{Path: "a"}}, Preset: "nature"}},
 		{"unknown scale", Spec{Kind: KindDecay, Inputs: []Input{{Path: "a"}}, Preset: "agu1", Scale: "jet"}},
 		{"contour fraction 1", Spec{Kind: KindMap, Inputs: []Input{{Path: "a"}}, Preset: "agu1", Contours: []float64{1}}},
+		{"decaymap of two files", Spec{Kind: KindDecayMap, Inputs: []Input{{Path: "a"}, {Path: "b"}}, Preset: "agu1"}},
+		{"fidelity without scores", Spec{Kind: KindFidelity, Preset: "agu1"}},
+		{"fidelity score per target missing", Spec{Kind: KindFidelity, Preset: "agu1", Fidelity: func() *Fidelity {
+			f := synthFidelity()
+			f.Rows[2].AggSpearman = f.Rows[2].AggSpearman[:1]
+			return &f
+		}()}},
+		{"fidelity curve too short", Spec{Kind: KindFidelity, Preset: "agu1", Fidelity: func() *Fidelity {
+			f := synthFidelity()
+			f.Rows[4].Insertion[1] = f.Rows[4].Insertion[1][:3]
+			return &f
+		}()}},
+		{"fidelity fractions not increasing", Spec{Kind: KindFidelity, Preset: "agu1", Fidelity: func() *Fidelity {
+			f := synthFidelity()
+			f.Fractions[3] = f.Fractions[2]
+			return &f
+		}()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.s.validate(); !errors.Is(err, ErrSpec) {
@@ -183,5 +202,173 @@ func TestParseMarker(t *testing.T) {
 	}
 	if _, ok := ParseMarker("nino34"); ok {
 		t.Error("named region gave a marker")
+	}
+}
+
+// writeDecayMapFile writes the synthetic decay map in decaymap's layout (fill value 1e20,
+// statistics as global attributes) and returns its path.
+func writeDecayMapFile(t *testing.T, dir string) string {
+	t.Helper()
+	rings, err := resources.LandRings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := naGrid()
+	d := synthDecayMap(g, landMask(g, rings))
+	p := filepath.Join(dir, "decaymap.nc")
+	f, err := netcdf.Create(p, netcdf.NetCDF4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dlat, _ := f.DefDim("lat", g.NLat())
+	dlon, _ := f.DefDim("lon", g.NLon())
+	vlat, _ := f.DefVar("lat", netcdf.Double, []netcdf.Dim{dlat})
+	vlon, _ := f.DefVar("lon", netcdf.Double, []netcdf.Dim{dlon})
+	maps := map[string][]float32{"efold": d.EFold.Values, "r90": d.R90.Values}
+	vars := map[string]*netcdf.Var{}
+	for _, name := range []string{"efold", "r90"} {
+		v, err := f.DefVar(name, netcdf.Float, []netcdf.Dim{dlat, dlon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := v.PutAttr("_FillValue", float32(1e20)); err != nil {
+			t.Fatal(err)
+		}
+		vars[name] = v
+	}
+	for k, v := range map[string]any{"method": "saliency", "lead": "1", "stride": "4", "targets": "80", "samples": "24",
+		"efold_median": d.EFoldStat.Median, "efold_q1": d.EFoldStat.Q1, "efold_q3": d.EFoldStat.Q3, "efold_cv": d.EFoldStat.CV,
+		"efold_cells": d.EFoldStat.Cells, "efold_cells_without_value": d.EFoldStat.WithoutValue,
+		"r90_median": d.R90Stat.Median, "r90_q1": d.R90Stat.Q1, "r90_q3": d.R90Stat.Q3, "r90_cv": d.R90Stat.CV, "r90_cells": d.R90Stat.Cells} {
+		if err := f.PutAttr(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.EndDef(); err != nil {
+		t.Fatal(err)
+	}
+	vlat.WriteFloat64(nil, nil, g.Lat)
+	vlon.WriteFloat64(nil, nil, g.Lon)
+	for name, vals := range maps {
+		w := append([]float32(nil), vals...)
+		for i, x := range w {
+			if x != x {
+				w[i] = 1e20
+			}
+		}
+		if err := vars[name].WriteFloat32(nil, nil, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestDecayMapSpec draws a decay map from decaymap's file, reads its statistics from the file's
+// attributes, and draws it again from the sidecar alone, identically in PNG and PDF.
+func TestDecayMapSpec(t *testing.T) {
+	dir := t.TempDir()
+	src := writeDecayMapFile(t, dir)
+	m, err := dataset.ReadMapFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := DecayMapOf(m, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := summary(d.EFold.Values)
+	if d.Stride != 4 || d.EFoldStat.Median != want.Median || d.EFoldStat.WithoutValue != 2 || d.Header != "lead 1, saliency: 80 target cells × 24 samples" {
+		t.Errorf("decay map from file: stride %d, stat %+v (want median %g, 2 without value), header %q", d.Stride, d.EFoldStat, want.Median, d.Header)
+	}
+	for _, ext := range []string{"png", "pdf"} {
+		s, err := NewSpec(KindDecayMap, []string{src}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.DPI = 100
+		out := filepath.Join(dir, "dm."+ext)
+		if err := Make(s, ".", out); err != nil {
+			t.Fatal(err)
+		}
+		side, err := ReadSpec(SidecarPath(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in := side.Inputs[0]; in.Method != "saliency" || in.Lead != 1 || in.Samples != 24 || len(in.SHA256) != 64 {
+			t.Errorf("sidecar input %+v", in)
+		}
+		again := filepath.Join(t.TempDir(), "again."+ext)
+		if err := Make(side, dir, again); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.ReadFile(out)
+		b, _ := os.ReadFile(again)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s from the sidecar differs", ext)
+		}
+	}
+	if _, err := DecayMapOf(&dataset.MapFile{Grid: m.Grid, Maps: m.Maps[:1]}, "x.nc"); !errors.Is(err, ErrSpec) {
+		t.Errorf("map file without r90: %v, want ErrSpec", err)
+	}
+	// A result file is not a map file.
+	res := writeResults(t, dir)
+	s, _ := NewSpec(KindDecayMap, res[:1], nil)
+	if err := Make(s, ".", filepath.Join(dir, "x.png")); !errors.Is(err, dataset.ErrNoVariable) {
+		t.Errorf("decaymap of an attribution file: %v, want dataset.ErrNoVariable", err)
+	}
+}
+
+// TestFidelitySpec keeps the scores and curves in the sidecar (undefined scores as null) and
+// draws the same figure from it.
+func TestFidelitySpec(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "fid.json")
+	if err := os.WriteFile(src, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := synthFidelity()
+	s := Spec{Kind: KindFidelity, Inputs: []Input{{Path: src}}, Preset: "agu1", DPI: 100, Fidelity: &f}
+	for _, ext := range []string{"png", "svg"} {
+		out := filepath.Join(dir, "fid."+ext)
+		if err := Make(s, ".", out); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(SidecarPath(out))
+		if !bytes.Contains(raw, []byte(`"randomization_spearman_abs": [
+          null,`)) {
+			t.Errorf("undefined score not written as null:\n%.600s", raw)
+		}
+		side, err := ReadSpec(SidecarPath(out))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !math.IsNaN(float64(side.Fidelity.Rows[0].RandomAbs[0])) || side.Fidelity.Rows[3].SamplePearson[1] != f.Rows[3].SamplePearson[1] {
+			t.Errorf("scores did not survive the sidecar: %v %v", side.Fidelity.Rows[0].RandomAbs, side.Fidelity.Rows[3].SamplePearson)
+		}
+		again := filepath.Join(t.TempDir(), "again."+ext)
+		if err := Make(side, dir, again); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := os.ReadFile(out)
+		b, _ := os.ReadFile(again)
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s from the sidecar differs", ext)
+		}
+	}
+}
+
+func TestHighlighted(t *testing.T) {
+	f := synthFidelity() // per-sample Pearson: ixg .95, ig .93, occlusion .8, smoothgrad .6, saliency .5
+	h := f.highlighted()
+	if len(h) != 4 || !h["ixg"] || !h["ig"] || !h["occlusion"] || !h["smoothgrad"] || h["truth"] || h["saliency"] {
+		t.Errorf("highlighted %v", h)
+	}
+	f.Highlight = []string{"saliency"}
+	if h := f.highlighted(); len(h) != 1 || !h["saliency"] {
+		t.Errorf("explicit highlight %v", h)
 	}
 }

@@ -46,6 +46,7 @@ func (st Style) newPlot() *plot.Plot {
 		a.LineStyle.Width = 0.5
 		a.Tick.LineStyle.Width = 0.5
 	}
+	p.X.Tick.Marker, p.Y.Tick.Marker = niceTicker{}, niceTicker{}
 	p.Legend.TextStyle.Font.Size = st.Tick
 	p.Legend.ThumbnailWidth = 14
 	p.BackgroundColor = color.White

@@ -108,3 +108,83 @@ func synthDistance(g dataset.Grid, v []float32, tlat, tlon float64, label string
 	s.Label = label
 	return s
 }
+
+// synthDecayMap maps a made-up e-folding time (growing northwards) and R90 at every 4th ocean
+// cell, with one far-out e-folding time (the scale is clipped) and two cells without decay.
+func synthDecayMap(g dataset.Grid, land []bool) DecayMap {
+	const stride = 4
+	nan := float32(math.NaN())
+	ef, r9 := make([]float32, g.Size()), make([]float32, g.Size())
+	for c := range ef {
+		ef[c], r9[c] = nan, nan
+	}
+	k := 0
+	for i := 0; i < len(g.Lat); i += stride {
+		for j := 0; j < len(g.Lon); j += stride {
+			c := i*len(g.Lon) + j
+			if land[c] {
+				continue
+			}
+			lat, lon := g.Lat[i], g.Lon[j]
+			ef[c] = float32(2 + 0.06*lat + 0.5*math.Sin(lon/15))
+			r9[c] = float32(600 + 12*lat + 150*math.Cos(lon/20))
+			switch k {
+			case 7:
+				ef[c] = 40 // far out: the scale ends at the fence
+			case 11, 23:
+				ef[c] = float32(math.Inf(1))
+			}
+			k++
+		}
+	}
+	d := DecayMap{EFold: dataset.Field{Grid: g, Values: ef}, R90: dataset.Field{Grid: g, Values: r9}, Stride: stride,
+		Header: "lead 1, saliency: synthetic"}
+	d.EFoldStat, d.R90Stat = summary(ef), summary(r9)
+	return d
+}
+
+// synthFidelity is a fidelity table of the two references and six methods on two targets,
+// with curves that fall (deletion) and rise (insertion) faster for better methods.
+func synthFidelity() Fidelity {
+	f := Fidelity{Lead: 1, Samples: 4, Targets: []string{"45,-40", "55,-30"}}
+	for i := 0; i <= 8; i++ {
+		f.Fractions = append(f.Fractions, float64(i)/8)
+	}
+	names := []string{"truth", "random", "saliency", "ixg", "ig", "smoothgrad", "lrp-epsilon-plus-flat", "occlusion"}
+	quality := []float64{1, 0, 0.5, 0.95, 0.93, 0.6, 0.4, 0.8}
+	for k, name := range names {
+		q := quality[k]
+		r := FidelityRow{Method: name}
+		for t := 0; t < 2; t++ {
+			d := 0.04 * float64(t)
+			r.SamplePearson = append(r.SamplePearson, Num(q-d))
+			r.SampleSpearman = append(r.SampleSpearman, Num(q-0.1-d))
+			r.AggPearson = append(r.AggPearson, Num(math.Min(1, q+0.03-d)))
+			r.AggSpearman = append(r.AggSpearman, Num(q-0.05))
+			rnd := Num(0.1 + 0.5*(1-q))
+			if name == "truth" || name == "random" {
+				rnd = Num(math.NaN()) // no randomisation for the references
+			}
+			r.RandomAbs = append(r.RandomAbs, rnd)
+			r.RandomSigned = append(r.RandomSigned, rnd*0.5)
+			var del, ins []Num
+			for _, x := range f.Fractions {
+				del = append(del, Num(math.Exp(-x*(1+6*q))-0.1*x))
+				ins = append(ins, Num(1-math.Exp(-x*(1+6*q))+0.1*x*(1-q)))
+			}
+			r.Deletion, r.Insertion = append(r.Deletion, del), append(r.Insertion, ins)
+			r.DeletionAUC = append(r.DeletionAUC, Num(trapz(f.Fractions, del)))
+			r.InsertionAUC = append(r.InsertionAUC, Num(trapz(f.Fractions, ins)))
+		}
+		f.Rows = append(f.Rows, r)
+	}
+	return f
+}
+
+func trapz(x []float64, y []Num) float64 {
+	s := 0.0
+	for i := 1; i < len(x); i++ {
+		s += (x[i] - x[i-1]) * float64(y[i]+y[i-1]) / 2
+	}
+	return s
+}

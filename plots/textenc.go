@@ -47,7 +47,7 @@ func (c epsText) FillString(f font.Face, pt vg.Point, s string) {
 // cp1252 and latin1 map the non-ASCII characters climxai's labels use.
 var (
 	cp1252 = map[rune]byte{'°': 0xb0, '×': 0xd7, '−': 0x96, '–': 0x96, '—': 0x97, 'µ': 0xb5, '±': 0xb1, '·': 0xb7, '²': 0xb2, '³': 0xb3, '¹': 0xb9}
-	latin1 = map[rune]byte{'°': 0xb0, '×': 0xd7, '−': '-', '–': '-', '—': '-', 'µ': 0xb5, '±': 0xb1, '·': 0xb7, '²': 0xb2, '³': 0xb3, '¹': 0xb9}
+	latin1 = map[rune]byte{'°': 0xb0, '×': 0xd7, '−': 0x81, '–': 0x82, '—': 0x83, 'µ': 0xb5, '±': 0xb1, '·': 0xb7, '²': 0xb2, '³': 0xb3, '¹': 0xb9}
 )
 
 // toSingleByte encodes s with table for non-ASCII runes; unknown runes become '?'.
@@ -68,7 +68,7 @@ func toSingleByte(s string, table map[rune]byte) string {
 
 // epsFonts maps the Liberation fonts vgeps names (not embedded, unknown to PostScript
 // interpreters) to the metric-compatible standard PostScript fonts, re-encoded to ISO Latin-1
-// so that °, × and the minus sign (0x2d in ISOLatin1Encoding) print.
+// (epsEncoding) so that ° and × print.
 var epsFonts = []struct{ liberation, standard string }{
 	{"LiberationSerif-BoldItalic", "Times-BoldItalic"},
 	{"LiberationSerif-Bold", "Times-Bold"},
@@ -87,14 +87,20 @@ var epsFonts = []struct{ liberation, standard string }{
 func epsProlog(b []byte) []byte {
 	var p bytes.Buffer
 	p.WriteString("%%BeginProlog\n")
+	p.WriteString(epsEncoding)
 	for _, f := range epsFonts {
 		name := "/" + f.liberation + " findfont"
 		if !bytes.Contains(b, []byte(name)) {
 			continue
 		}
 		b = bytes.ReplaceAll(b, []byte(name), []byte("/CX-"+f.liberation+" findfont"))
-		fmt.Fprintf(&p, "/%s findfont dup length dict begin {1 index /FID ne {def} {pop pop} ifelse} forall /Encoding ISOLatin1Encoding def currentdict end /CX-%s exch definefont pop\n", f.standard, f.liberation)
+		fmt.Fprintf(&p, "/%s findfont dup length dict begin {1 index /FID ne {def} {pop pop} ifelse} forall /Encoding CX-Encoding def currentdict end /CX-%s exch definefont pop\n", f.standard, f.liberation)
 	}
 	p.WriteString("%%EndProlog\n")
 	return bytes.Replace(b, []byte("%%EndComments\n"), append([]byte("%%EndComments\n"), p.Bytes()...), 1)
 }
+
+// epsEncoding is ISOLatin1Encoding with a hyphen at 0x2d (ISOLatin1Encoding has the wide minus
+// sign there, so "e-folding" and "lrp-epsilon" printed with minus signs) and the minus sign,
+// en dash and em dash, which Latin-1 lacks, at the unused codes 0x81..0x83 (see latin1).
+const epsEncoding = "/CX-Encoding ISOLatin1Encoding 256 array copy dup 45 /hyphen put dup 129 /minus put dup 130 /endash put dup 131 /emdash put def\n"

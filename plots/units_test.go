@@ -3,12 +3,15 @@ package plots
 import (
 	"bytes"
 	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/recorder"
@@ -241,5 +244,149 @@ func TestSaveIsAtomic(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("directory holds %d entries after two saves, want 1", len(entries))
+	}
+}
+
+func TestClippedScale(t *testing.T) {
+	vs := []float32{1, 2, 3, 4, 5, 6, 7, 8, float32(math.NaN())}
+	if s := clippedScale("x", vs); s.Min != 0 || s.Max != 8 || s.ExtendMax {
+		t.Errorf("no outlier: %+v", s)
+	}
+	// 1..8 and 100: Q1 3, Q3 7 (type 7), so the far-out fence is 7 + 3·4 = 19.
+	out := append(vs[:8:8], 100)
+	s := clippedScale("x", out)
+	if q1, q3 := 3.0, 7.0; s.Max != q3+3*(q3-q1) || !s.ExtendMax {
+		t.Errorf("far-out value: max %g extend %v, want the fence %g", s.Max, s.ExtendMax, q3+3*(q3-q1))
+	}
+	if s := clippedScale("x", append(vs[:8:8], float32(math.Inf(1)))); s.Max != 8 || !s.ExtendMax {
+		t.Errorf("+Inf: %+v", s)
+	}
+}
+
+func TestNiceTicker(t *testing.T) {
+	var labels []string
+	for _, tk := range (niceTicker{}).Ticks(0.22, 0.5) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "0.25 0.30 0.35 0.40 0.45 0.50" {
+		t.Errorf("labels %q", got)
+	}
+	labels = nil
+	for _, tk := range (niceTicker{n: 3}).Ticks(-1.1, 1.1) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "−1 0 1" {
+		t.Errorf("labels %q", got)
+	}
+}
+
+// TestLegendKeepsReferencesVisible draws the demo's ablation figure (the curve high, the
+// persistence reference low, across the whole width) and checks that the legend's white box
+// covers neither reference line: in a fixed corner it hid the persistence line's right half.
+func TestLegendKeepsReferencesVisible(t *testing.T) {
+	fig, err := LinesFigure(Lines{
+		Series:     []Series{{Label: "inputs within the radius", X: []float64{0, 250, 500, 1000, 2000}, Y: []float64{0.426, 0.425, 0.432, 0.454, 0.49}}},
+		References: []Reference{{Label: "full input", Y: 0.49}, {Label: "persistence", Y: 0.215}},
+		XLabel:     "radius kept around the target (km)", YLabel: "correlation with the truth",
+	}, 95*vg.Millimeter, 0, DefaultStyle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := new(recorder.Canvas)
+	fig.Draw(draw.NewCanvas(rec, fig.Width, fig.Height))
+	var col color.Color
+	var box vg.Rectangle
+	var refs [][2]vg.Point
+	for _, a := range rec.Actions {
+		switch a := a.(type) {
+		case *recorder.SetColor:
+			col = a.Color
+		case *recorder.Fill:
+			// The legend's box is the last white fill (the first is the background); the
+			// legend's thumbnails, drawn after it, are not references.
+			if c := color.RGBAModel.Convert(col).(color.RGBA); c == rgb(0xffffff) && len(a.Path) > 0 {
+				box = vg.Rectangle{Min: a.Path[0].Pos, Max: a.Path[0].Pos}
+				for _, c := range a.Path {
+					if c.Type == vg.CloseComp {
+						continue
+					}
+					box.Min.X, box.Min.Y = min(box.Min.X, c.Pos.X), min(box.Min.Y, c.Pos.Y)
+					box.Max.X, box.Max.Y = max(box.Max.X, c.Pos.X), max(box.Max.Y, c.Pos.Y)
+				}
+			}
+		case *recorder.Stroke:
+			if c := color.RGBAModel.Convert(col).(color.RGBA); (c == rgb(0x555555) || c == rgb(0x999999)) && len(a.Path) >= 2 && len(refs) < 2 {
+				refs = append(refs, [2]vg.Point{a.Path[0].Pos, a.Path[len(a.Path)-1].Pos})
+			}
+		}
+	}
+	if len(refs) != 2 || box.Max.X == 0 {
+		t.Fatalf("found %d reference lines and legend box %v", len(refs), box)
+	}
+	for _, r := range refs {
+		x0, x1 := min(r[0].X, r[1].X), max(r[0].X, r[1].X)
+		if r[0].Y >= box.Min.Y && r[0].Y <= box.Max.Y && x1 >= box.Min.X && x0 <= box.Max.X {
+			t.Errorf("legend box %v covers the reference line at y %v (x %v..%v)", box, r[0].Y, x0, x1)
+		}
+	}
+}
+
+// TestNoTextOverlaps draws every default figure at the narrowest preset (AMS single column,
+// 3.2 in) and at AGU single column and checks that no two horizontal texts overlap (labels
+// crowding each other at print size).
+func TestNoTextOverlaps(t *testing.T) {
+	for _, width := range []vg.Length{3.2 * vg.Inch, 95 * vg.Millimeter} {
+		for name, fig := range testFigures(t, width) {
+			rec := new(recorder.Canvas)
+			fig.Draw(draw.NewCanvas(rec, fig.Width, fig.Height))
+			type box struct {
+				s string
+				r vg.Rectangle
+			}
+			var boxes []box
+			var rotated []bool // per Push: whether a rotation happened since
+			for _, a := range rec.Actions {
+				switch a := a.(type) {
+				case *recorder.Push:
+					rotated = append(rotated, false)
+				case *recorder.Pop:
+					if len(rotated) > 0 {
+						rotated = rotated[:len(rotated)-1]
+					}
+				case *recorder.Rotate:
+					if len(rotated) > 0 {
+						rotated[len(rotated)-1] = true
+					}
+				case *recorder.FillString:
+					skip := false
+					for _, r := range rotated {
+						skip = skip || r
+					}
+					if skip || strings.TrimSpace(a.String) == "" {
+						continue
+					}
+					face := font.DefaultCache.Lookup(a.Font, a.Size)
+					// The ink of a line: ascenders reach about 0.7 em above the baseline and
+					// descenders 0.2 em below (the font's extents add line spacing, so that
+					// lines of one legend would "overlap"); shrunk by 0.2 pt at the ends.
+					const in = 0.2
+					boxes = append(boxes, box{a.String, vg.Rectangle{
+						Min: vg.Point{X: a.Point.X + in, Y: a.Point.Y - 0.2*a.Size},
+						Max: vg.Point{X: a.Point.X + face.Width(a.String) - in, Y: a.Point.Y + 0.7*a.Size}}})
+				}
+			}
+			for i := range boxes {
+				for j := i + 1; j < len(boxes); j++ {
+					a, b := boxes[i].r, boxes[j].r
+					if a.Min.X < b.Max.X && b.Min.X < a.Max.X && a.Min.Y < b.Max.Y && b.Min.Y < a.Max.Y {
+						t.Errorf("%s at %.0f mm: %q and %q overlap", name, width/vg.Millimeter, boxes[i].s, boxes[j].s)
+					}
+				}
+			}
+		}
 	}
 }
