@@ -15,9 +15,10 @@ import (
 var regen = flag.Bool("regen", false, "rewrite the golden images in testdata/golden")
 
 // TestFieldImageGolden draws a fixed field on the 2° North Atlantic grid (a dipole, a block of
-// NaN, a marked cell, a box) with coastlines and compares it with testdata/golden/field.png: at most
-// 0.5% of the pixels may differ by more than 8 levels in a channel. Run with -regen after an
-// intended change and look at the new image.
+// NaN, a marked cell, a box) with coastlines, once on the domain and once on a zoomed-out view
+// where the domain is outlined on the world, and compares them with testdata/golden/field.png and
+// field-world.png: at most 0.5% of the pixels may differ by more than 8 levels in a channel. Run
+// with -regen after an intended change and look at the new images.
 func TestFieldImageGolden(t *testing.T) {
 	g := dataset.GridSpec{LatStart: 5, LatStep: 2, NLat: 35, LonStart: -100, LonStep: 2, NLon: 63}
 	vals := make([]float32, g.NLat*g.NLon)
@@ -32,9 +33,16 @@ func TestFieldImageGolden(t *testing.T) {
 		}
 	}
 	f := MapField{Grid: g, Values: vals}
-	img := fieldImage(f, maxAbs(vals), gridCell(g, 17, 25), true)
-	drawBox(img, g, Box{S: 50, N: 65, W: -60, E: -10}) // the subpolar gyre's box, as a region target
-	path := filepath.Join("testdata", "golden", "field.png")
+	c := gridCell(g, 17, 25)
+	p := mapPicture{Field: f, Scale: fieldScale(f, "auto"), View: domainOf(g), Marker: &c,
+		Box: &Box{S: 50, N: 65, W: -60, E: -10}} // the subpolar gyre's box, as a region target
+	compareGolden(t, renderMap(p, 756, 420), filepath.Join("testdata", "golden", "field.png"))
+	p.View, p.Scale = Box{S: -10, N: 85, W: -140, E: 40}, fieldScale(f, "sequential")
+	compareGolden(t, renderMap(p, 720, 480), filepath.Join("testdata", "golden", "field-world.png"))
+}
+
+func compareGolden(t *testing.T, img image.Image, path string) {
+	t.Helper()
 	if *regen {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)

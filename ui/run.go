@@ -14,7 +14,7 @@ import (
 const AppID = "org.climxai.app"
 
 // Config is what `climxai gui` asks for: the card and data to open (both or neither) and where
-// models run.
+// models run (zero Options: the preferences' device and threads).
 type Config struct {
 	Card, Data string
 	Options    inference.Options
@@ -30,7 +30,11 @@ func Run(ctx context.Context, cfg Config) error {
 	a := fyneapp.NewWithID(AppID)
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
-	w := NewWindow(a, cfg.Options)
+	opts := cfg.Options
+	if opts == (inference.Options{}) { // no --device or --threads: the preferences say
+		opts = prefs{a.Preferences()}.options()
+	}
+	w := NewWindow(a, opts)
 	w.log = cfg.Log
 	if cfg.Card != "" && cfg.Data != "" {
 		w.Open(cfg.Card, cfg.Data)

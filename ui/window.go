@@ -55,6 +55,9 @@ type Window struct {
 	run      *widget.Button
 	cancel   *widget.Button
 	export   *widget.Button // pops up the export menu: figure, data, clipboard
+	open     *widget.Button // pops up the File menu: open card, data, recent, sessions
+	params   *widget.Button // the method's parameters
+	boxes    *widget.Button // pops up the named boxes
 	play     *widget.Button
 	stopPlay context.CancelFunc // stops the lag animation, nil when it is not running
 
@@ -68,6 +71,9 @@ type Window struct {
 	status      *widget.Label
 
 	prefs         prefs
+	pending       *app.Session // restored once its workspace has opened
+	pendingPath   string
+	pendingView   string // the map view the next explanation shows ("" : attribution)
 	lastExportDir string // folder of the last export: the next one starts there
 
 	cardPath, dataPath string // chosen in the open dialogs
@@ -115,6 +121,8 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w := &Window{Win: a.NewWindow("climxai"), opts: opts, do: fyne.Do, prefs: prefs{a.Preferences()}}
 	w.mapw = NewMapCanvas(NoDemoNote)
 	w.mapw.OnTapped = w.onMapTapped
+	w.mapw.OnBox = w.onMapBox
+	w.mapw.SetScale(w.prefs.scale())
 	w.chart = NewLagChart("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.chart.OnTapped = func(lag int) { w.lag.SetValue(float64(lag)) }
 
@@ -122,6 +130,8 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.lead.PlaceHolder = "lead"
 	w.method = widget.NewSelect(app.MethodNames(), w.onMethod)
 	w.method.PlaceHolder = "method"
+	w.params = widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showParams)
+	w.params.Disable()
 	targets := []string{targetCell}
 	for _, b := range attribution.NamedBoxes() {
 		targets = append(targets, b.Name)
@@ -153,11 +163,10 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 
 	w.export = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), w.showExportMenu)
 	w.export.Disable()
-	openCard := widget.NewButton("Open card…", w.chooseCard)
-	openData := widget.NewButton("Open data…", w.chooseData)
+	w.open = widget.NewButtonWithIcon("Open", theme.FolderOpenIcon(), w.showOpenMenu)
 	entrySize := fyne.NewSize(110, w.init.MinSize().Height)
-	controls := container.NewHBox(openCard, openData, widget.NewSeparator(),
-		widget.NewLabel("Lead"), w.lead, widget.NewLabel("Method"), w.method,
+	controls := container.NewHBox(w.open, widget.NewSeparator(),
+		widget.NewLabel("Lead"), w.lead, widget.NewLabel("Method"), w.method, w.params,
 		widget.NewLabel("Target"), w.target, widget.NewLabel("Init"), container.NewGridWrap(entrySize, w.init),
 		w.run, w.cancel, w.export, w.device)
 	w.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), w.togglePlay)
@@ -167,8 +176,19 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.compareGrid = container.NewGridWithColumns(1)
 	w.compareNote = widget.NewLabel("Explains the selected cell at every lead of the card from the same init month, on one colour scale.")
 	w.compareNote.Wrapping = fyne.TextWrapWord
+	w.boxes = widget.NewButton("Named boxes", w.showBoxes)
+	mapTools := container.NewHBox(
+		widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { w.mapw.ZoomBy(1 / 1.5) }),
+		widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { w.mapw.ZoomBy(1.5) }),
+		widget.NewButton("Domain", w.mapw.ZoomToDomain),
+		widget.NewButton("World", w.mapw.ZoomToWorld),
+		widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { w.mapw.Pan(-0.25, 0) }),
+		widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { w.mapw.Pan(0, 0.25) }),
+		widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { w.mapw.Pan(0, -0.25) }),
+		widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { w.mapw.Pan(0.25, 0) }),
+		w.boxes)
 	w.tabs = container.NewAppTabs(
-		container.NewTabItem("Map", w.mapw),
+		container.NewTabItem("Map", container.NewBorder(mapTools, nil, nil, nil, w.mapw)),
 		container.NewTabItem("Compare leads", container.NewBorder(w.compareNote, nil, nil, nil, w.compareGrid)))
 	w.tabs.OnSelected = func(*container.TabItem) {
 		if w.comparing() && w.ws != nil && !w.compareCurrent() {
@@ -191,12 +211,13 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 		}
 	})
 	w.setEnabled(false)
+	w.buildMenu()
 	return w
 }
 
 // setEnabled enables the controls that need a workspace.
 func (w *Window) setEnabled(on bool) {
-	for _, d := range []fyne.Disableable{w.lead, w.method, w.target, w.init, w.lag, w.run, w.view, w.play} {
+	for _, d := range []fyne.Disableable{w.lead, w.method, w.target, w.init, w.lag, w.run, w.view, w.play, w.boxes} {
 		if on {
 			d.Enable()
 		} else {
@@ -326,13 +347,56 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.updating = false
 
 	w.setEnabled(true)
+	w.updateParamsButton()
 	w.chart.Clear("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.showMap()
 	w.mapw.SetMarker(Cell{Row: sel.Target.Row, Col: sel.Target.Col})
 	for _, n := range ws.Notices {
 		w.status.SetText("note: " + n)
 	}
+	w.prefs.addRecent(ws.CardPath, ws.DataPath)
+	w.buildMenu()
+	if s := w.pending; s != nil {
+		w.pending = nil
+		w.applySession(s, w.pendingPath)
+		return
+	}
 	w.Explain()
+}
+
+// onMapBox makes a box dragged on the map the target (the area-weighted mean of its ocean
+// cells) and explains it.
+func (w *Window) onMapBox(b Box) {
+	if w.ws == nil {
+		return
+	}
+	tg, err := w.ws.SetTarget(fmt.Sprintf("box:%.4g,%.4g,%.4g,%.4g", b.S, b.N, b.W, b.E))
+	if err != nil {
+		w.status.SetText(firstLine(err.Error()))
+		dialog.ShowError(err, w.Win)
+		return
+	}
+	w.updating = true
+	w.target.SetSelected(targetCell)
+	w.updating = false
+	w.showTarget(tg)
+	w.Explain()
+}
+
+// showBoxes pops up the named boxes (attribution's named targets) under the button; choosing
+// one makes it the target.
+func (w *Window) showBoxes() {
+	var items []*fyne.MenuItem
+	for _, b := range attribution.NamedBoxes() {
+		name := b.Name
+		items = append(items, fyne.NewMenuItem(b.Name+" — "+b.Description, func() { w.target.SetSelected(name) }))
+	}
+	c := fyne.CurrentApp().Driver().CanvasForObject(w.boxes)
+	if c == nil {
+		return
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.boxes).Add(fyne.NewPos(0, w.boxes.Size().Height))
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos)
 }
 
 func (w *Window) onMapTapped(c Cell) {
@@ -364,7 +428,7 @@ func (w *Window) onTarget(name string) {
 		dialog.ShowError(err, w.Win)
 		return
 	}
-	w.mapw.SetMarkerBox(Box{S: tg.Box.S, N: tg.Box.N, W: tg.Box.W, E: tg.Box.E})
+	w.showTarget(tg)
 	w.Explain()
 }
 
@@ -391,6 +455,7 @@ func (w *Window) onMethod(s string) {
 		w.status.SetText(err.Error())
 		return
 	}
+	w.updateParamsButton()
 	w.Explain()
 }
 
@@ -438,6 +503,8 @@ func (w *Window) showCompare() {
 		for i := range exs {
 			m := NewMapCanvas("")
 			m.OnTapped = w.onMapTapped
+			m.OnBox = w.onMapBox
+			m.SetScale(w.prefs.scale())
 			w.compareMaps = append(w.compareMaps, m)
 			objs[i] = m
 		}
@@ -569,7 +636,11 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 		targetLabel(s.Target)), ex.LagImportance)
 	w.chart.SetCurrent(w.curLag)
 	w.updating = true
-	w.view.SetSelected(viewAttribution)
+	view := viewAttribution
+	if w.pendingView != "" {
+		view, w.pendingView = w.pendingView, ""
+	}
+	w.view.SetSelected(view)
 	w.updating = false
 	w.showMap()
 	w.lastLatency = time.Since(w.started)
