@@ -147,7 +147,7 @@ func (m *MapCanvas) SetPlaceholder(text string) {
 	m.Refresh()
 }
 
-// SetMarker outlines cell c (the selected target).
+// SetMarker outlines cell c (the selected target), found by its row and column.
 func (m *MapCanvas) SetMarker(c Cell) {
 	m.marker, m.hasMarker, m.box, m.dirty = c, true, nil, true
 	m.Refresh()
@@ -478,7 +478,7 @@ func (m *MapCanvas) pixelSize() (int, int) {
 func (m *MapCanvas) rebuild(w, h int) {
 	p := mapPicture{Field: m.field, Scale: m.scale, View: m.view, Box: m.box}
 	if m.hasMarker {
-		c := m.marker
+		c := gridCell(m.field.Grid, m.marker.Row, m.marker.Col) // the centre from the indices
 		p.Marker = &c
 	}
 	m.img, m.dirty = renderMap(p, w, h), false

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"image"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -103,6 +104,9 @@ func TestTapExplainsCell(t *testing.T) {
 		t.Fatalf("default explanation: %d bars", len(w.chart.Values()))
 	}
 	first := w.lastLatency
+	if !hasColor(w.mapw.Image(), markerInner) {
+		t.Error("the map does not mark the default cell")
+	}
 
 	// 39°N 50°W: row 17, col 25 of the 2° grid, open ocean.
 	row, col := 17, 25
@@ -155,6 +159,9 @@ func TestTapExplainsCell(t *testing.T) {
 	}
 	if maxAbs(f.Values) == 0 {
 		t.Error("attribution map at lag 0 is all zero")
+	}
+	if !hasColor(w.mapw.Image(), markerInner) {
+		t.Error("the map does not mark the clicked cell")
 	}
 
 	// The lag slider moves the map and the chart's highlight.
@@ -257,6 +264,19 @@ func TestMapCanvasImage(t *testing.T) {
 func isGrey(c interface{ RGBA() (r, g, b, a uint32) }) bool {
 	r, g, b, _ := c.RGBA()
 	return r == g && g == b
+}
+
+// hasColor reports whether some pixel of img is c.
+func hasColor(img image.Image, c color.RGBA) bool {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if color.RGBAModel.Convert(img.At(x, y)) == c {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nonBlank reports whether img has more than one colour.
