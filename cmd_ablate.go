@@ -8,7 +8,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"climxai/app"
@@ -347,43 +346,11 @@ func weightedField(w, v []float32) float64 {
 	return s
 }
 
-// parseRadii parses comma-separated distances in km; "inf" is no masking.
-func parseRadii(s string) ([]float64, error) {
-	var out []float64
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		if strings.EqualFold(part, "inf") {
-			out = append(out, math.Inf(1))
-			continue
-		}
-		v, err := strconv.ParseFloat(part, 64)
-		if err != nil || !(v >= 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%q is not a distance in km (0 or more, or inf)", part)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
+// parseRadii parses comma-separated distances in km; "inf" is no masking (app.ParseRadii).
+func parseRadii(s string) ([]float64, error) { return app.ParseRadii(s) }
 
-// parseInts parses comma-separated integers.
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		v, err := strconv.Atoi(part)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number", part)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
+// parseInts parses comma-separated integers (app.ParseInts).
+func parseInts(s string) ([]int, error) { return app.ParseInts(s) }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
 

@@ -1,6 +1,9 @@
 package app
 
 import (
+	"bytes"
+	"image"
+	"image/png"
 	"math"
 
 	"climxai/attribution"
@@ -33,4 +36,22 @@ func AblationLines(radii []float64, lags []int, res *attribution.AblationResult,
 	}
 	l.Series = []plots.Series{c}
 	return l
+}
+
+// LinesImage draws curves as the figure verb draws kind lines at preset's width (height 0.7 of
+// it), rasterised at dpi, for showing in a window.
+func LinesImage(l *plots.Lines, preset string, dpi int) (image.Image, error) {
+	pr, err := plots.LookupPreset(preset)
+	if err != nil {
+		return nil, err
+	}
+	f, err := plots.LinesFigure(*l, pr.Width, 0, plots.DefaultStyle())
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := f.Encode(&buf, "png", dpi); err != nil {
+		return nil, err
+	}
+	return png.Decode(&buf)
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -33,4 +34,42 @@ func ParseLags(s string) ([]int, error) {
 		lags = append(lags, k)
 	}
 	return lags, nil
+}
+
+// ParseRadii reads comma-separated distances in km; "inf" keeps every cell.
+func ParseRadii(s string) ([]float64, error) {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if strings.EqualFold(part, "inf") {
+			out = append(out, math.Inf(1))
+			continue
+		}
+		v, err := strconv.ParseFloat(part, 64)
+		if err != nil || !(v >= 0) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("%q is not a distance in km (0 or more, or inf)", part)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// ParseInts reads comma-separated whole numbers.
+func ParseInts(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		v, err := strconv.Atoi(part)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a whole number", part)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -62,6 +62,7 @@ type Window struct {
 	stopPlay context.CancelFunc // stops the lag animation, nil when it is not running
 
 	tabs        *container.AppTabs
+	an          analysisViews // the Aggregate, Decay map and Ablation tabs
 	compareGrid *fyne.Container
 	compareNote *widget.Label
 	compareMaps []*MapCanvas
@@ -190,6 +191,9 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem("Map", container.NewBorder(mapTools, nil, nil, nil, w.mapw)),
 		container.NewTabItem("Compare leads", container.NewBorder(w.compareNote, nil, nil, nil, w.compareGrid)))
+	for _, t := range w.analysisTabs() {
+		w.tabs.Append(t)
+	}
 	w.tabs.OnSelected = func(*container.TabItem) {
 		if w.comparing() && w.ws != nil && !w.compareCurrent() {
 			w.Explain()
@@ -211,6 +215,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 		}
 	})
 	w.setEnabled(false)
+	w.setAnalysesEnabled(false)
 	w.buildMenu()
 	return w
 }
@@ -323,6 +328,7 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 		go old.Close()
 	}
 	w.ws, w.last, w.leadsLast = ws, nil, nil
+	w.an.clear()
 	w.compareMaps, w.compareGrid.Objects = nil, nil
 	w.compareGrid.Refresh()
 	w.export.Disable()
@@ -347,6 +353,7 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.updating = false
 
 	w.setEnabled(true)
+	w.setAnalysesEnabled(true)
 	w.updateParamsButton()
 	w.chart.Clear("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.showMap()
