@@ -8,6 +8,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"climxai/inference"
+	"climxai/resources"
 )
 
 // AppID is climxai's application ID (also in FyneApp.toml): it names the preferences store.
@@ -28,6 +29,7 @@ type Config struct {
 // to open them.
 func Run(ctx context.Context, cfg Config) error {
 	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(fyne.NewStaticResource("climxai.png", resources.Icon()))
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
 	opts := cfg.Options
