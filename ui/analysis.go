@@ -296,7 +296,7 @@ func (w *Window) RunAblation() {
 			var b strings.Builder
 			fmt.Fprintf(&b, "lead %d forecast of %s, %s · correlation: full input %.3f, persistence %.3f", o.Lead, targetLabel(o.Target), o.Description, o.Full.Corr, o.Pers.Corr)
 			for i, r := range o.RadiiKm {
-				fmt.Fprintf(&b, " · within %g km %.3f", r, o.Result.Radius[i].Corr)
+				fmt.Fprintf(&b, " · within %s km %.3f", strings.Replace(strconv.FormatFloat(r, 'g', -1, 64), "+Inf", "inf", 1), o.Result.Radius[i].Corr)
 			}
 			for i, k := range o.Lags {
 				fmt.Fprintf(&b, " · last %d months %.3f", k, o.Result.Lag[i].Corr)
