@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"climxai/dataset"
 )
@@ -92,4 +93,61 @@ func differing(a, b image.Image, tol uint32) (n, total int) {
 		}
 	}
 	return n, total
+}
+
+// TestWindowGolden captures the whole window (test driver, test theme) after the default cell
+// of the random-weight 2° DenseNet on seed-11 synthetic data is explained, and compares it with
+// testdata/golden/window.png. The status line carries timings that change from run to run, and
+// ONNX Runtime's threads may round differently, so up to 1.5% of the pixels may differ.
+func TestWindowGolden(t *testing.T) {
+	w, events := testWindow(t)
+	data := synthFile(t)
+	onUI(func() { w.Open(randomCard, data) })
+	await(t, events, "opened", 20*time.Second)
+	await(t, events, "explained", 20*time.Second)
+	var img image.Image
+	onUI(func() { img = w.Win.Canvas().Capture() })
+	path := filepath.Join("testdata", "golden", "window.png")
+	if *regen {
+		writePNG(t, path, img)
+		return
+	}
+	want := readPNG(t, path)
+	if want.Bounds() != img.Bounds() {
+		t.Fatalf("window %v, golden %v", img.Bounds(), want.Bounds())
+	}
+	if n, total := differing(img, want, 8); n*1000 > 15*total {
+		writePNG(t, filepath.Join(t.TempDir(), "window.png"), img)
+		t.Errorf("%d of %d pixels differ from %s (run with -regen after an intended change)", n, total, path)
+	}
+}
+
+func writePNG(t *testing.T, path string, img image.Image) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if err := png.Encode(out, img); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("wrote", path)
+}
+
+func readPNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	in, err := os.Open(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./ui -run Golden -regen)", err)
+	}
+	defer in.Close()
+	img, err := png.Decode(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
