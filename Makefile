@@ -26,7 +26,7 @@ BENCHTIME ?= 1s
 # ARGS are passed to the program by `make run`, e.g. make run ARGS='info data.nc'.
 ARGS ?=
 
-.PHONY: setup build run test vet fmt-check bench fuzz clean
+.PHONY: setup build run test vet fmt-check bench fuzz package clean
 
 setup:
 	scripts/setup.sh
@@ -58,6 +58,20 @@ bench: setup
 
 fuzz: setup
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+# FYNE_CLI is Fyne's packaging tool, run from the Go module proxy at a pinned version.
+FYNE_CLI ?= go run fyne.io/tools/cmd/fyne@v1.7.4
+
+# package builds bin/climxai.tar.xz (binary, .desktop entry, icon, an install Makefile) with
+# `fyne package` from FyneApp.toml. fyne rewrites FyneApp.toml (drops its comments, bumps Build),
+# so the checked-in file is put back afterwards.
+package: setup
+	mkdir -p bin
+	cp FyneApp.toml bin/FyneApp.toml.keep
+	$(FYNE_CLI) package --target linux --release || { mv bin/FyneApp.toml.keep FyneApp.toml; exit 1; }
+	mv bin/FyneApp.toml.keep FyneApp.toml
+	mv climxai.tar.xz bin/
+	@echo "package: bin/climxai.tar.xz (tar xJf it, then sudo make -C climxai install)"
 
 clean:
 	rm -rf bin

@@ -8,7 +8,6 @@ import (
 	"math"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
 
 	"climxai/app"
@@ -203,7 +202,7 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	if err := fig.write(stderr, plots.KindLines, []string{*out}, nil, ablationLines(radii, lags, res, full, pers)); err != nil {
+	if err := fig.write(stderr, plots.KindLines, []string{*out}, nil, app.AblationLines(radii, lags, res, full, pers)); err != nil {
 		return err
 	}
 
@@ -347,43 +346,11 @@ func weightedField(w, v []float32) float64 {
 	return s
 }
 
-// parseRadii parses comma-separated distances in km; "inf" is no masking.
-func parseRadii(s string) ([]float64, error) {
-	var out []float64
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		if strings.EqualFold(part, "inf") {
-			out = append(out, math.Inf(1))
-			continue
-		}
-		v, err := strconv.ParseFloat(part, 64)
-		if err != nil || !(v >= 0) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("%q is not a distance in km (0 or more, or inf)", part)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
+// parseRadii parses comma-separated distances in km; "inf" is no masking (app.ParseRadii).
+func parseRadii(s string) ([]float64, error) { return app.ParseRadii(s) }
 
-// parseInts parses comma-separated integers.
-func parseInts(s string) ([]int, error) {
-	var out []int
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		v, err := strconv.Atoi(part)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not a whole number", part)
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
+// parseInts parses comma-separated integers (app.ParseInts).
+func parseInts(s string) ([]int, error) { return app.ParseInts(s) }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
 
@@ -468,32 +435,4 @@ func writeTableNC(path string, dims []ncDim, vars []ncVar, global map[string]str
 		}
 		return f.Close()
 	})
-}
-
-// ablationLines is the default ablation figure: correlation against the radius kept (finite
-// radii; the full input is the reference line for an infinite one), or against the months kept
-// when no radius was asked for, with the full input and persistence as references.
-func ablationLines(radii []float64, lags []int, res *attribution.AblationResult, full, pers attribution.Skill) *plots.Lines {
-	l := &plots.Lines{YLabel: "correlation with the truth",
-		References: []plots.Reference{{Label: "full input", Y: full.Corr}, {Label: "persistence", Y: pers.Corr}}}
-	var c plots.Series
-	if len(radii) > 0 {
-		l.XLabel = "radius kept around the target (km)"
-		c.Label = "inputs within the radius"
-		for i, r := range radii {
-			if !math.IsInf(r, 1) && !math.IsNaN(res.Radius[i].Corr) {
-				c.X, c.Y = append(c.X, r), append(c.Y, res.Radius[i].Corr)
-			}
-		}
-	}
-	if len(c.X) == 0 {
-		l.XLabel, c = "most recent months kept", plots.Series{Label: "inputs of the most recent months"}
-		for i, k := range lags {
-			if !math.IsNaN(res.Lag[i].Corr) {
-				c.X, c.Y = append(c.X, float64(k)), append(c.Y, res.Lag[i].Corr)
-			}
-		}
-	}
-	l.Series = []plots.Series{c}
-	return l
 }

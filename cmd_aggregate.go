@@ -175,63 +175,18 @@ func openWork(cardPath, dataPath string, lead *int, verb string, stderr io.Write
 	return &work{card: card, cm: cm, p: p}, nil
 }
 
-// sampleSpec is a parsed --samples: a subset of the train/test split and, when n > 0, n samples
-// evenly spaced in it.
-type sampleSpec struct {
-	sub dataset.Subset
-	n   int
-}
+// sampleSpec is a parsed --samples (app.SampleSet, shared with the GUI's analyses).
+type sampleSpec struct{ app.SampleSet }
 
 // parseSampleSpec parses train | test | all | N | SET:N.
 func parseSampleSpec(s string) (sampleSpec, error) {
-	set, num, hasNum := strings.Cut(s, ":")
-	if !hasNum {
-		if _, err := strconv.Atoi(s); err == nil {
-			set, num, hasNum = "all", s, true
-		}
-	}
-	sub, err := dataset.ParseSubset(set)
-	if err != nil {
-		return sampleSpec{}, fmt.Errorf("%q: want train, test, all, a count N or SET:N (e.g. test:24)", s)
-	}
-	sp := sampleSpec{sub: sub}
-	if hasNum {
-		if sp.n, err = strconv.Atoi(num); err != nil || sp.n < 1 {
-			return sampleSpec{}, fmt.Errorf("%q: the count must be a positive whole number", s)
-		}
-	}
-	return sp, nil
+	sp, err := app.ParseSampleSet(s)
+	return sampleSpec{sp}, err
 }
 
-// inits returns the selected init months in time order and a description of the set. N evenly
-// spaced of M samples are those with index floor((j + 1/2)·M/N), j = 0..N-1 (all M when N >= M).
+// inits returns the selected init months in time order and a description of the set.
 func (sp sampleSpec) inits(p *dataset.Prepared, months, lead int) ([]dataset.Month, string, error) {
-	if err := p.CheckLength(months, lead); err != nil {
-		return nil, "", err
-	}
-	all := p.Inits(lead, months)
-	inits, desc := all, "all"
-	if sp.sub != dataset.SubsetAll {
-		split, err := p.DefaultSplit()
-		if err != nil {
-			return nil, "", err
-		}
-		inits = split.Select(all, lead, sp.sub)
-		desc = fmt.Sprintf("%s (%s)", sp.sub, split)
-	}
-	if len(inits) == 0 {
-		return nil, "", &attribution.Error{Kind: attribution.ErrNoSamples, Msg: fmt.Sprintf("the %s set holds no sample at lead %d", sp.sub, lead),
-			Hint: "use --samples all or longer data"}
-	}
-	if sp.n > 0 && sp.n < len(inits) {
-		pick := make([]dataset.Month, sp.n)
-		for j := range pick {
-			pick[j] = inits[int((float64(j)+0.5)*float64(len(inits))/float64(sp.n))]
-		}
-		desc = fmt.Sprintf("%d evenly spaced of %d: %s", sp.n, len(inits), desc)
-		inits = pick
-	}
-	return inits, desc, nil
+	return sp.Inits(p, months, lead)
 }
 
 // shardSpec is a parsed --shard i/n (n = 0: no sharding).

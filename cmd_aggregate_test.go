@@ -155,7 +155,7 @@ func TestSampleSelection(t *testing.T) {
 		n   int
 	}{{"train", dataset.SubsetTrain, 0}, {"12", dataset.SubsetAll, 12}, {"test:24", dataset.SubsetTest, 24}, {"all:3", dataset.SubsetAll, 3}} {
 		sp, err := parseSampleSpec(c.s)
-		if err != nil || sp.sub != c.sub || sp.n != c.n {
+		if err != nil || sp.Sub != c.sub || sp.N != c.n {
 			t.Errorf("%q: %+v %v", c.s, sp, err)
 		}
 	}

@@ -69,7 +69,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 			}
 			return app.Usagef("figure: --kind %s needs result files (from climxai explain or aggregate)", *kind)
 		}
-		lags, err := parseLags(*lagsFlag)
+		lags, err := app.ParseLags(*lagsFlag)
 		if err != nil {
 			return app.Usagef("figure: --lags: %v", err)
 		}
@@ -122,34 +122,6 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "wrote %s and %s\n", *out, plots.SidecarPath(*out))
 	return nil
-}
-
-// parseLags reads "0", "0-11" or "0,6,12" (empty: the kind's default).
-func parseLags(s string) ([]int, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	var lags []int
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if a, b, ok := strings.Cut(part, "-"); ok {
-			lo, err1 := strconv.Atoi(strings.TrimSpace(a))
-			hi, err2 := strconv.Atoi(strings.TrimSpace(b))
-			if err1 != nil || err2 != nil || lo < 0 || hi < lo {
-				return nil, fmt.Errorf("bad range %q (want e.g. 0-11)", part)
-			}
-			for k := lo; k <= hi; k++ {
-				lags = append(lags, k)
-			}
-			continue
-		}
-		k, err := strconv.Atoi(part)
-		if err != nil || k < 0 {
-			return nil, fmt.Errorf("bad lag %q (want e.g. 0, 0-11 or 0,6,12)", part)
-		}
-		lags = append(lags, k)
-	}
-	return lags, nil
 }
 
 // parseFractions reads "0.25,0.5" (empty: none).

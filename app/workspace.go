@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -56,12 +57,15 @@ func (e *SelectionError) Unwrap() error { return ErrSelection }
 func selErr(format string, a ...any) error { return &SelectionError{Msg: fmt.Sprintf(format, a...)} }
 
 // Selection is what the next explanation explains: one target at one lead from one init month,
-// by one method of the attribution registry.
+// by one method of the attribution registry with its parameters.
 type Selection struct {
 	Target attribution.Target
 	Lead   int
 	Init   dataset.Month
 	Method string
+	// Params are the method's parameters as text by flag name (MethodParams); missing ones,
+	// or all when nil, take their defaults. The map is never modified once in a Selection.
+	Params map[string]string
 }
 
 // Explanation is the outcome of Workspace.Explain: the selection it explains (so a caller that
@@ -204,12 +208,19 @@ func (w *Workspace) SetInit(init dataset.Month) error {
 
 // SetMethod selects an attribution method of the registry by name (with its default settings).
 func (w *Workspace) SetMethod(name string) error {
-	if _, err := attribution.LookupMethod(name); err != nil {
-		return &SelectionError{Msg: err.Error()}
+	return w.SetMethodParams(name, nil)
+}
+
+// SetMethodParams selects a method with parameters (nil: the defaults), checked by
+// MethodSettings; a bad one leaves the selection as it was.
+func (w *Workspace) SetMethodParams(name string, params map[string]string) error {
+	if _, err := MethodSettings(name, params); err != nil {
+		return err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.sel.Method = name
+	w.sel.Params = maps.Clone(params)
 	return nil
 }
 
@@ -324,7 +335,11 @@ func (w *Workspace) ExplainSelection(ctx context.Context, sel Selection, progres
 	if err != nil {
 		return nil, &SelectionError{Msg: err.Error()}
 	}
-	m, err := spec.New(attribution.DefaultSettings())
+	set, err := MethodSettings(sel.Method, sel.Params)
+	if err != nil {
+		return nil, err
+	}
+	m, err := spec.New(set)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,10 @@
 # gui-smoke.sh: the real climxai window under a virtual X server. It builds bin/climxai, writes
 # 4 years of synthetic 2° SST, starts `climxai gui` on the random-weight 2° reference DenseNet
 # (attribution/testdata/random2deg.toml) under Xvfb, waits for the window and the default cell's
-# explanation, clicks a map cell with xdotool, waits for that cell's explanation, takes a
-# screenshot and checks that the map and the lag chart have content (ImageMagick's standard
-# deviation of each region above a small threshold). Exit 0 on success, 1 on failure.
+# explanation, clicks a map cell with xdotool, waits for that cell's explanation, drags a box on
+# the map and waits for the box's explanation, takes a screenshot and checks that the map and the
+# lag chart have content (ImageMagick's standard deviation of each region above a small
+# threshold). Exit 0 on success, 1 on failure.
 #
 # Needs (Debian): xvfb xauth xdotool imagemagick, plus ONNX Runtime as for the tests.
 # Keeps the screenshot in $GUI_SMOKE_OUT (default bin/gui-smoke.png) for a look.
@@ -52,6 +53,15 @@ eval "$(xdotool getwindowgeometry --shell "$wid")" # X Y WIDTH HEIGHT
 cx=$((WIDTH * 40 / 100)) cy=$((HEIGHT * 50 / 100))
 xdotool mousemove --window "$wid" "$cx" "$cy" click 1
 waitlines 2
+# A drag over a few cells picks a box target (the area-weighted mean of its ocean cells).
+xdotool mousemove --window "$wid" "$((cx - 40))" "$((cy - 30))" mousedown 1
+for step in 1 2 3 4; do
+	xdotool mousemove --window "$wid" "$((cx - 40 + 20 * step))" "$((cy - 30 + 15 * step))"
+	sleep 0.05
+done
+xdotool mouseup 1
+waitlines 3
+grep -q '^climxai gui: explained: .* box ' "$tmp/gui.log" || fail "the dragged box was not explained"
 sleep 0.5 # let the frame with the new heatmap reach the screen
 import -window root "$out"
 

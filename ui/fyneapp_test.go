@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"bytes"
+	"image/png"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -8,6 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"climxai/app"
+	"climxai/resources"
 )
 
 // TestFyneAppMetadata keeps FyneApp.toml in step with the code: the app ID and the version.
@@ -28,5 +32,14 @@ func TestFyneAppMetadata(t *testing.T) {
 	}
 	if want, _, _ := strings.Cut(app.Version, "-"); d.Version != want {
 		t.Errorf("FyneApp.toml: version %q, app.Version %q: want %q", d.Version, app.Version, want)
+	}
+	// The icon fyne package bundles is the one the binary embeds: a square PNG with content.
+	b, err := os.ReadFile(filepath.Join("..", d.Icon))
+	if err != nil || !bytes.Equal(b, resources.Icon()) {
+		t.Fatalf("FyneApp.toml icon %q: %v (or differs from resources.Icon)", d.Icon, err)
+	}
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil || img.Bounds().Dx() != 512 || img.Bounds().Dy() != 512 || !nonBlank(img) {
+		t.Errorf("icon: %v, bounds %v", err, img.Bounds())
 	}
 }

@@ -18,13 +18,14 @@ import (
 	"climxai/resources"
 )
 
-// MapField is what a MapCanvas draws: values [NLat*NLon] on a card's grid (NaN on land), on a
-// diverging colour scale from -Limit to +Limit.
+// MapField is what a MapCanvas draws: values [NLat*NLon] on a card's grid (NaN on land).
 type MapField struct {
 	Grid   dataset.GridSpec
 	Values []float32
-	Limit  float64 // half-range of the colour scale; <= 0: the field's largest magnitude
-	Title  string
+	// Limit is the largest magnitude on the colour scale (several maps share one scale by
+	// sharing it); <= 0: the field's largest magnitude.
+	Limit float64
+	Title string
 }
 
 // Cell is a grid cell of the map: its indices on the card's grid and its centre.
@@ -33,27 +34,46 @@ type Cell struct {
 	Lat, Lon float64
 }
 
-// MapCanvas is a widget that draws a field on its latitude-longitude grid as coloured cells
-// (ColorBrewer RdBu, symmetric about zero, land grey) with Natural Earth coastlines, a marker
-// on the selected cell and a colour bar. Hovering shows latitude, longitude and value; a tap
-// calls OnTapped with the cell under the pointer. Its methods must be called on the UI
-// goroutine (from Fyne callbacks or fyne.Do).
+// Box is a latitude-longitude box in degrees (a region target, a map view): S < N, W < E in the
+// grid's longitude convention.
+type Box struct{ S, N, W, E float64 }
+
+// MapCanvas is a widget that draws a field on its latitude-longitude grid as coloured cells on
+// a world map (equirectangular, squeezed by the cosine of the middle latitude) with Natural
+// Earth coastlines; outside the emulator's domain the world is drawn pale and the domain is
+// outlined. The colour scale is diverging (ColorBrewer RdBu, symmetric about zero), sequential
+// (viridis) or chosen from the data (auto), with a colour bar below. Hovering shows latitude,
+// longitude and value; a tap calls OnTapped with the cell; a drag outlines a box and calls
+// OnBox; scrolling zooms about the pointer; a drag with Shift (or the middle button) pans.
+// Its methods must be called on the UI goroutine (from Fyne callbacks or fyne.Do).
 type MapCanvas struct {
 	widget.BaseWidget
 
 	// OnTapped, if set, is called with the cell a tap landed on.
 	OnTapped func(Cell)
+	// OnBox, if set, is called with the box a drag outlined (at least one cell each way).
+	OnBox func(Box)
 
 	field       MapField
 	has         bool
-	limit       float64 // the scale in use
+	scaleMode   string // "auto", "diverging" or "sequential"
+	scale       plots.Scale
 	marker      Cell
 	hasMarker   bool
 	box         *Box // a region target's outline, when not nil
 	placeholder string
 	hover       string
-	img         image.Image // the field as pixels, rebuilt when field or marker change
-	dirty       bool
+	view        Box  // the visible extent
+	zoomed      bool // view was set by the user (else it follows the domain)
+
+	img   *image.RGBA // the map as pixels, rebuilt when dirty or resized
+	dirty bool
+
+	// A drag in progress: the band from start to end (widget coordinates), or a pan.
+	dragging, panning  bool
+	dragStart, dragEnd fyne.Position
+	downButton         desktop.MouseButton
+	downMod            fyne.KeyModifier
 
 	// Where the map image sits inside the widget, set by Layout, read by tap and hover.
 	mapPos  fyne.Position
@@ -62,20 +82,64 @@ type MapCanvas struct {
 
 // NewMapCanvas returns an empty map canvas that shows placeholder until SetField.
 func NewMapCanvas(placeholder string) *MapCanvas {
-	m := &MapCanvas{placeholder: placeholder}
+	m := &MapCanvas{placeholder: placeholder, scaleMode: "auto"}
 	m.ExtendBaseWidget(m)
 	return m
 }
 
 // SetField draws f (the canvas keeps f.Values; the caller must not modify them afterwards).
+// A field on another grid than before resets the view to its domain.
 func (m *MapCanvas) SetField(f MapField) {
-	m.field, m.has, m.dirty = f, true, true
-	m.limit = f.Limit
-	if m.limit <= 0 {
-		m.limit = maxAbs(f.Values)
+	if !m.has || f.Grid != m.field.Grid {
+		m.zoomed = false
 	}
+	m.field, m.has, m.dirty = f, true, true
+	if !m.zoomed {
+		m.view = domainOf(f.Grid)
+	}
+	m.scale = fieldScale(f, m.scaleMode)
 	m.Refresh()
 }
+
+// SetScale sets the colour scale: "auto", "diverging" or "sequential".
+func (m *MapCanvas) SetScale(mode string) {
+	m.scaleMode = mode
+	if m.has {
+		m.scale = fieldScale(m.field, mode)
+		m.dirty = true
+		m.Refresh()
+	}
+}
+
+// fieldScale is the colour scale of f: diverging ±limit, sequential from 0 (or -limit when
+// the field has negative values) to limit, or auto: diverging when there are negative values.
+func fieldScale(f MapField, mode string) plots.Scale {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = maxAbs(f.Values)
+	}
+	if limit <= 0 {
+		limit = 1
+	}
+	neg := false
+	for _, v := range f.Values {
+		if v < 0 {
+			neg = true
+			break
+		}
+	}
+	if mode == "diverging" || (mode != "sequential" && neg) {
+		return plots.Scale{Map: plots.RdBu(), Min: -limit, Max: limit}
+	}
+	lo := 0.0
+	if neg {
+		lo = -limit
+	}
+	return plots.Scale{Map: plots.Viridis(), Min: lo, Max: limit}
+}
+
+// Scale is the colour scale in use.
+func (m *MapCanvas) Scale() plots.Scale { return m.scale }
 
 // SetPlaceholder clears the field and shows text instead.
 func (m *MapCanvas) SetPlaceholder(text string) {
@@ -83,14 +147,11 @@ func (m *MapCanvas) SetPlaceholder(text string) {
 	m.Refresh()
 }
 
-// SetMarker outlines cell c (the selected target).
+// SetMarker outlines cell c (the selected target), found by its row and column.
 func (m *MapCanvas) SetMarker(c Cell) {
 	m.marker, m.hasMarker, m.box, m.dirty = c, true, nil, true
 	m.Refresh()
 }
-
-// Box is a latitude-longitude box in degrees (a region target).
-type Box struct{ S, N, W, E float64 }
 
 // SetMarkerBox outlines box b (a region target) instead of a cell.
 func (m *MapCanvas) SetMarkerBox(b Box) {
@@ -104,43 +165,153 @@ func (m *MapCanvas) Field() (MapField, bool) { return m.field, m.has }
 // HoverText is the read-out of the cell under the pointer ("" when it is off the map).
 func (m *MapCanvas) HoverText() string { return m.hover }
 
-// Image is the map's current picture of the field (nil when there is none).
-func (m *MapCanvas) Image() image.Image {
-	if m.dirty && m.has {
-		m.rebuild()
+// View is the visible extent.
+func (m *MapCanvas) View() Box { return m.view }
+
+// Zoom returns the visible extent and true when the user has zoomed or panned away from the
+// emulator's domain.
+func (m *MapCanvas) Zoom() (Box, bool) { return m.view, m.has && m.zoomed }
+
+// SetZoom shows extent b (clamped to the world, the map's aspect follows it).
+func (m *MapCanvas) SetZoom(b Box) {
+	if !m.has {
+		return
 	}
-	return m.img
+	m.view, m.zoomed, m.dirty = clampView(b, m.field.Grid), true, true
+	m.Refresh()
 }
 
-// CellAt returns the cell at pos (widget coordinates), and false off the map.
-func (m *MapCanvas) CellAt(pos fyne.Position) (Cell, bool) {
-	g := m.field.Grid
+// ZoomToDomain shows the emulator's domain.
+func (m *MapCanvas) ZoomToDomain() {
+	if !m.has {
+		return
+	}
+	m.view, m.zoomed, m.dirty = domainOf(m.field.Grid), false, true
+	m.Refresh()
+}
+
+// ZoomToWorld shows the whole world with the domain outlined on it.
+func (m *MapCanvas) ZoomToWorld() {
+	w0, w1 := worldLons(m.field.Grid)
+	m.SetZoom(Box{S: -90, N: 90, W: w0, E: w1})
+}
+
+// ZoomBy scales the view's size by factor (< 1 zooms in) about its centre.
+func (m *MapCanvas) ZoomBy(factor float64) {
+	v := m.view
+	m.zoomAbout(factor, (v.W+v.E)/2, (v.S+v.N)/2)
+}
+
+// zoomAbout scales the view by factor keeping the point (lon, lat) where it is on screen.
+func (m *MapCanvas) zoomAbout(factor, lon, lat float64) {
+	v := m.view
+	m.SetZoom(Box{S: lat - (lat-v.S)*factor, N: lat + (v.N-lat)*factor, W: lon - (lon-v.W)*factor, E: lon + (v.E-lon)*factor})
+}
+
+// Pan moves the view by fractions of its width (east positive) and height (north positive).
+func (m *MapCanvas) Pan(fx, fy float64) {
+	v := m.view
+	dx, dy := fx*(v.E-v.W), fy*(v.N-v.S)
+	m.SetZoom(Box{S: v.S + dy, N: v.N + dy, W: v.W + dx, E: v.E + dx})
+}
+
+// domainOf is the grid's extent in degrees, to the cells' edges.
+func domainOf(g dataset.GridSpec) Box {
+	lat0 := g.LatStart - g.LatStep/2
+	lat1 := g.LatStart + g.LatStep*(float64(g.NLat)-0.5)
+	lon0 := g.LonStart - g.LonStep/2
+	return Box{S: math.Min(lat0, lat1), N: math.Max(lat0, lat1), W: lon0, E: lon0 + g.LonStep*float64(g.NLon)}
+}
+
+// worldLons is the world's longitude range in the grid's convention.
+func worldLons(g dataset.GridSpec) (float64, float64) {
+	d := domainOf(g)
+	if d.E > 180 {
+		return 0, 360
+	}
+	return -180, 180
+}
+
+// minViewDeg is the smallest view: a few cells of the grid.
+func minViewDeg(g dataset.GridSpec) float64 {
+	return 3 * math.Max(math.Abs(g.LatStep), math.Abs(g.LonStep))
+}
+
+// clampView keeps b inside the world and between a few cells and the whole world in size.
+func clampView(b Box, g dataset.GridSpec) Box {
+	w0, w1 := worldLons(g)
+	lo := minViewDeg(g)
+	fix := func(a, z, min0, max0, minSize float64) (float64, float64) {
+		if !(z-a >= minSize) { // also NaN
+			c := (a + z) / 2
+			if math.IsNaN(c) {
+				c = (min0 + max0) / 2
+			}
+			a, z = c-minSize/2, c+minSize/2
+		}
+		if z-a > max0-min0 {
+			return min0, max0
+		}
+		if a < min0 {
+			a, z = min0, z+(min0-a)
+		}
+		if z > max0 {
+			a, z = a-(z-max0), max0
+		}
+		return a, z
+	}
+	b.S, b.N = fix(b.S, b.N, -90, 90, lo)
+	b.W, b.E = fix(b.W, b.E, w0, w1, lo)
+	return b
+}
+
+// aspectOf is the map's width over its height for view v.
+func aspectOf(v Box) float32 {
+	mid := (v.S + v.N) / 2
+	return float32((v.E - v.W) * math.Max(0.2, math.Cos(mid*math.Pi/180)) / (v.N - v.S))
+}
+
+// lonLatAt converts widget coordinates to longitude and latitude, false off the map.
+func (m *MapCanvas) lonLatAt(pos fyne.Position) (lon, lat float64, ok bool) {
 	if !m.has || m.mapSize.Width <= 0 || m.mapSize.Height <= 0 {
-		return Cell{}, false
+		return 0, 0, false
 	}
-	fx := (pos.X - m.mapPos.X) / m.mapSize.Width
-	fy := (pos.Y - m.mapPos.Y) / m.mapSize.Height
-	if fx < 0 || fx >= 1 || fy < 0 || fy >= 1 {
+	fx := float64((pos.X - m.mapPos.X) / m.mapSize.Width)
+	fy := float64((pos.Y - m.mapPos.Y) / m.mapSize.Height)
+	v := m.view
+	return v.W + fx*(v.E-v.W), v.N - fy*(v.N-v.S), fx >= 0 && fx < 1 && fy >= 0 && fy < 1
+}
+
+// positionOf converts longitude and latitude to widget coordinates.
+func (m *MapCanvas) positionOf(lon, lat float64) fyne.Position {
+	v := m.view
+	return fyne.NewPos(m.mapPos.X+float32((lon-v.W)/(v.E-v.W))*m.mapSize.Width,
+		m.mapPos.Y+float32((v.N-lat)/(v.N-v.S))*m.mapSize.Height)
+}
+
+// cellOf returns the grid cell containing (lon, lat), false outside the grid.
+func cellOf(g dataset.GridSpec, lon, lat float64) (Cell, bool) {
+	col := int(math.Floor((lon - (g.LonStart - g.LonStep/2)) / g.LonStep))
+	row := int(math.Floor((lat - (g.LatStart - g.LatStep/2)) / g.LatStep))
+	if row < 0 || row >= g.NLat || col < 0 || col >= g.NLon {
 		return Cell{}, false
-	}
-	col := int(fx * float32(g.NLon))
-	irow := int(fy * float32(g.NLat)) // image rows run north to south
-	row := irow
-	if g.LatStep > 0 {
-		row = g.NLat - 1 - irow
 	}
 	return gridCell(g, row, col), true
 }
 
+// CellAt returns the cell at pos (widget coordinates), and false off the grid.
+func (m *MapCanvas) CellAt(pos fyne.Position) (Cell, bool) {
+	lon, lat, ok := m.lonLatAt(pos)
+	if !ok {
+		return Cell{}, false
+	}
+	return cellOf(m.field.Grid, lon, lat)
+}
+
 // CellPosition is the centre of cell (row, col) in widget coordinates.
 func (m *MapCanvas) CellPosition(row, col int) fyne.Position {
-	g := m.field.Grid
-	irow := row
-	if g.LatStep > 0 {
-		irow = g.NLat - 1 - row
-	}
-	return fyne.NewPos(m.mapPos.X+(float32(col)+0.5)*m.mapSize.Width/float32(g.NLon),
-		m.mapPos.Y+(float32(irow)+0.5)*m.mapSize.Height/float32(g.NLat))
+	c := gridCell(m.field.Grid, row, col)
+	return m.positionOf(c.Lon, c.Lat)
 }
 
 func gridCell(g dataset.GridSpec, row, col int) Cell {
@@ -154,19 +325,86 @@ func (m *MapCanvas) Tapped(ev *fyne.PointEvent) {
 	}
 }
 
+// Scrolled zooms about the pointer: 1.25 times per notch of the wheel (Fyne reports 25 units).
+func (m *MapCanvas) Scrolled(ev *fyne.ScrollEvent) {
+	lon, lat, ok := m.lonLatAt(ev.Position)
+	if !ok || ev.Scrolled.DY == 0 {
+		return
+	}
+	f := math.Pow(1.25, -float64(ev.Scrolled.DY)/25)
+	m.zoomAbout(math.Max(0.25, math.Min(4, f)), lon, lat)
+}
+
+// MouseDown records the button and modifiers of a drag that may follow (desktop.Mouseable).
+func (m *MapCanvas) MouseDown(ev *desktop.MouseEvent) {
+	m.downButton, m.downMod = ev.Button, ev.Modifier
+}
+
+// MouseUp is part of desktop.Mouseable.
+func (m *MapCanvas) MouseUp(*desktop.MouseEvent) {}
+
+// Dragged pans (Shift or the middle button held) or outlines a box.
+func (m *MapCanvas) Dragged(ev *fyne.DragEvent) {
+	if !m.has {
+		return
+	}
+	if !m.dragging {
+		m.dragging = true
+		m.dragStart = ev.Position.Subtract(ev.Dragged)
+		m.panning = m.downButton == desktop.MouseButtonTertiary || m.downMod&fyne.KeyModifierShift != 0
+		if d, ok := fyne.CurrentApp().Driver().(desktop.Driver); ok && d.CurrentKeyModifiers()&fyne.KeyModifierShift != 0 {
+			m.panning = true
+		}
+	}
+	if m.panning {
+		if m.mapSize.Width > 0 && m.mapSize.Height > 0 {
+			m.Pan(-float64(ev.Dragged.DX/m.mapSize.Width), float64(ev.Dragged.DY/m.mapSize.Height))
+		}
+		return
+	}
+	m.dragEnd = ev.Position
+	m.Refresh()
+}
+
+// DragEnd finishes a pan, or reports the box outlined when it spans at least a cell each way.
+func (m *MapCanvas) DragEnd() {
+	if !m.dragging {
+		return
+	}
+	m.dragging = false
+	if m.panning {
+		return
+	}
+	m.Refresh()
+	lon0, lat0, _ := m.lonLatAt(m.dragStart)
+	lon1, lat1, _ := m.lonLatAt(m.dragEnd)
+	b := Box{S: math.Min(lat0, lat1), N: math.Max(lat0, lat1), W: math.Min(lon0, lon1), E: math.Max(lon0, lon1)}
+	d := domainOf(m.field.Grid)
+	b.S, b.N = math.Max(b.S, d.S), math.Min(b.N, d.N)
+	b.W, b.E = math.Max(b.W, d.W), math.Min(b.E, d.E)
+	g := m.field.Grid
+	if b.N-b.S >= math.Abs(g.LatStep) && b.E-b.W >= g.LonStep && m.OnBox != nil {
+		m.OnBox(b)
+	}
+}
+
 // MouseIn is part of desktop.Hoverable.
 func (m *MapCanvas) MouseIn(ev *desktop.MouseEvent) { m.MouseMoved(ev) }
 
 // MouseMoved updates the hover read-out.
 func (m *MapCanvas) MouseMoved(ev *desktop.MouseEvent) {
 	text := ""
-	if c, ok := m.CellAt(ev.Position); ok {
-		v := m.field.Values[c.Row*m.field.Grid.NLon+c.Col]
-		val := "land"
-		if !math.IsNaN(float64(v)) {
-			val = fmt.Sprintf("%.4g", v)
+	if lon, lat, ok := m.lonLatAt(ev.Position); ok {
+		if c, in := cellOf(m.field.Grid, lon, lat); in {
+			v := m.field.Values[c.Row*m.field.Grid.NLon+c.Col]
+			val := "land"
+			if !math.IsNaN(float64(v)) {
+				val = fmt.Sprintf("%.4g", v)
+			}
+			text = fmt.Sprintf("%s %s   %s", latLabel(c.Lat), lonLabel(c.Lon), val)
+		} else {
+			text = fmt.Sprintf("%s %s   outside the emulator's domain", latLabel(lat), lonLabel(lon))
 		}
-		text = fmt.Sprintf("%s %s   %s", latLabel(c.Lat), lonLabel(c.Lon), val)
 	}
 	if text != m.hover {
 		m.hover = text
@@ -207,45 +445,72 @@ func maxAbs(v []float32) float64 {
 	return m
 }
 
-// aspect is the map's width over its height: an equirectangular map squeezed by the cosine of
-// the middle latitude, as plots draws it.
-func aspect(g dataset.GridSpec) float32 {
-	mid := g.LatStart + g.LatStep*float64(g.NLat-1)/2
-	w := float64(g.NLon) * g.LonStep * math.Max(0.2, math.Cos(mid*math.Pi/180))
-	return float32(w / (float64(g.NLat) * math.Abs(g.LatStep)))
+// Image is the map's current picture (nil when there is no field). Before the widget has been
+// laid out it is drawn 800 pixels wide.
+func (m *MapCanvas) Image() image.Image {
+	if !m.has {
+		return nil
+	}
+	if m.dirty || m.img == nil {
+		m.rebuild(m.pixelSize())
+	}
+	return m.img
 }
 
-func (m *MapCanvas) rebuild() {
-	img := fieldImage(m.field, m.limit, m.marker, m.hasMarker)
-	if m.box != nil {
-		drawBox(img, m.field.Grid, *m.box)
+// pixelSize is the size of the map image in device pixels (at most 2400 wide).
+func (m *MapCanvas) pixelSize() (int, int) {
+	w, h := m.mapSize.Width, m.mapSize.Height
+	if w <= 1 || h <= 1 {
+		w = 800
+		h = w / aspectOf(m.view)
 	}
-	m.img, m.dirty = img, false
+	s := float32(1)
+	if c := fyne.CurrentApp().Driver().CanvasForObject(m); c != nil && c.Scale() > 0 {
+		s = c.Scale()
+	}
+	pw, ph := int(w*s+0.5), int(h*s+0.5)
+	if pw > 2400 {
+		ph, pw = ph*2400/pw, 2400
+	}
+	return max(1, pw), max(1, ph)
+}
+
+func (m *MapCanvas) rebuild(w, h int) {
+	p := mapPicture{Field: m.field, Scale: m.scale, View: m.view, Box: m.box}
+	if m.hasMarker {
+		c := gridCell(m.field.Grid, m.marker.Row, m.marker.Col) // the centre from the indices
+		p.Marker = &c
+	}
+	m.img, m.dirty = renderMap(p, w, h), false
 }
 
 // CreateRenderer is part of fyne.Widget.
 func (m *MapCanvas) CreateRenderer() fyne.WidgetRenderer {
+	fg := theme.Color(theme.ColorNameForeground)
 	r := &mapRenderer{m: m,
 		img:         canvas.NewImageFromImage(nil),
-		bar:         canvas.NewImageFromImage(colorBarImage()),
-		title:       canvas.NewText("", theme.Color(theme.ColorNameForeground)),
-		lo:          canvas.NewText("", theme.Color(theme.ColorNameForeground)),
-		mid:         canvas.NewText("0", theme.Color(theme.ColorNameForeground)),
-		hi:          canvas.NewText("", theme.Color(theme.ColorNameForeground)),
-		hover:       canvas.NewText("", theme.Color(theme.ColorNameForeground)),
+		bar:         canvas.NewImageFromImage(nil),
+		title:       canvas.NewText("", fg),
+		lo:          canvas.NewText("", fg),
+		mid:         canvas.NewText("", fg),
+		hi:          canvas.NewText("", fg),
+		hover:       canvas.NewText("", fg),
+		band:        canvas.NewRectangle(color.Transparent),
 		placeholder: widget.NewLabel(""),
 	}
 	r.img.FillMode = canvas.ImageFillStretch
 	r.img.ScaleMode = canvas.ImageScaleFastest
 	r.bar.FillMode = canvas.ImageFillStretch
 	r.title.TextStyle.Bold = true
+	r.band.StrokeColor = markerColor
+	r.band.StrokeWidth = 2
 	r.placeholder.Wrapping = fyne.TextWrapWord
 	r.placeholder.Alignment = fyne.TextAlignCenter
 	size := theme.CaptionTextSize()
 	for _, t := range []*canvas.Text{r.lo, r.mid, r.hi, r.hover} {
 		t.TextSize = size
 	}
-	r.objects = []fyne.CanvasObject{r.img, r.bar, r.title, r.lo, r.mid, r.hi, r.hover, r.placeholder}
+	r.objects = []fyne.CanvasObject{r.img, r.band, r.bar, r.title, r.lo, r.mid, r.hi, r.hover, r.placeholder}
 	r.Refresh()
 	return r
 }
@@ -254,8 +519,11 @@ type mapRenderer struct {
 	m                         *MapCanvas
 	img, bar                  *canvas.Image
 	title, lo, mid, hi, hover *canvas.Text
+	band                      *canvas.Rectangle
 	placeholder               *widget.Label
 	objects                   []fyne.CanvasObject
+	barScale                  plots.ColorMap
+	barHas                    bool
 }
 
 const (
@@ -274,20 +542,34 @@ func (r *mapRenderer) Layout(size fyne.Size) {
 	top, bottom := th+pad, barY-pad
 	avail := fyne.NewSize(size.Width, max(0, bottom-top))
 	mw, mh := avail.Width, avail.Height
-	if r.m.has {
-		a := aspect(r.m.field.Grid)
+	m := r.m
+	if m.has && mh > 0 {
+		a := aspectOf(m.view)
 		if mw/mh > a {
 			mw = mh * a
 		} else {
 			mh = mw / a
 		}
 	}
-	r.m.mapPos = fyne.NewPos((size.Width-mw)/2, top+(avail.Height-mh)/2)
-	r.m.mapSize = fyne.NewSize(mw, mh)
-	r.img.Move(r.m.mapPos)
-	r.img.Resize(r.m.mapSize)
+	m.mapPos = fyne.NewPos((size.Width-mw)/2, top+(avail.Height-mh)/2)
+	m.mapSize = fyne.NewSize(mw, mh)
+	if m.has {
+		if pw, ph := m.pixelSize(); m.dirty || m.img == nil || m.img.Rect.Dx() != pw || m.img.Rect.Dy() != ph {
+			m.rebuild(pw, ph)
+			r.img.Image = m.img
+			r.img.Refresh()
+		}
+	}
+	r.img.Move(m.mapPos)
+	r.img.Resize(m.mapSize)
 	r.placeholder.Move(fyne.NewPos(0, top))
 	r.placeholder.Resize(avail)
+	if m.dragging && !m.panning {
+		x0, x1 := min(m.dragStart.X, m.dragEnd.X), max(m.dragStart.X, m.dragEnd.X)
+		y0, y1 := min(m.dragStart.Y, m.dragEnd.Y), max(m.dragStart.Y, m.dragEnd.Y)
+		r.band.Move(fyne.NewPos(x0, y0))
+		r.band.Resize(fyne.NewSize(x1-x0, y1-y0))
+	}
 
 	bw := min(mw, 400)
 	bx := (size.Width - bw) / 2
@@ -312,15 +594,16 @@ func (r *mapRenderer) Refresh() {
 		t.Color = fg
 	}
 	if m.has {
-		if m.dirty || m.img == nil {
-			m.rebuild()
-		}
-		r.img.Image = m.img
 		r.title.Text = m.field.Title
-		r.lo.Text, r.hi.Text = fmt.Sprintf("%.3g", -m.limit), fmt.Sprintf("%.3g", m.limit)
+		s := m.scale
+		r.lo.Text, r.hi.Text = fmt.Sprintf("%.3g", s.Min), fmt.Sprintf("%.3g", s.Max)
+		r.mid.Text = fmt.Sprintf("%.3g", (s.Min+s.Max)/2)
+		if !r.barHas || r.barScale.Name != s.Map.Name {
+			r.bar.Image, r.barScale, r.barHas = colorBarImage(s.Map), s.Map, true
+		}
 		r.hover.Text = m.hover
 		if r.hover.Text == "" {
-			r.hover.Text = "hover for values · click a cell to explain its forecast"
+			r.hover.Text = "click a cell to explain its forecast · drag: a box · scroll: zoom · Shift-drag: pan"
 		}
 		r.img.Show()
 		r.bar.Show()
@@ -335,7 +618,18 @@ func (r *mapRenderer) Refresh() {
 		r.placeholder.SetText(m.placeholder)
 		r.placeholder.Show()
 	}
+	if m.dragging && !m.panning {
+		r.band.Show()
+	} else {
+		r.band.Hide()
+	}
 	r.Layout(m.Size())
+	if m.has {
+		if m.dirty || m.img == nil {
+			m.rebuild(m.pixelSize())
+		}
+		r.img.Image = m.img
+	}
 	for _, o := range r.objects {
 		o.Refresh()
 	}
@@ -359,56 +653,116 @@ func coastlines() []resources.Ring {
 }
 
 var (
-	coastColor  = color.RGBA{40, 40, 40, 255}
-	markerColor = color.RGBA{0, 0, 0, 255}
-	markerInner = color.RGBA{255, 230, 0, 255}
+	coastColor   = color.RGBA{40, 40, 40, 255}
+	markerColor  = color.RGBA{0, 0, 0, 255}
+	markerInner  = color.RGBA{255, 230, 0, 255}
+	outsideColor = color.RGBA{236, 240, 244, 255} // the world beyond the emulator's domain
+	domainColor  = color.RGBA{33, 102, 172, 255}  // the domain's outline (RdBu's dark blue)
 )
 
-// fieldImage draws f at a whole number of pixels per cell (about 800 pixels across), north up,
-// with coastlines and, when mark, an outline around cell c.
-func fieldImage(f MapField, limit float64, c Cell, mark bool) *image.RGBA {
-	g := f.Grid
-	k := max(2, 800/g.NLon)
-	W, H := g.NLon*k, g.NLat*k
-	img := image.NewRGBA(image.Rect(0, 0, W, H))
-	cm := plots.RdBu()
-	for row := range g.NLat {
-		irow := row
-		if g.LatStep > 0 {
-			irow = g.NLat - 1 - row
-		}
-		for col := range g.NLon {
-			v := float64(f.Values[row*g.NLon+col])
-			var px color.RGBA
-			if math.IsNaN(v) {
-				px = plots.LandGrey
-			} else {
-				t := 0.5
-				if limit > 0 {
-					t = (v/limit + 1) / 2
-				}
-				px = cm.At(t)
-			}
-			for y := irow * k; y < (irow+1)*k; y++ {
-				off := img.PixOffset(col*k, y)
-				for x := 0; x < k; x++ {
-					copy(img.Pix[off+4*x:off+4*x+4], []uint8{px.R, px.G, px.B, px.A})
-				}
-			}
+// mapPicture is everything renderMap draws.
+type mapPicture struct {
+	Field  MapField
+	Scale  plots.Scale
+	View   Box
+	Marker *Cell // the target cell's outline, if any
+	Box    *Box  // a region target's outline, if any
+}
+
+// renderMap draws p as a w x h image: the view's extent mapped linearly to the pixels, the
+// field's cells in the scale's colours (land grey), the world outside the domain pale with the
+// domain outlined, Natural Earth coastlines, and the target's outline.
+func renderMap(p mapPicture, w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	g, v := p.Field.Grid, p.View
+	colors := make([]color.RGBA, len(p.Field.Values))
+	for i, x := range p.Field.Values {
+		colors[i] = p.Scale.Color(float64(x))
+	}
+	// The cell under every pixel column and row, -1 outside the grid.
+	cols := make([]int, w)
+	for x := range cols {
+		lon := v.W + (float64(x)+0.5)/float64(w)*(v.E-v.W)
+		cols[x] = int(math.Floor((lon - (g.LonStart - g.LonStep/2)) / g.LonStep))
+		if cols[x] < 0 || cols[x] >= g.NLon {
+			cols[x] = -1
 		}
 	}
-	drawCoastlines(img, g, k)
-	if mark {
-		irow := c.Row
-		if g.LatStep > 0 {
-			irow = g.NLat - 1 - c.Row
+	for y := range h {
+		lat := v.N - (float64(y)+0.5)/float64(h)*(v.N-v.S)
+		row := int(math.Floor((lat - (g.LatStart - g.LatStep/2)) / g.LatStep))
+		off := y * img.Stride
+		for x, col := range cols {
+			c := outsideColor
+			if col >= 0 && row >= 0 && row < g.NLat {
+				c = colors[row*g.NLon+col]
+			}
+			img.Pix[off+4*x], img.Pix[off+4*x+1], img.Pix[off+4*x+2], img.Pix[off+4*x+3] = c.R, c.G, c.B, 255
 		}
-		x0, y0 := c.Col*k, irow*k
-		outline(img, x0-2, y0-2, x0+k+1, y0+k+1, markerColor)
-		outline(img, x0-1, y0-1, x0+k, y0+k, markerInner)
-		outline(img, x0, y0, x0+k-1, y0+k-1, markerColor)
+	}
+	px := func(lon, lat float64) (float64, float64) {
+		return (lon - v.W) / (v.E - v.W) * float64(w), (v.N - lat) / (v.N - v.S) * float64(h)
+	}
+	shift := v.E > 180 // a 0..360 map: western longitudes + 360
+	for _, ring := range coastlines() {
+		for i := range ring {
+			a, b := ring[i], ring[(i+1)%len(ring)]
+			if shift {
+				if a[0] < 0 {
+					a[0] += 360
+				}
+				if b[0] < 0 {
+					b[0] += 360
+				}
+			}
+			x0, y0 := px(a[0], a[1])
+			x1, y1 := px(b[0], b[1])
+			line(img, x0, y0, x1, y1, coastColor)
+		}
+	}
+	d := domainOf(g)
+	if d.W > v.W || d.E < v.E || d.S > v.S || d.N < v.N {
+		boxOutline(img, px, d, domainColor, domainColor)
+	}
+	if c := p.Marker; c != nil {
+		boxOutline(img, px, Box{S: c.Lat - math.Abs(g.LatStep)/2, N: c.Lat + math.Abs(g.LatStep)/2,
+			W: c.Lon - g.LonStep/2, E: c.Lon + g.LonStep/2}, markerColor, markerInner)
+	}
+	if b := p.Box; b != nil {
+		bb := *b
+		if bb.E < bb.W { // a box across the grid's seam is drawn to the domain's edges
+			bb.W, bb.E = d.W, d.E
+		}
+		if shift && bb.W < 0 {
+			bb.W, bb.E = bb.W+360, bb.E+360
+		}
+		boxOutline(img, px, bb, markerColor, markerInner)
 	}
 	return img
+}
+
+// boxOutline draws b as a three-pixel outline: outer and innermost lines in edge, the middle
+// one in inner.
+func boxOutline(img *image.RGBA, px func(lon, lat float64) (float64, float64), b Box, edge, inner color.RGBA) {
+	x0, y0 := px(b.W, b.N)
+	x1, y1 := px(b.E, b.S)
+	ix0, iy0, ix1, iy1 := int(math.Round(x0)), int(math.Round(y0)), int(math.Round(x1))-1, int(math.Round(y1))-1
+	outline(img, ix0-1, iy0-1, ix1+1, iy1+1, edge)
+	outline(img, ix0, iy0, ix1, iy1, inner)
+	outline(img, ix0+1, iy0+1, ix1-1, iy1-1, edge)
+}
+
+// line draws a 1-pixel line, skipping segments wholly off the image or across the date line.
+func line(img *image.RGBA, x0, y0, x1, y1 float64, c color.RGBA) {
+	W, H := float64(img.Rect.Dx()), float64(img.Rect.Dy())
+	if math.Abs(x1-x0) > W/2 || (x0 < 0 && x1 < 0) || (x0 >= W && x1 >= W) || (y0 < 0 && y1 < 0) || (y0 >= H && y1 >= H) {
+		return
+	}
+	n := int(math.Ceil(math.Max(math.Abs(x1-x0), math.Abs(y1-y0)))) + 1
+	for s := 0; s <= n; s++ {
+		t := float64(s) / float64(n)
+		setPix(img, int(x0+t*(x1-x0)), int(y0+t*(y1-y0)), c)
+	}
 }
 
 func outline(img *image.RGBA, x0, y0, x1, y1 int, c color.RGBA) {
@@ -428,67 +782,11 @@ func setPix(img *image.RGBA, x, y int, c color.RGBA) {
 	}
 }
 
-// drawCoastlines draws the land rings as 1-pixel lines, longitudes shifted to the grid's
-// convention (0..360 grids get western longitudes + 360).
-func drawCoastlines(img *image.RGBA, g dataset.GridSpec, k int) {
-	west := g.LonStart - g.LonStep/2
-	north := math.Max(g.LatStart, g.LatStart+g.LatStep*float64(g.NLat-1)) + math.Abs(g.LatStep)/2
-	shift := g.LonStart+g.LonStep*float64(g.NLon-1) > 180
-	W, H := float64(img.Rect.Dx()), float64(img.Rect.Dy())
-	toPix := func(p [2]float64) (float64, float64) {
-		lon := p[0]
-		if shift && lon < 0 {
-			lon += 360
-		}
-		return (lon - west) / g.LonStep * float64(k), (north - p[1]) / math.Abs(g.LatStep) * float64(k)
-	}
-	for _, ring := range coastlines() {
-		for i := range ring {
-			x0, y0 := toPix(ring[i])
-			x1, y1 := toPix(ring[(i+1)%len(ring)])
-			if math.Abs(x1-x0) > W/2 || // a segment across the date line or the grid's seam
-				(x0 < 0 && x1 < 0) || (x0 >= W && x1 >= W) || (y0 < 0 && y1 < 0) || (y0 >= H && y1 >= H) {
-				continue
-			}
-			n := int(math.Ceil(math.Max(math.Abs(x1-x0), math.Abs(y1-y0)))) + 1
-			for s := 0; s <= n; s++ {
-				t := float64(s) / float64(n)
-				setPix(img, int(x0+t*(x1-x0)), int(y0+t*(y1-y0)), coastColor)
-			}
-		}
-	}
-}
-
-// colorBarImage is the RdBu scale from -limit (left) to +limit (right).
-func colorBarImage() image.Image {
-	cm := plots.RdBu()
+// colorBarImage is colour map cm from its first colour (left) to its last (right).
+func colorBarImage(cm plots.ColorMap) image.Image {
 	img := image.NewRGBA(image.Rect(0, 0, 256, 1))
 	for x := range 256 {
 		img.SetRGBA(x, 0, cm.At(float64(x)/255))
 	}
 	return img
-}
-
-// drawBox outlines box b on an image drawn by fieldImage (a box across the grid's seam, W > E, is
-// drawn to the edges).
-func drawBox(img *image.RGBA, g dataset.GridSpec, b Box) {
-	k := float64(img.Rect.Dx()) / float64(g.NLon)
-	west := g.LonStart - g.LonStep/2
-	north := math.Max(g.LatStart, g.LatStart+g.LatStep*float64(g.NLat-1)) + math.Abs(g.LatStep)/2
-	shift := g.LonStart+g.LonStep*float64(g.NLon-1) > 180
-	x := func(lon float64) int {
-		if shift && lon < 0 {
-			lon += 360
-		}
-		return int(math.Round((lon - west) / g.LonStep * k))
-	}
-	y := func(lat float64) int { return int(math.Round((north - lat) / math.Abs(g.LatStep) * k)) }
-	x0, x1 := x(b.W), x(b.E)
-	if x1 < x0 {
-		x0, x1 = 0, img.Rect.Dx()-1
-	}
-	y0, y1 := y(b.N), y(b.S)
-	outline(img, x0-1, y0-1, x1+1, y1+1, markerColor)
-	outline(img, x0, y0, x1, y1, markerInner)
-	outline(img, x0+1, y0+1, x1-1, y1-1, markerColor)
 }

@@ -8,13 +8,14 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"climxai/inference"
+	"climxai/resources"
 )
 
 // AppID is climxai's application ID (also in FyneApp.toml): it names the preferences store.
 const AppID = "org.climxai.app"
 
 // Config is what `climxai gui` asks for: the card and data to open (both or neither) and where
-// models run.
+// models run (zero Options: the preferences' device and threads).
 type Config struct {
 	Card, Data string
 	Options    inference.Options
@@ -28,9 +29,14 @@ type Config struct {
 // to open them.
 func Run(ctx context.Context, cfg Config) error {
 	a := fyneapp.NewWithID(AppID)
+	a.SetIcon(fyne.NewStaticResource("climxai.png", resources.Icon()))
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 	defer stop()
-	w := NewWindow(a, cfg.Options)
+	opts := cfg.Options
+	if opts == (inference.Options{}) { // no --device or --threads: the preferences say
+		opts = prefs{a.Preferences()}.options()
+	}
+	w := NewWindow(a, opts)
 	w.log = cfg.Log
 	if cfg.Card != "" && cfg.Data != "" {
 		w.Open(cfg.Card, cfg.Data)

@@ -2,14 +2,11 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"math"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -24,7 +21,6 @@ import (
 	"climxai/attribution"
 	"climxai/dataset"
 	"climxai/inference"
-	"climxai/plots"
 )
 
 // Views of the map.
@@ -58,11 +54,15 @@ type Window struct {
 	view     *widget.RadioGroup
 	run      *widget.Button
 	cancel   *widget.Button
-	save     *widget.Button
+	export   *widget.Button // pops up the export menu: figure, data, clipboard
+	open     *widget.Button // pops up the File menu: open card, data, recent, sessions
+	params   *widget.Button // the method's parameters
+	boxes    *widget.Button // pops up the named boxes
 	play     *widget.Button
 	stopPlay context.CancelFunc // stops the lag animation, nil when it is not running
 
 	tabs        *container.AppTabs
+	an          analysisViews // the Aggregate, Decay map and Ablation tabs
 	compareGrid *fyne.Container
 	compareNote *widget.Label
 	compareMaps []*MapCanvas
@@ -70,6 +70,12 @@ type Window struct {
 	progress    *widget.ProgressBar
 	device      *widget.Label
 	status      *widget.Label
+
+	prefs         prefs
+	pending       *app.Session // restored once its workspace has opened
+	pendingPath   string
+	pendingView   string // the map view the next explanation shows ("" : attribution)
+	lastExportDir string // folder of the last export: the next one starts there
 
 	cardPath, dataPath string // chosen in the open dialogs
 	updating           bool   // controls are being set by code: their callbacks do nothing
@@ -113,9 +119,11 @@ func (w *Window) event(e string) {
 
 // NewWindow builds the main window of a (it does not show it). opts say where models run.
 func NewWindow(a fyne.App, opts inference.Options) *Window {
-	w := &Window{Win: a.NewWindow("climxai"), opts: opts, do: fyne.Do}
+	w := &Window{Win: a.NewWindow("climxai"), opts: opts, do: fyne.Do, prefs: prefs{a.Preferences()}}
 	w.mapw = NewMapCanvas(NoDemoNote)
 	w.mapw.OnTapped = w.onMapTapped
+	w.mapw.OnBox = w.onMapBox
+	w.mapw.SetScale(w.prefs.scale())
 	w.chart = NewLagChart("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.chart.OnTapped = func(lag int) { w.lag.SetValue(float64(lag)) }
 
@@ -123,6 +131,8 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.lead.PlaceHolder = "lead"
 	w.method = widget.NewSelect(app.MethodNames(), w.onMethod)
 	w.method.PlaceHolder = "method"
+	w.params = widget.NewButtonWithIcon("", theme.SettingsIcon(), w.showParams)
+	w.params.Disable()
 	targets := []string{targetCell}
 	for _, b := range attribution.NamedBoxes() {
 		targets = append(targets, b.Name)
@@ -152,15 +162,14 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.status = widget.NewLabel("")
 	w.status.Truncation = fyne.TextTruncateEllipsis
 
-	w.save = widget.NewButton("Save figure…", w.chooseFigure)
-	w.save.Disable()
-	openCard := widget.NewButton("Open card…", w.chooseCard)
-	openData := widget.NewButton("Open data…", w.chooseData)
+	w.export = widget.NewButtonWithIcon("Export", theme.DocumentSaveIcon(), w.showExportMenu)
+	w.export.Disable()
+	w.open = widget.NewButtonWithIcon("Open", theme.FolderOpenIcon(), w.showOpenMenu)
 	entrySize := fyne.NewSize(110, w.init.MinSize().Height)
-	controls := container.NewHBox(openCard, openData, widget.NewSeparator(),
-		widget.NewLabel("Lead"), w.lead, widget.NewLabel("Method"), w.method,
+	controls := container.NewHBox(w.open, widget.NewSeparator(),
+		widget.NewLabel("Lead"), w.lead, widget.NewLabel("Method"), w.method, w.params,
 		widget.NewLabel("Target"), w.target, widget.NewLabel("Init"), container.NewGridWrap(entrySize, w.init),
-		w.run, w.cancel, w.save, w.device)
+		w.run, w.cancel, w.export, w.device)
 	w.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), w.togglePlay)
 	lagRow := container.NewBorder(nil, nil,
 		container.NewHBox(w.play, container.NewGridWrap(fyne.NewSize(130, w.lagLabel.MinSize().Height), w.lagLabel)),
@@ -168,9 +177,23 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.compareGrid = container.NewGridWithColumns(1)
 	w.compareNote = widget.NewLabel("Explains the selected cell at every lead of the card from the same init month, on one colour scale.")
 	w.compareNote.Wrapping = fyne.TextWrapWord
+	w.boxes = widget.NewButton("Named boxes", w.showBoxes)
+	mapTools := container.NewHBox(
+		widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { w.mapw.ZoomBy(1 / 1.5) }),
+		widget.NewButtonWithIcon("", theme.ZoomOutIcon(), func() { w.mapw.ZoomBy(1.5) }),
+		widget.NewButton("Domain", w.mapw.ZoomToDomain),
+		widget.NewButton("World", w.mapw.ZoomToWorld),
+		widget.NewButtonWithIcon("", theme.NavigateBackIcon(), func() { w.mapw.Pan(-0.25, 0) }),
+		widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { w.mapw.Pan(0, 0.25) }),
+		widget.NewButtonWithIcon("", theme.MoveDownIcon(), func() { w.mapw.Pan(0, -0.25) }),
+		widget.NewButtonWithIcon("", theme.NavigateNextIcon(), func() { w.mapw.Pan(0.25, 0) }),
+		w.boxes)
 	w.tabs = container.NewAppTabs(
-		container.NewTabItem("Map", w.mapw),
+		container.NewTabItem("Map", container.NewBorder(mapTools, nil, nil, nil, w.mapw)),
 		container.NewTabItem("Compare leads", container.NewBorder(w.compareNote, nil, nil, nil, w.compareGrid)))
+	for _, t := range w.analysisTabs() {
+		w.tabs.Append(t)
+	}
 	w.tabs.OnSelected = func(*container.TabItem) {
 		if w.comparing() && w.ws != nil && !w.compareCurrent() {
 			w.Explain()
@@ -192,12 +215,14 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 		}
 	})
 	w.setEnabled(false)
+	w.setAnalysesEnabled(false)
+	w.buildMenu()
 	return w
 }
 
 // setEnabled enables the controls that need a workspace.
 func (w *Window) setEnabled(on bool) {
-	for _, d := range []fyne.Disableable{w.lead, w.method, w.target, w.init, w.lag, w.run, w.view, w.play} {
+	for _, d := range []fyne.Disableable{w.lead, w.method, w.target, w.init, w.lag, w.run, w.view, w.play, w.boxes} {
 		if on {
 			d.Enable()
 		} else {
@@ -303,9 +328,10 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 		go old.Close()
 	}
 	w.ws, w.last, w.leadsLast = ws, nil, nil
+	w.an.clear()
 	w.compareMaps, w.compareGrid.Objects = nil, nil
 	w.compareGrid.Refresh()
-	w.save.Disable()
+	w.export.Disable()
 	sel := ws.Selection()
 	w.Win.SetTitle("climxai — " + ws.Card.Name)
 
@@ -327,13 +353,57 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.updating = false
 
 	w.setEnabled(true)
+	w.setAnalysesEnabled(true)
+	w.updateParamsButton()
 	w.chart.Clear("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.showMap()
 	w.mapw.SetMarker(Cell{Row: sel.Target.Row, Col: sel.Target.Col})
 	for _, n := range ws.Notices {
 		w.status.SetText("note: " + n)
 	}
+	w.prefs.addRecent(ws.CardPath, ws.DataPath)
+	w.buildMenu()
+	if s := w.pending; s != nil {
+		w.pending = nil
+		w.applySession(s, w.pendingPath)
+		return
+	}
 	w.Explain()
+}
+
+// onMapBox makes a box dragged on the map the target (the area-weighted mean of its ocean
+// cells) and explains it.
+func (w *Window) onMapBox(b Box) {
+	if w.ws == nil {
+		return
+	}
+	tg, err := w.ws.SetTarget(fmt.Sprintf("box:%.4g,%.4g,%.4g,%.4g", b.S, b.N, b.W, b.E))
+	if err != nil {
+		w.status.SetText(firstLine(err.Error()))
+		dialog.ShowError(err, w.Win)
+		return
+	}
+	w.updating = true
+	w.target.SetSelected(targetCell)
+	w.updating = false
+	w.showTarget(tg)
+	w.Explain()
+}
+
+// showBoxes pops up the named boxes (attribution's named targets) under the button; choosing
+// one makes it the target.
+func (w *Window) showBoxes() {
+	var items []*fyne.MenuItem
+	for _, b := range attribution.NamedBoxes() {
+		name := b.Name
+		items = append(items, fyne.NewMenuItem(b.Name+" — "+b.Description, func() { w.target.SetSelected(name) }))
+	}
+	c := fyne.CurrentApp().Driver().CanvasForObject(w.boxes)
+	if c == nil {
+		return
+	}
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.boxes).Add(fyne.NewPos(0, w.boxes.Size().Height))
+	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos)
 }
 
 func (w *Window) onMapTapped(c Cell) {
@@ -365,7 +435,7 @@ func (w *Window) onTarget(name string) {
 		dialog.ShowError(err, w.Win)
 		return
 	}
-	w.mapw.SetMarkerBox(Box{S: tg.Box.S, N: tg.Box.N, W: tg.Box.W, E: tg.Box.E})
+	w.showTarget(tg)
 	w.Explain()
 }
 
@@ -392,6 +462,7 @@ func (w *Window) onMethod(s string) {
 		w.status.SetText(err.Error())
 		return
 	}
+	w.updateParamsButton()
 	w.Explain()
 }
 
@@ -439,6 +510,8 @@ func (w *Window) showCompare() {
 		for i := range exs {
 			m := NewMapCanvas("")
 			m.OnTapped = w.onMapTapped
+			m.OnBox = w.onMapBox
+			m.SetScale(w.prefs.scale())
 			w.compareMaps = append(w.compareMaps, m)
 			objs[i] = m
 		}
@@ -498,36 +571,13 @@ func (w *Window) Explain() {
 	if w.ws == nil {
 		return
 	}
-	w.Cancel()
-	w.job++
-	id, ws, sel := w.job, w.ws, w.ws.Selection()
-	ctx, stop := context.WithCancel(context.Background())
-	w.stop = stop
-	w.started = time.Now()
-	w.cancel.Enable()
-	w.progress.SetValue(0)
+	ws, sel := w.ws, w.ws.Selection()
 	compare := w.comparing()
+	status := fmt.Sprintf("explaining %s (lead %d, init %s) with %s …", targetLabel(sel.Target), sel.Lead, sel.Init, sel.Method)
 	if compare {
-		w.status.SetText(fmt.Sprintf("explaining %s at leads %v (init %s) with %s …",
-			targetLabel(sel.Target), ws.Leads(), sel.Init, sel.Method))
-	} else {
-		w.status.SetText(fmt.Sprintf("explaining %s (lead %d, init %s) with %s …",
-			targetLabel(sel.Target), sel.Lead, sel.Init, sel.Method))
+		status = fmt.Sprintf("explaining %s at leads %v (init %s) with %s …", targetLabel(sel.Target), ws.Leads(), sel.Init, sel.Method)
 	}
-
-	var lastReport atomic.Int64
-	progress := func(done, total int) {
-		now := time.Now().UnixNano()
-		if total <= 0 || (done < total && now-lastReport.Load() < int64(50*time.Millisecond)) {
-			return // at most 20 updates a second reach the UI goroutine
-		}
-		lastReport.Store(now)
-		w.do(func() {
-			if id == w.job {
-				w.progress.SetValue(float64(done) / float64(total))
-			}
-		})
-	}
+	id, ctx, progress := w.startJob(status)
 	go func() {
 		exs, err := safeExplain(ctx, ws, sel, compare, progress)
 		w.do(func() { w.finish(id, sel, exs, err) })
@@ -566,7 +616,7 @@ func (w *Window) compareCurrent() bool {
 // finish shows the outcome of job id (explanations of sel: one, or one per lead), unless a newer
 // job has replaced it.
 func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err error) {
-	if id != w.job {
+	if !w.endJob(id) {
 		return
 	}
 	var ex *app.Explanation
@@ -581,29 +631,23 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 			w.leadsLast = exs
 		}
 	}
-	w.stop = nil
-	w.cancel.Disable()
 	if err != nil {
-		w.progress.SetValue(0)
-		if errors.Is(err, context.Canceled) {
-			w.status.SetText("cancelled")
-			w.event("cancelled")
-			return
-		}
-		w.status.SetText(firstLine(err.Error()))
-		dialog.ShowError(err, w.Win)
-		w.event("explain-failed")
+		w.jobFailed(err, "explain-failed")
 		return
 	}
 	w.last = ex
-	w.save.Enable()
+	w.export.Enable()
 	w.progress.SetValue(1)
 	s := ex.Selection
 	w.chart.SetValues(fmt.Sprintf("Importance per lag · %s, lead %d, %s", ex.Result.Method, s.Lead,
 		targetLabel(s.Target)), ex.LagImportance)
 	w.chart.SetCurrent(w.curLag)
 	w.updating = true
-	w.view.SetSelected(viewAttribution)
+	view := viewAttribution
+	if w.pendingView != "" {
+		view, w.pendingView = w.pendingView, ""
+	}
+	w.view.SetSelected(view)
 	w.updating = false
 	w.showMap()
 	w.lastLatency = time.Since(w.started)
@@ -648,79 +692,6 @@ func targetLabel(t attribution.Target) string {
 	default:
 		return "box " + t.Box.String()
 	}
-}
-
-// chooseFigure asks where to save the figure of the last explanation at the current lag.
-func (w *Window) chooseFigure() {
-	if w.last == nil {
-		return
-	}
-	s := w.last.Selection
-	name := fmt.Sprintf("climxai-%s-lead%d-%s-lag%d.pdf", w.last.Result.Method, s.Lead,
-		strings.NewReplacer(" ", "", "°", "", ".", "p").Replace(targetLabel(s.Target)), w.curLag)
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil {
-			dialog.ShowError(err, w.Win)
-			return
-		}
-		if wc == nil {
-			return
-		}
-		wc.Close() // plots writes the file itself, atomically
-		w.SaveFigure(wc.URI().Path())
-	}, w.Win)
-	d.SetFileName(name)
-	d.Show()
-}
-
-// SaveFigure writes the map figure of the last explanation at the current lag to path (.pdf,
-// .png, .svg or .eps), the result file it is drawn from beside it (path with .nc) and the
-// figure's sidecar, on a worker goroutine; `climxai figure --spec PATH.json` draws it again.
-func (w *Window) SaveFigure(path string) {
-	if w.last == nil || w.ws == nil {
-		return
-	}
-	ws, ex, lags := w.ws, w.last, []int{w.curLag}
-	w.status.SetText("saving " + path + " …")
-	go func() {
-		nc, err := saveFigure(ws, ex, path, lags)
-		w.do(func() {
-			if err != nil {
-				w.status.SetText("saving the figure failed: " + firstLine(err.Error()))
-				dialog.ShowError(err, w.Win)
-				w.event("save-failed")
-				return
-			}
-			w.status.SetText(fmt.Sprintf("saved %s (drawn from %s; sidecar %s)", path, nc, plots.SidecarPath(path)))
-			w.event("saved")
-		})
-	}()
-}
-
-// saveFigure writes the result file of ex beside figPath and draws the map figure from it, as
-// the command line's --figure does.
-func saveFigure(ws *app.Workspace, ex *app.Explanation, figPath string, lags []int) (nc string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("saving %s failed unexpectedly: %v", figPath, p)
-		}
-	}()
-	if _, err := plots.Format(figPath); err != nil {
-		return "", err
-	}
-	nc = strings.TrimSuffix(figPath, filepath.Ext(figPath)) + ".nc"
-	if err := ws.WriteResult(nc, ex); err != nil {
-		return "", err
-	}
-	abs, err := filepath.Abs(nc)
-	if err != nil {
-		return "", err
-	}
-	s, err := plots.NewSpec(plots.KindMap, []string{abs}, lags)
-	if err != nil {
-		return "", err
-	}
-	return nc, plots.Make(s, ".", figPath)
 }
 
 // lagStep is the lag animation's time per frame.

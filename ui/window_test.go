@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"image"
+	"image/color"
 	"math"
 	"os"
 	"path/filepath"
@@ -14,10 +15,13 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
+	"climxai/app"
 	"climxai/dataset"
 	"climxai/dataset/synth"
 	"climxai/inference"
+	"climxai/plots"
 )
 
 // randomCard is the card over the random-weight 2° reference DenseNet (attribution tests').
@@ -100,6 +104,9 @@ func TestTapExplainsCell(t *testing.T) {
 		t.Fatalf("default explanation: %d bars", len(w.chart.Values()))
 	}
 	first := w.lastLatency
+	if !hasColor(w.mapw.Image(), markerInner) {
+		t.Error("the map does not mark the default cell")
+	}
 
 	// 39°N 50°W: row 17, col 25 of the 2° grid, open ocean.
 	row, col := 17, 25
@@ -152,6 +159,9 @@ func TestTapExplainsCell(t *testing.T) {
 	}
 	if maxAbs(f.Values) == 0 {
 		t.Error("attribution map at lag 0 is all zero")
+	}
+	if !hasColor(w.mapw.Image(), markerInner) {
+		t.Error("the map does not mark the clicked cell")
 	}
 
 	// The lag slider moves the map and the chart's highlight.
@@ -254,6 +264,19 @@ func TestMapCanvasImage(t *testing.T) {
 func isGrey(c interface{ RGBA() (r, g, b, a uint32) }) bool {
 	r, g, b, _ := c.RGBA()
 	return r == g && g == b
+}
+
+// hasColor reports whether some pixel of img is c.
+func hasColor(img image.Image, c color.RGBA) bool {
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			if color.RGBAModel.Convert(img.At(x, y)) == c {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nonBlank reports whether img has more than one colour.
@@ -377,4 +400,96 @@ func mustMonth(t *testing.T, s string) dataset.Month {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// findButton returns the first button labelled text under o (nil if there is none).
+func findButton(o fyne.CanvasObject, text string) *widget.Button {
+	if b, ok := o.(*widget.Button); ok && b.Text == text {
+		return b
+	}
+	var kids []fyne.CanvasObject
+	switch c := o.(type) {
+	case *fyne.Container:
+		kids = c.Objects
+	case fyne.Widget:
+		kids = test.WidgetRenderer(c).Objects()
+	}
+	for _, k := range kids {
+		if b := findButton(k, text); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// TestExport exports from the tiny two-lead card: the export dialog's defaults (a PDF map with
+// result file and sidecar), a PDF of leads side by side (which runs the comparison first), the
+// data as NetCDF, and the figure to the clipboard (the text fallback: the PNG's path).
+func TestExport(t *testing.T) {
+	w, events := testWindow(t)
+	data := synthFile(t)
+	onUI(func() { w.Open(filepath.Join("..", "inference", "testdata", "tiny.toml"), data) })
+	await(t, events, "opened", 20*time.Second)
+	await(t, events, "explained", 20*time.Second)
+	dir := t.TempDir()
+	w.lastExportDir = dir
+
+	// The dialog with its defaults: a PDF of the map at the current lag.
+	onUI(func() { w.lag.SetValue(3); w.showExportDialog() })
+	overlay := w.Win.Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("no export dialog")
+	}
+	exp := findButton(overlay, "Export")
+	if exp == nil || exp.Disabled() {
+		t.Fatalf("export button %v", exp)
+	}
+	onUI(func() { test.Tap(exp) })
+	await(t, events, "saved", 20*time.Second)
+	pdfs, _ := filepath.Glob(filepath.Join(dir, "climxai-map-*.pdf"))
+	if len(pdfs) != 1 {
+		t.Fatalf("exported %v", pdfs)
+	}
+	s, err := plots.ReadSpec(plots.SidecarPath(pdfs[0]))
+	if err != nil || s.Kind != plots.KindMap || len(s.Lags) != 1 || s.Lags[0] != 3 || s.Preset != "agu1" {
+		t.Errorf("sidecar %+v, %v", s, err)
+	}
+
+	// Leads side by side: the comparison runs first, then the figure over both leads.
+	leads := filepath.Join(dir, "leads.pdf")
+	onUI(func() {
+		w.ExportFigure(leads, app.FigureOptions{Kind: plots.KindLeads, Lags: []int{0, 6}, Preset: "ams2"})
+	})
+	await(t, events, "saved", 30*time.Second)
+	if len(w.leadsLast) != 2 {
+		t.Errorf("comparison of %d leads kept", len(w.leadsLast))
+	}
+	for _, p := range []string{leads, plots.SidecarPath(leads), filepath.Join(dir, "leads-lead01.nc"), filepath.Join(dir, "leads-lead06.nc")} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("leads export: %v", err)
+		}
+	}
+
+	// Data as NetCDF: the last explanation, read back.
+	nc := filepath.Join(dir, "result.nc")
+	onUI(func() { w.ExportData(nc) })
+	await(t, events, "saved", 20*time.Second)
+	af, err := dataset.ReadAttribution(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if af.Meta.Method != w.last.Result.Method || af.Meta.Lead != w.last.Selection.Lead || len(af.Values) != len(w.last.Result.Values) {
+		t.Errorf("exported %s lead %d, %d values", af.Meta.Method, af.Meta.Lead, len(af.Values))
+	}
+
+	// The clipboard: without xclip or wl-copy, the PNG's path as text.
+	t.Setenv("CLIMXAI_NO_CLIPBOARD_TOOLS", "1")
+	onUI(w.CopyFigure)
+	await(t, events, "copied", 20*time.Second)
+	path := fyne.CurrentApp().Clipboard().Content()
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.HasPrefix(string(b), "\x89PNG") || !strings.Contains(w.status.Text, "text only") {
+		t.Errorf("clipboard %q (%v), status %q", path, err, w.status.Text)
+	}
+	os.RemoveAll(filepath.Dir(path))
 }

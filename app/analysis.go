@@ -1,0 +1,316 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"climxai/attribution"
+	"climxai/dataset"
+)
+
+// The study's analyses on a workspace, for the GUI's Aggregate, Decay map and Ablation views:
+// the same attribution functions the command line's aggregate, decaymap and ablate verbs call
+// (AggregateSamples, FitDecay, SpatialExtent, Ablation.Run), on the workspace's prepared data
+// and emulators. Each blocks, reports progress and stops when ctx is cancelled.
+
+// begin registers a job (Close waits for it); it fails once the workspace is closed.
+func (w *Workspace) begin() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return errors.New("workspace closed")
+	}
+	w.jobs.Add(1)
+	return nil
+}
+
+// AggregateResult is an aggregation of one target's attributions over a sample set with its
+// temporal decay and spatial extent (what aggregate writes and decay prints).
+type AggregateResult struct {
+	Lead      int
+	Method    string
+	Params    string
+	Target    attribution.Target
+	SampleSet string // description of the sample set
+	Inits     []dataset.Month
+	Agg       *attribution.Aggregate
+	// Importance is Σ over lags of the mean |attribution| per cell [NLat*NLon] (NaN on land).
+	Importance    []float32
+	LagImportance []float64
+	Decay         attribution.DecayFit
+	DecayErr      error // why there is no e-folding time, if there is none
+	Extent        attribution.Extent
+	Device        string
+	Duration      time.Duration
+}
+
+// methodOf makes the selection's method with its parameters.
+func methodOf(name string, params map[string]string) (attribution.Method, error) {
+	spec, err := attribution.LookupMethod(name)
+	if err != nil {
+		return nil, &SelectionError{Msg: err.Error()}
+	}
+	set, err := MethodSettings(name, params)
+	if err != nil {
+		return nil, err
+	}
+	return spec.New(set)
+}
+
+// Aggregate aggregates sel's method (with its parameters) for sel's target and lead over the
+// samples of set ("test:24", "train", ...: ParseSampleSet), each sample normalised to Σ|a| = 1
+// (attribution.AggregateSamples, as climxai aggregate), then fits the e-folding time and the
+// R50/R90 radii (as climxai decay).
+func (w *Workspace) Aggregate(ctx context.Context, sel Selection, set string, progress func(done, total int)) (*AggregateResult, error) {
+	if err := w.begin(); err != nil {
+		return nil, err
+	}
+	defer w.jobs.Done()
+	start := time.Now()
+	sp, err := ParseSampleSet(set)
+	if err != nil {
+		return nil, selErr("samples: %v", err)
+	}
+	m, err := methodOf(sel.Method, sel.Params)
+	if err != nil {
+		return nil, err
+	}
+	inits, desc, err := sp.Inits(w.Prepared, w.Card.InputMonths, sel.Lead)
+	if err != nil {
+		return nil, err
+	}
+	e, err := w.emulator(sel.Lead)
+	if err != nil {
+		return nil, err
+	}
+	sums, st, err := attribution.AggregateSamples(ctx, attribution.AggregateRequest{Emulator: e, Method: m, Target: sel.Target,
+		Ocean: w.Prepared.Ocean, Samples: len(inits), Progress: progress,
+		Fill: func(k int, dst []float32) error { return w.Card.Window(w.Prepared, inits[k], dst) }})
+	if err != nil {
+		return nil, err
+	}
+	agg, err := sums.Mean()
+	if err != nil {
+		return nil, err
+	}
+	g := w.Card.Grid
+	n := g.NLat * g.NLon
+	imp := make([]float32, n)
+	for k := range agg.Lags {
+		for i, v := range agg.MeanAbs[k*n : (k+1)*n] {
+			imp[i] += v
+		}
+	}
+	r := &AggregateResult{Lead: sel.Lead, Method: m.Name(), Params: m.Params().String(), Target: sel.Target,
+		SampleSet: desc, Inits: inits, Agg: agg, Importance: imp,
+		LagImportance: attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon), Device: st.Device}
+	r.Decay, r.DecayErr = attribution.FitDecay(r.LagImportance, -1)
+	grid := g.Grid()
+	r.Extent = attribution.SpatialExtent(agg.MeanAbs, agg.Lags, grid.Lat, grid.Lon, sel.Target.Lat, sel.Target.Lon, 100)
+	r.Duration = time.Since(start)
+	return r, nil
+}
+
+// DecayMapResult is the location-independence test: e-folding time and R90 with every stride-th
+// ocean cell as the target.
+type DecayMapResult struct {
+	Lead             int
+	Method           string
+	Stride           int
+	Targets, Samples int
+	SampleSet        string
+	// EFold (months) and R90 (km) are maps [NLat*NLon] on the card's grid, NaN at cells that
+	// were not targets or have no value; +Inf marks an e-folding time without decay.
+	EFold, R90 []float32
+	// Median and coefficient of variation over the mapped cells with a finite value.
+	EFoldMedian, EFoldCV, R90Median, R90CV float64
+	Device                                 string
+	Duration                               time.Duration
+}
+
+// DecayMap aggregates sel's method for every stride-th ocean cell (rows and columns 0, stride,
+// 2·stride, …) as the target over the samples of set, and maps each target's e-folding time
+// (over lags 0..maxLag; < 0: all) and R90, as climxai decaymap does. Progress counts samples
+// over all targets.
+func (w *Workspace) DecayMap(ctx context.Context, sel Selection, set string, stride, maxLag int, progress func(done, total int)) (*DecayMapResult, error) {
+	if err := w.begin(); err != nil {
+		return nil, err
+	}
+	defer w.jobs.Done()
+	start := time.Now()
+	if stride < 1 {
+		return nil, selErr("stride %d: every stride-th cell is a target, so 1 or more", stride)
+	}
+	sp, err := ParseSampleSet(set)
+	if err != nil {
+		return nil, selErr("samples: %v", err)
+	}
+	m, err := methodOf(sel.Method, sel.Params)
+	if err != nil {
+		return nil, err
+	}
+	inits, desc, err := sp.Inits(w.Prepared, w.Card.InputMonths, sel.Lead)
+	if err != nil {
+		return nil, err
+	}
+	e, err := w.emulator(sel.Lead)
+	if err != nil {
+		return nil, err
+	}
+	gs := w.Card.Grid
+	grid := gs.Grid()
+	n := gs.NLat * gs.NLon
+	var targets []attribution.Target
+	for i := 0; i < gs.NLat; i += stride {
+		for j := 0; j < gs.NLon; j += stride {
+			k := i*gs.NLon + j
+			if !w.Prepared.Ocean[k] {
+				continue
+			}
+			wt := make([]float32, n)
+			wt[k] = 1
+			targets = append(targets, attribution.Target{Spec: fmt.Sprintf("%g,%g", grid.Lat[i], grid.Lon[j]),
+				Kind: attribution.TargetCell, Row: i, Col: j, Lat: grid.Lat[i], Lon: grid.Lon[j], Cells: 1, Weights: wt})
+		}
+	}
+	if len(targets) == 0 {
+		return nil, selErr("no ocean cell at stride %d: use a smaller stride", stride)
+	}
+	nan := float32(math.NaN())
+	r := &DecayMapResult{Lead: sel.Lead, Method: m.Name(), Stride: stride, Targets: len(targets), Samples: len(inits),
+		SampleSet: desc, EFold: slices.Repeat([]float32{nan}, n), R90: slices.Repeat([]float32{nan}, n)}
+	total := len(targets) * len(inits)
+	var efolds, r90s []float64
+	for ti, t := range targets {
+		sums, st, err := attribution.AggregateSamples(ctx, attribution.AggregateRequest{Emulator: e, Method: m, Target: t,
+			Ocean: w.Prepared.Ocean, Samples: len(inits),
+			Fill: func(k int, dst []float32) error { return w.Card.Window(w.Prepared, inits[k], dst) },
+			Progress: func(done, _ int) {
+				if progress != nil {
+					progress(ti*len(inits)+done, total)
+				}
+			}})
+		if err != nil {
+			return nil, err
+		}
+		r.Device = st.Device
+		agg, err := sums.Mean()
+		if err != nil { // no sample with an attribution: the cell stays without a value
+			continue
+		}
+		k := t.Row*gs.NLon + t.Col
+		imp := attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon)
+		if fit, err := attribution.FitDecay(imp, maxLag); err == nil {
+			r.EFold[k] = float32(fit.Tau)
+			efolds = append(efolds, fit.Tau)
+		}
+		ex := attribution.SpatialExtent(agg.MeanAbs, agg.Lags, grid.Lat, grid.Lon, t.Lat, t.Lon, 0)
+		r.R90[k] = float32(ex.R90)
+		r90s = append(r90s, ex.R90)
+	}
+	r.EFoldMedian, r.EFoldCV = medianCV(efolds)
+	r.R90Median, r.R90CV = medianCV(r90s)
+	r.Duration = time.Since(start)
+	return r, nil
+}
+
+// medianCV is the median and the coefficient of variation (sample standard deviation over the
+// mean's magnitude) of the finite values of v; NaN when there are too few.
+func medianCV(v []float64) (median, cv float64) {
+	var xs []float64
+	for _, x := range v {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			xs = append(xs, x)
+		}
+	}
+	if len(xs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	slices.Sort(xs)
+	h := 0.5 * float64(len(xs)-1)
+	lo := int(h)
+	hi := min(lo+1, len(xs)-1)
+	median = xs[lo] + (h-float64(lo))*(xs[hi]-xs[lo])
+	if len(xs) < 2 {
+		return median, math.NaN()
+	}
+	var mean, ss float64
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	if mean == 0 {
+		return median, math.NaN()
+	}
+	return median, math.Sqrt(ss/float64(len(xs)-1)) / math.Abs(mean)
+}
+
+// AblationOutcome is an ablation experiment's result with its references in °C.
+type AblationOutcome struct {
+	Lead        int
+	Target      attribution.Target
+	RadiiKm     []float64
+	Lags        []int
+	Result      *attribution.AblationResult
+	Full, Pers  attribution.Skill // RMSE in °C
+	SampleSet   string
+	Description string // e.g. "test samples 0800-01..0999-12"
+}
+
+// Ablate runs the ablation experiment (attribution.Ablation, as climxai ablate) for sel's
+// target and lead over the samples of set: the skill when inputs farther than each radius, or
+// older than the k most recent months, are set to climatology, with the full input and
+// persistence as references.
+func (w *Workspace) Ablate(ctx context.Context, sel Selection, set string, radii []float64, lags []int, progress func(done, total int)) (*AblationOutcome, error) {
+	if err := w.begin(); err != nil {
+		return nil, err
+	}
+	defer w.jobs.Done()
+	abl := attribution.Ablation{RadiiKm: radii, Lags: lags}
+	if err := abl.Validate(w.Card.InputMonths); err != nil {
+		return nil, &SelectionError{Msg: err.Error()}
+	}
+	sp, err := ParseSampleSet(set)
+	if err != nil {
+		return nil, selErr("samples: %v", err)
+	}
+	inits, desc, err := sp.Inits(w.Prepared, w.Card.InputMonths, sel.Lead)
+	if err != nil {
+		return nil, err
+	}
+	truth := make([]float64, len(inits))
+	for k, init := range inits {
+		f, err := w.Prepared.Target(init, sel.Lead)
+		if err != nil {
+			return nil, err
+		}
+		for i, wi := range sel.Target.Weights {
+			if wi != 0 {
+				truth[k] += float64(wi) * float64(f.Values[i])
+			}
+		}
+	}
+	e, err := w.emulator(sel.Lead)
+	if err != nil {
+		return nil, err
+	}
+	res, err := abl.Run(ctx, attribution.AblationRequest{Emulator: e, Target: sel.Target, Ocean: w.Prepared.Ocean,
+		Grid: w.Card.Grid, N: len(inits), Truth: truth, Progress: progress,
+		Fill: func(k int, x []float32) error { return w.Card.Window(w.Prepared, inits[k], x) }})
+	if err != nil {
+		return nil, err
+	}
+	std := w.Card.Preprocess.ScaleStd
+	full, pers := res.Full, res.Persistence
+	full.RMSE *= std
+	pers.RMSE *= std
+	return &AblationOutcome{Lead: sel.Lead, Target: sel.Target, RadiiKm: radii, Lags: lags, Result: res, Full: full, Pers: pers,
+		SampleSet: desc, Description: fmt.Sprintf("%d samples, init %s..%s (%s)", len(inits), inits[0], inits[len(inits)-1], desc)}, nil
+}

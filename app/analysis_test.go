@@ -1,0 +1,74 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+)
+
+// TestAnalyses runs the three analyses of the GUI's views on the random-weight 2° DenseNet and
+// checks their shapes and invariants; a cancelled context stops them.
+func TestAnalyses(t *testing.T) {
+	w := openTestWorkspace(t)
+	sel := w.Selection()
+	var last [2]int
+	agg, err := w.Aggregate(context.Background(), sel, "all:3", func(d, n int) { last = [2]int{d, n} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, v := range agg.Importance {
+		if !math.IsNaN(float64(v)) {
+			sum += float64(v)
+		}
+	}
+	if agg.Agg.Samples != 3 || math.Abs(sum-1) > 1e-4 || len(agg.LagImportance) != 36 || last != [2]int{3, 3} {
+		t.Errorf("aggregate: %d samples, importance sums to %g, %d lags, last progress %v", agg.Agg.Samples, sum, len(agg.LagImportance), last)
+	}
+	if !(agg.Extent.R90 >= agg.Extent.R50) {
+		t.Errorf("R50 %g R90 %g", agg.Extent.R50, agg.Extent.R90)
+	}
+
+	dm, err := w.DecayMap(context.Background(), sel, "all:2", 12, -1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapped := 0
+	for i, v := range dm.R90 {
+		if !math.IsNaN(float64(v)) {
+			mapped++
+			if r, c := i/63, i%63; r%12 != 0 || c%12 != 0 || !w.Prepared.Ocean[i] {
+				t.Errorf("value at (%d, %d), not a stride-12 ocean cell", r, c)
+			}
+		}
+	}
+	if mapped != dm.Targets || dm.Targets < 3 || dm.Samples != 2 || math.IsNaN(dm.R90Median) {
+		t.Errorf("decay map: %d targets, %d mapped, %d samples, R90 median %g", dm.Targets, mapped, dm.Samples, dm.R90Median)
+	}
+
+	ab, err := w.Ablate(context.Background(), sel, "all:4", []float64{0, 1000, math.Inf(1)}, []int{1, 36}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ab.Result
+	if len(r.Radius) != 3 || len(r.Lag) != 2 || r.Samples != 4 {
+		t.Fatalf("ablation: %d radii, %d lags, %d samples", len(r.Radius), len(r.Lag), r.Samples)
+	}
+	// Keeping everything is the full input.
+	if math.Abs(r.Radius[2].Corr-r.Full.Corr) > 1e-9 || math.Abs(r.Lag[1].Corr-r.Full.Corr) > 1e-9 {
+		t.Errorf("inf radius %g, 36 months %g, full %g", r.Radius[2].Corr, r.Lag[1].Corr, r.Full.Corr)
+	}
+	if l := AblationLines(ab.RadiiKm, ab.Lags, r, ab.Full, ab.Pers); len(l.Series) != 1 || len(l.Series[0].X) != 2 {
+		t.Errorf("lines %+v", l)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := w.DecayMap(ctx, sel, "all:2", 12, -1, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled decay map: %v", err)
+	}
+	if _, err := w.Ablate(context.Background(), sel, "all:4", nil, nil, nil); !errors.Is(err, ErrSelection) {
+		t.Errorf("nothing to ablate: %v", err)
+	}
+}

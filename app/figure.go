@@ -1,0 +1,102 @@
+package app
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"climxai/plots"
+)
+
+// FigureOptions say which figure of explanations to draw and how: what `climxai figure` and the
+// verbs' --figure take as flags.
+type FigureOptions struct {
+	Kind   string // plots.KindMap, KindLeads, KindDecay, KindDistance or KindLagLat
+	Lags   []int  // map: lags summed; leads: one row per lag; distance: lags summed (nil: all)
+	Preset string // plots preset name (agu1, agu2, ams1, ams2); "" is plots.DefaultPreset
+	DPI    int    // PNG resolution; 0 is plots.DefaultDPI
+	Scale  string // auto, diverging or sequential; "" is auto
+}
+
+// FigureKinds are the figure kinds drawn from explanations, in the order a dialog lists them.
+var FigureKinds = []string{plots.KindMap, plots.KindLeads, plots.KindDecay, plots.KindDistance, plots.KindLagLat}
+
+// ErrFigure is the kind of error for a figure that cannot be drawn from the explanations given.
+var ErrFigure = errors.New("cannot draw the figure")
+
+// FigureResultPaths are the result files WriteFigure writes for a figure at path over n
+// explanations: path with .nc for one, path-leadNN.nc per explanation (by lead) for several.
+func FigureResultPaths(path string, exs []*Explanation) []string {
+	base := strings.TrimSuffix(path, filepath.Ext(path))
+	if len(exs) == 1 {
+		return []string{base + ".nc"}
+	}
+	out := make([]string, len(exs))
+	for i, ex := range exs {
+		out[i] = fmt.Sprintf("%s-lead%02d.nc", base, ex.Selection.Lead)
+	}
+	return out
+}
+
+// WriteFigure writes what the command line's --figure writes for explanations exs: each
+// explanation's result file beside path (FigureResultPaths), then the figure at path (format
+// from its extension: png, pdf, svg, eps) drawn from those files, and its sidecar path.json from
+// which `climxai figure --spec` draws it again. Kinds map and laglat take one explanation; leads,
+// decay and distance one per lead. Every file is written atomically. It returns the result files.
+func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions) ([]string, error) {
+	if _, err := plots.Format(path); err != nil {
+		return nil, err
+	}
+	if len(exs) == 0 {
+		return nil, fmt.Errorf("%w: nothing explained yet (click a cell on the map)", ErrFigure)
+	}
+	switch o.Kind {
+	case plots.KindMap, plots.KindLagLat:
+		if len(exs) != 1 {
+			return nil, fmt.Errorf("%w: a %s figure shows one explanation, got %d", ErrFigure, o.Kind, len(exs))
+		}
+	case plots.KindLeads, plots.KindDecay, plots.KindDistance:
+	default:
+		return nil, fmt.Errorf("%w: unknown kind %q; kinds: %s", ErrFigure, o.Kind, strings.Join(FigureKinds, ", "))
+	}
+	if _, err := plots.LookupPreset(o.Preset); err != nil {
+		return nil, err
+	}
+	if o.DPI < 0 || o.DPI > 2400 {
+		return nil, fmt.Errorf("%w: dpi %d outside 1..2400", ErrFigure, o.DPI)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return nil, fmt.Errorf("%w: folder %s does not exist (choose another place to save)", ErrFigure, dir)
+		}
+	}
+	ncs := FigureResultPaths(path, exs)
+	abs := make([]string, len(ncs))
+	for i, ex := range exs {
+		if err := w.WriteResult(ncs[i], ex); err != nil {
+			return nil, err
+		}
+		a, err := filepath.Abs(ncs[i])
+		if err != nil {
+			return nil, err
+		}
+		abs[i] = a
+	}
+	s, err := plots.NewSpec(o.Kind, abs, o.Lags)
+	if err != nil {
+		return nil, err
+	}
+	if o.Preset != "" {
+		s.Preset = o.Preset
+	}
+	if o.DPI != 0 {
+		s.DPI = o.DPI
+	}
+	s.Scale = o.Scale
+	if err := plots.Make(s, ".", path); err != nil {
+		return nil, err
+	}
+	return ncs, nil
+}

@@ -1,0 +1,149 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseSession(t *testing.T) {
+	good, err := os.ReadFile(filepath.Join("testdata", "session", "good.climxai.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseSession(good, "/proj/a.climxai.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Card != "/proj/card.toml" || s.Data != "/data/sst.nc" || s.Params["steps"] != "16" || s.Zoom.W != -80 || s.Tab != "compare" {
+		t.Errorf("parsed %+v", s)
+	}
+	edit := func(old, new string) []byte { return []byte(strings.Replace(string(good), old, new, 1)) }
+	tests := []struct {
+		name  string
+		b     []byte
+		field string // the field the error names
+		say   string
+	}{
+		{"empty file", nil, "", "not a climxai session"},
+		{"not JSON", []byte("card = 'x'"), "", "not a climxai session"},
+		{"a figure sidecar", []byte(`{"kind":"map","inputs":[]}`), "", "unknown field"},
+		{"wrong format", edit(`"climxai-session"`, `"other"`), "format", "not a climxai session file"},
+		{"newer version", edit(`"version": 1`, `"version": 7`), "version", "update climxai"},
+		{"unknown field", edit(`"lag": 3`, `"lag": 3, "colour": "red"`), "", "unknown field"},
+		{"lead 0", edit(`"lead": 6`, `"lead": 0`), "lead", "from 1"},
+		{"negative lag", edit(`"lag": 3`, `"lag": -1`), "lag", "from 0"},
+		{"unknown method", edit(`"method": "ig"`, `"method": "magic"`), "method", "magic"},
+		{"bad parameter", edit(`"steps": "16"`, `"steps": "lots"`), "method", "whole number"},
+		{"bad init", edit(`"0004-06"`, `"June"`), "init", "YYYY-MM"},
+		{"bad target", edit(`"box:50,65,-60,-10"`, `"box:65,50,-60,-10"`), "target", "S < N"},
+		{"unknown box", edit(`"box:50,65,-60,-10"`, `"atlantis"`), "target", "nino34"},
+		{"bad view", edit(`"attribution"`, `"3d"`), "view", "input, attribution"},
+		{"bad tab", edit(`"compare"`, `"settings"`), "tab", "map, compare"},
+		{"inverted zoom", edit(`"south": 20, "north": 60`, `"south": 60, "north": 20`), "zoom", "south < north"},
+		{"no data", edit(`"/data/sst.nc"`, `""`), "card", "required"},
+		{"two objects", append(append([]byte{}, good...), good...), "", "extra data"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseSession(tc.b, "x.climxai.json")
+			var se *SessionError
+			if !errors.As(err, &se) || !errors.Is(err, ErrSession) {
+				t.Fatalf("error %v (%T), want a *SessionError", err, err)
+			}
+			if se.Field != tc.field || !strings.Contains(err.Error(), tc.say) || !strings.Contains(err.Error(), "x.climxai.json") {
+				t.Errorf("error %q (field %q), want field %q saying %q and naming the file", err, se.Field, tc.field, tc.say)
+			}
+		})
+	}
+}
+
+// FuzzParseSession checks that the session reader never panics and that whatever it accepts
+// is written back and read again to the same session.
+func FuzzParseSession(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "session", "*.json"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"format":"climxai-session","version":1}`))
+	f.Add([]byte(`{"format":"climxai-session","version":1,"card":"c","data":"d","lead":1,"method":"saliency","init":"0001-01","target":"nino34","lag":0,"view":"input","tab":"map","zoom":{"south":-1e308,"north":1e308,"west":0,"east":1}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseSession(b, "")
+		if err != nil {
+			if !errors.Is(err, ErrSession) {
+				t.Fatalf("error %v is not a SessionError", err)
+			}
+			return
+		}
+		path := filepath.Join(t.TempDir(), "s"+SessionExt)
+		if err := WriteSession(path, *s); err != nil {
+			t.Fatalf("accepted session cannot be written: %v", err)
+		}
+		if _, err := ReadSession(path); err != nil {
+			t.Fatalf("written session cannot be read: %v", err)
+		}
+	})
+}
+
+// TestSessionRoundTrip saves a workspace's session, reads it back and applies it to a fresh
+// workspace, which then selects the same; a session the data refuse leaves the selection alone.
+func TestSessionRoundTrip(t *testing.T) {
+	w := openTestWorkspace(t)
+	inits := w.Inits(1)
+	if err := w.SetInit(inits[3]); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SetMethodParams("smoothgrad", map[string]string{"noise-samples": "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SetTarget("spg"); err != nil {
+		t.Fatal(err)
+	}
+	s := w.Session()
+	s.Lag, s.Tab, s.Zoom = 5, "compare", &Extent{S: 30, N: 70, W: -70, E: 0}
+	path := filepath.Join(t.TempDir(), "view"+SessionExt)
+	if err := WriteSession(path, s); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadSession(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(randomCard)
+	if got.Card != abs || got.Lag != 5 || got.Tab != "compare" || *got.Zoom != *s.Zoom {
+		t.Errorf("read back %+v", got)
+	}
+	w2 := openTestWorkspace(t)
+	if err := w2.ApplySession(got, path); err != nil {
+		t.Fatal(err)
+	}
+	a, b := w.Selection(), w2.Selection()
+	if a.Init != b.Init || a.Method != b.Method || a.Params["noise-samples"] != b.Params["noise-samples"] || a.Target.Spec != b.Target.Spec || a.Target.Cells != b.Target.Cells {
+		t.Errorf("applied %+v, want %+v", b, a)
+	}
+	if _, err := w2.ExplainSelection(context.Background(), b, nil); err != nil {
+		t.Errorf("explaining the restored selection: %v", err)
+	}
+
+	before := w2.Selection()
+	bad := *got
+	bad.Init = "1999-01"
+	err = w2.ApplySession(&bad, path)
+	var se *SessionError
+	if !errors.As(err, &se) || se.Field != "init" || !strings.Contains(err.Error(), "allow init months") {
+		t.Errorf("init outside the data: %v", err)
+	}
+	if after := w2.Selection(); after.Init != before.Init || after.Method != before.Method {
+		t.Error("a refused session changed the selection")
+	}
+	if _, err := ReadSession(filepath.Join(t.TempDir(), "none"+SessionExt)); !errors.Is(err, ErrSession) {
+		t.Errorf("missing file: %v", err)
+	}
+}

@@ -1,0 +1,333 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"climxai/app"
+	"climxai/attribution"
+)
+
+// analysisViews are the Aggregate, Decay map and Ablation tabs: each runs one of the study's
+// analyses (app.Workspace.Aggregate, DecayMap, Ablate: the verbs' code) for the selection in
+// the bar above (lead, method with its parameters, target) on a worker goroutine, with the
+// window's progress bar and Cancel, and shows the result as maps and curves.
+type analysisViews struct {
+	aggSamples *widget.Entry
+	aggRun     *widget.Button
+	aggMap     *MapCanvas
+	aggChart   *LagChart
+	aggNote    *widget.Label
+	agg        *app.AggregateResult
+
+	dmSamples, dmStride, dmMaxLag *widget.Entry
+	dmRun                         *widget.Button
+	dmShow                        *widget.RadioGroup
+	dmMap                         *MapCanvas
+	dmNote                        *widget.Label
+	dm                            *app.DecayMapResult
+
+	abSamples, abRadii, abLags *widget.Entry
+	abRun                      *widget.Button
+	abRadius, abLag            *canvas.Image
+	abNote                     *widget.Label
+	ab                         *app.AblationOutcome
+}
+
+const analysisHint = "Uses the lead, method (with its parameters) and target chosen above. Samples: test, train, all, N or SET:N (e.g. test:24)."
+
+// analysisTabs builds the three tabs.
+func (w *Window) analysisTabs() []*container.TabItem {
+	v := &w.an
+	entry := func(text string, width float32) (*widget.Entry, fyne.CanvasObject) {
+		e := widget.NewEntry()
+		e.SetText(text)
+		return e, container.NewGridWrap(fyne.NewSize(width, e.MinSize().Height), e)
+	}
+	note := func(text string) *widget.Label {
+		l := widget.NewLabel(text)
+		l.Wrapping = fyne.TextWrapWord
+		return l
+	}
+
+	var aggBox, dmS, dmK, dmL, abS, abR, abL fyne.CanvasObject
+	v.aggSamples, aggBox = entry("test:24", 110)
+	v.aggRun = widget.NewButton("Aggregate", w.RunAggregate)
+	v.aggRun.Importance = widget.HighImportance
+	v.aggMap = NewMapCanvas("Aggregate the attribution of the target's forecast over many samples: each sample normalised to sum 1, then averaged (climxai aggregate).")
+	v.aggMap.SetScale("sequential")
+	v.aggMap.OnTapped = w.onMapTapped
+	v.aggChart = NewLagChart("The mean importance per lag, with the fitted e-folding time, appears here.")
+	v.aggNote = note(analysisHint)
+	agg := container.NewBorder(
+		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), aggBox, v.aggRun), v.aggNote), nil, nil, nil,
+		container.NewHSplit(v.aggMap, v.aggChart))
+
+	v.dmSamples, dmS = entry("test:6", 110)
+	v.dmStride, dmK = entry("8", 60)
+	v.dmMaxLag, dmL = entry("", 60)
+	v.dmMaxLag.SetPlaceHolder("all")
+	v.dmRun = widget.NewButton("Map decay", w.RunDecayMap)
+	v.dmRun.Importance = widget.HighImportance
+	v.dmShow = widget.NewRadioGroup([]string{"e-folding time (months)", "R90 (km)"}, func(string) { w.showDecayMap() })
+	v.dmShow.Horizontal = true
+	v.dmShow.Selected = "e-folding time (months)"
+	v.dmMap = NewMapCanvas("Every stride-th ocean cell becomes the target in turn: its aggregate's e-folding time and R90 are mapped (climxai decaymap). Cost: targets × samples backward passes.")
+	v.dmMap.SetScale("sequential")
+	v.dmNote = note(analysisHint)
+	dm := container.NewBorder(
+		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), dmS, widget.NewLabel("Stride"), dmK,
+			widget.NewLabel("Max lag"), dmL, v.dmRun, v.dmShow), v.dmNote), nil, nil, nil, v.dmMap)
+
+	v.abSamples, abS = entry("test", 90)
+	v.abRadii, abR = entry("0,250,500,1000,2000,inf", 210)
+	v.abLags, abL = entry("1,3,6,12,24,36", 150)
+	v.abRun = widget.NewButton("Ablate", w.RunAblation)
+	v.abRun.Importance = widget.HighImportance
+	v.abRadius, v.abLag = canvas.NewImageFromImage(nil), canvas.NewImageFromImage(nil)
+	for _, im := range []*canvas.Image{v.abRadius, v.abLag} {
+		im.FillMode = canvas.ImageFillContain
+		im.ScaleMode = canvas.ImageScaleSmooth
+	}
+	v.abNote = note("The forecast's skill when inputs farther than a radius from the target, or older than the k most recent months, are set to climatology, against the full input and persistence (climxai ablate). " + analysisHint)
+	ab := container.NewBorder(
+		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), abS, widget.NewLabel("Radii (km)"), abR,
+			widget.NewLabel("Months kept"), abL, v.abRun), v.abNote), nil, nil, nil,
+		container.NewGridWithColumns(2, v.abRadius, v.abLag))
+
+	return []*container.TabItem{
+		container.NewTabItem("Aggregate", agg),
+		container.NewTabItem("Decay map", dm),
+		container.NewTabItem("Ablation", ab),
+	}
+}
+
+// clear forgets the results of another workspace.
+func (v *analysisViews) clear() {
+	v.agg, v.dm, v.ab = nil, nil, nil
+	v.aggMap.SetPlaceholder("Press Aggregate to average the attribution of the target's forecast over the samples.")
+	v.aggChart.Clear("The mean importance per lag appears here.")
+	v.dmMap.SetPlaceholder("Press Map decay: every stride-th ocean cell becomes the target in turn.")
+	v.abRadius.Image, v.abLag.Image = nil, nil
+	v.abRadius.Refresh()
+	v.abLag.Refresh()
+	v.aggNote.SetText(analysisHint)
+	v.dmNote.SetText(analysisHint)
+}
+
+// setAnalysesEnabled enables the analysis buttons when a workspace is open.
+func (w *Window) setAnalysesEnabled(on bool) {
+	for _, b := range []*widget.Button{w.an.aggRun, w.an.dmRun, w.an.abRun} {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+// runAnalysis starts job on a worker with the window's progress and cancel; show runs on the
+// UI goroutine with its outcome unless a newer job has replaced it.
+func runAnalysis[T any](w *Window, status, event string, job func(ctx context.Context, progress func(int, int)) (T, error), show func(T)) {
+	if w.ws == nil {
+		return
+	}
+	id, ctx, progress := w.startJob(status)
+	go func() {
+		var res T
+		err := func() (err error) {
+			defer recovered(event, &err)
+			res, err = job(ctx, progress)
+			return err
+		}()
+		w.do(func() {
+			if !w.endJob(id) {
+				return
+			}
+			if err != nil {
+				w.jobFailed(err, event+"-failed")
+				return
+			}
+			w.progress.SetValue(1)
+			show(res)
+			w.event(event)
+		})
+	}()
+}
+
+// RunAggregate aggregates the selection over the samples in the Aggregate tab.
+func (w *Window) RunAggregate() {
+	if w.ws == nil {
+		return
+	}
+	ws, sel, set := w.ws, w.ws.Selection(), strings.TrimSpace(w.an.aggSamples.Text)
+	runAnalysis(w, fmt.Sprintf("aggregating %s of %s (lead %d) over %s …", sel.Method, targetLabel(sel.Target), sel.Lead, set), "aggregated",
+		func(ctx context.Context, p func(int, int)) (*app.AggregateResult, error) {
+			return ws.Aggregate(ctx, sel, set, p)
+		},
+		func(r *app.AggregateResult) {
+			w.an.agg = r
+			v := &w.an
+			v.aggMap.SetField(MapField{Grid: ws.Card.Grid, Values: r.Importance,
+				Title: fmt.Sprintf("mean |%s| summed over lags · lead %d · %s · %d samples", r.Method, r.Lead, targetLabel(r.Target), r.Agg.Samples)})
+			w.markOn(v.aggMap, r.Target)
+			v.aggChart.SetValues(fmt.Sprintf("Mean importance per lag · %s, lead %d", r.Method, r.Lead), r.LagImportance)
+			tau := "no e-folding time (" + errText(r.DecayErr) + ")"
+			if r.DecayErr == nil {
+				tau = fmt.Sprintf("e-folding time %s months [95%%: %s, %s]", num(r.Decay.Tau), num(r.Decay.TauLo), num(r.Decay.TauHi))
+			}
+			w.an.aggNote.SetText(fmt.Sprintf("%d samples (%s), %d skipped · %s · R50 %.0f km, R90 %.0f km · %s, %v",
+				r.Agg.Samples, r.SampleSet, r.Agg.Skipped, tau, r.Extent.R50, r.Extent.R90, r.Device, r.Duration.Round(1e6)))
+			w.status.SetText("aggregated: " + w.an.aggNote.Text)
+		})
+}
+
+// RunDecayMap maps the e-folding time and R90 over the domain.
+func (w *Window) RunDecayMap() {
+	if w.ws == nil {
+		return
+	}
+	ws, sel, set := w.ws, w.ws.Selection(), strings.TrimSpace(w.an.dmSamples.Text)
+	stride, err := strconv.Atoi(strings.TrimSpace(w.an.dmStride.Text))
+	if err != nil || stride < 1 {
+		w.status.SetText("decay map: the stride is a whole number, 1 or more (every stride-th cell is a target)")
+		return
+	}
+	maxLag := -1
+	if s := strings.TrimSpace(w.an.dmMaxLag.Text); s != "" && s != "all" {
+		if maxLag, err = strconv.Atoi(s); err != nil || maxLag < 1 {
+			w.status.SetText("decay map: max lag is a whole number of months, or empty for all lags")
+			return
+		}
+	}
+	runAnalysis(w, fmt.Sprintf("mapping the decay of %s (lead %d), stride %d, over %s …", sel.Method, sel.Lead, stride, set), "decaymapped",
+		func(ctx context.Context, p func(int, int)) (*app.DecayMapResult, error) {
+			return ws.DecayMap(ctx, sel, set, stride, maxLag, p)
+		},
+		func(r *app.DecayMapResult) {
+			w.an.dm = r
+			w.an.dmNote.SetText(fmt.Sprintf("%s, lead %d: %d targets (stride %d) × %d samples (%s) · e-folding time median %s months, CV %.2f · R90 median %.0f km, CV %.2f · %s, %v",
+				r.Method, r.Lead, r.Targets, r.Stride, r.Samples, r.SampleSet, num(r.EFoldMedian), r.EFoldCV, r.R90Median, r.R90CV, r.Device, r.Duration.Round(1e6)))
+			w.showDecayMap()
+			w.status.SetText("decay map: " + w.an.dmNote.Text)
+		})
+}
+
+// showDecayMap draws the chosen quantity of the last decay map, each target's value filling
+// the ocean cells of its stride block (the targets alone would be dots).
+func (w *Window) showDecayMap() {
+	r := w.an.dm
+	if r == nil || w.ws == nil {
+		return
+	}
+	vals, what := r.EFold, "e-folding time (months)"
+	if strings.HasPrefix(w.an.dmShow.Selected, "R90") {
+		vals, what = r.R90, "R90 (km)"
+	}
+	g := w.ws.Card.Grid
+	shown := make([]float32, len(vals))
+	for i := range shown {
+		row, col := i/g.NLon, i%g.NLon
+		v := vals[(row-row%r.Stride)*g.NLon+col-col%r.Stride]
+		if !w.ws.Prepared.Ocean[i] || math.IsInf(float64(v), 0) {
+			v = float32(math.NaN()) // land, and no decay: grey
+		}
+		shown[i] = v
+	}
+	w.an.dmMap.SetField(MapField{Grid: g, Values: shown,
+		Title: fmt.Sprintf("%s of %s, lead %d · each target's value over its %d×%d block; grey: land or no decay", what, r.Method, r.Lead, r.Stride, r.Stride)})
+}
+
+// RunAblation runs the ablation experiment for the selection.
+func (w *Window) RunAblation() {
+	if w.ws == nil {
+		return
+	}
+	ws, sel, set := w.ws, w.ws.Selection(), strings.TrimSpace(w.an.abSamples.Text)
+	radii, err := app.ParseRadii(w.an.abRadii.Text)
+	if err != nil {
+		w.status.SetText("ablation: radii: " + err.Error())
+		return
+	}
+	lags, err := app.ParseInts(w.an.abLags.Text)
+	if err != nil {
+		w.status.SetText("ablation: months kept: " + err.Error())
+		return
+	}
+	type drawn struct {
+		out        *app.AblationOutcome
+		rad, lagIm image.Image
+	}
+	runAnalysis(w, fmt.Sprintf("ablating the lead-%d forecast of %s over %s …", sel.Lead, targetLabel(sel.Target), set), "ablated",
+		func(ctx context.Context, p func(int, int)) (drawn, error) {
+			out, err := ws.Ablate(ctx, sel, set, radii, lags, p)
+			if err != nil {
+				return drawn{}, err
+			}
+			d := drawn{out: out}
+			r := out.Result
+			if len(out.RadiiKm) > 0 {
+				if d.rad, err = app.LinesImage(app.AblationLines(out.RadiiKm, nil, r, out.Full, out.Pers), "agu1", 150); err != nil {
+					return drawn{}, err
+				}
+			}
+			if len(out.Lags) > 0 {
+				if d.lagIm, err = app.LinesImage(app.AblationLines(nil, out.Lags, r, out.Full, out.Pers), "agu1", 150); err != nil {
+					return drawn{}, err
+				}
+			}
+			return d, nil
+		},
+		func(d drawn) {
+			w.an.ab = d.out
+			w.an.abRadius.Image, w.an.abLag.Image = d.rad, d.lagIm
+			w.an.abRadius.Refresh()
+			w.an.abLag.Refresh()
+			o := d.out
+			var b strings.Builder
+			fmt.Fprintf(&b, "lead %d forecast of %s, %s · correlation: full input %.3f, persistence %.3f", o.Lead, targetLabel(o.Target), o.Description, o.Full.Corr, o.Pers.Corr)
+			for i, r := range o.RadiiKm {
+				fmt.Fprintf(&b, " · within %s km %.3f", strings.Replace(strconv.FormatFloat(r, 'g', -1, 64), "+Inf", "inf", 1), o.Result.Radius[i].Corr)
+			}
+			for i, k := range o.Lags {
+				fmt.Fprintf(&b, " · last %d months %.3f", k, o.Result.Lag[i].Corr)
+			}
+			w.an.abNote.SetText(b.String())
+			w.status.SetText(fmt.Sprintf("ablation done: %d samples, %v on %s", o.Result.Samples, o.Result.Duration.Round(1e6), o.Result.Device))
+		})
+}
+
+// markOn marks target t on map m.
+func (w *Window) markOn(m *MapCanvas, t attribution.Target) {
+	if t.Kind == attribution.TargetCell {
+		m.SetMarker(Cell{Row: t.Row, Col: t.Col})
+		return
+	}
+	m.SetMarkerBox(Box{S: t.Box.S, N: t.Box.N, W: t.Box.W, E: t.Box.E})
+}
+
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case math.IsInf(v, 1):
+		return "∞"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return firstLine(err.Error())
+}

@@ -1,0 +1,88 @@
+package ui
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// TestAnalysisViews runs the Aggregate, Decay map and Ablation tabs on the random-weight 2°
+// DenseNet with small sample sets (buttons tapped as a user would), checks what they show, and
+// cancels a long decay map.
+func TestAnalysisViews(t *testing.T) {
+	w, events := testWindow(t)
+	data := synthFile(t)
+	onUI(func() { w.Open(randomCard, data) })
+	await(t, events, "opened", 20*time.Second)
+	await(t, events, "explained", 20*time.Second)
+	v := &w.an
+
+	onUI(func() { w.tabs.SelectIndex(2); v.aggSamples.SetText("all:3"); test.Tap(v.aggRun) })
+	await(t, events, "aggregated", 30*time.Second)
+	f, ok := v.aggMap.Field()
+	if !ok || !strings.Contains(f.Title, "3 samples") || len(v.aggChart.Values()) != 36 || !strings.Contains(v.aggNote.Text, "R90") {
+		t.Errorf("aggregate view: map %q, %d bars, note %q", f.Title, len(v.aggChart.Values()), v.aggNote.Text)
+	}
+	if v.aggMap.Scale().Map.Name != "viridis" || !nonBlank(v.aggMap.Image()) {
+		t.Error("aggregate map not drawn as importance")
+	}
+
+	onUI(func() {
+		w.tabs.SelectIndex(3)
+		v.dmSamples.SetText("all:2")
+		v.dmStride.SetText("12")
+		test.Tap(v.dmRun)
+	})
+	await(t, events, "decaymapped", 60*time.Second)
+	if f, _ := v.dmMap.Field(); !strings.HasPrefix(f.Title, "e-folding") {
+		t.Errorf("decay map shows %q first", f.Title)
+	}
+	// Random weights hardly decay with lag (the e-folding time is mostly infinite): R90 is
+	// finite at every target, and fills each target's 12 x 12 block of ocean.
+	onUI(func() { v.dmShow.SetSelected("R90 (km)") })
+	f, _ = v.dmMap.Field()
+	values := 0
+	for _, x := range f.Values {
+		if !math.IsNaN(float64(x)) {
+			values++
+		}
+	}
+	if values < 100 || v.dm.Stride != 12 || !strings.HasPrefix(f.Title, "R90") || !strings.Contains(v.dmNote.Text, "CV") {
+		t.Errorf("decay map: %d cells with a value in %q, note %q", values, f.Title, v.dmNote.Text)
+	}
+
+	onUI(func() {
+		w.tabs.SelectIndex(4)
+		v.abSamples.SetText("all:4")
+		v.abRadii.SetText("0,1000,inf")
+		v.abLags.SetText("1,36")
+		test.Tap(v.abRun)
+	})
+	await(t, events, "ablated", 30*time.Second)
+	if v.abRadius.Image == nil || v.abLag.Image == nil || !nonBlank(v.abRadius.Image) || !strings.Contains(v.abNote.Text, "persistence") {
+		t.Errorf("ablation view: images %v %v, note %q", v.abRadius.Image != nil, v.abLag.Image != nil, v.abNote.Text)
+	}
+	onUI(func() { v.abRadii.SetText("near") })
+	onUI(func() { test.Tap(v.abRun) })
+	if !strings.Contains(w.status.Text, "not a distance") {
+		t.Errorf("bad radii: status %q", w.status.Text)
+	}
+
+	// A long decay map (stride 2, 24 samples: hundreds of targets) cancelled within a second.
+	onUI(func() {
+		w.tabs.SelectIndex(3)
+		v.dmStride.SetText("2")
+		v.dmSamples.SetText("all:24")
+		test.Tap(v.dmRun)
+	})
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	onUI(w.Cancel)
+	await(t, events, "cancelled", 5*time.Second)
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("cancel took %v", took)
+	}
+}
