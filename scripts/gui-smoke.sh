@@ -5,16 +5,17 @@
 # explanation, clicks a map cell with xdotool, waits for that cell's explanation, drags a box on
 # the map and waits for the box's explanation, takes a screenshot and checks that the map and the
 # lag chart have content (ImageMagick's standard deviation of each region above a small
-# threshold). Exit 0 on success, 1 on failure.
+# threshold), then presses Ctrl+Shift+C and checks that the clipboard holds a PNG image.
+# Exit 0 on success, 1 on failure.
 #
-# Needs (Debian): xvfb xauth xdotool imagemagick, plus ONNX Runtime as for the tests.
+# Needs (Debian): xvfb xauth xdotool imagemagick xclip, plus ONNX Runtime as for the tests.
 # Keeps the screenshot in $GUI_SMOKE_OUT (default bin/gui-smoke.png) for a look.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 out=${GUI_SMOKE_OUT:-bin/gui-smoke.png}
-for tool in xvfb-run xdotool import convert; do
-	command -v "$tool" >/dev/null || { echo "gui-smoke: $tool missing (apt-get install xvfb xauth xdotool imagemagick)" >&2; exit 1; }
+for tool in xvfb-run xdotool import convert xclip; do
+	command -v "$tool" >/dev/null || { echo "gui-smoke: $tool missing (apt-get install xvfb xauth xdotool imagemagick xclip)" >&2; exit 1; }
 done
 
 tmp=$(mktemp -d)
@@ -78,6 +79,18 @@ for v in "screen $all" "map $map" "chart $chart"; do
 	awk -v s="$2" 'BEGIN { exit !(s > 0.02) }' || { echo "gui-smoke: the $1 looks blank (standard deviation $2)" >&2; ok=0; }
 done
 [ $ok = 1 ] || fail "blank screenshot regions (see $out)"
+
+# Ctrl+Shift+C copies the figure to the clipboard as a PNG image (through xclip).
+xdotool windowfocus --sync "$wid" 2>/dev/null || true
+xdotool key --clearmodifiers ctrl+shift+c || fail "xdotool key failed"
+for _ in $(seq 300); do
+	grep -q '^climxai gui: copied' "$tmp/gui.log" && break
+	sleep 0.1
+done
+grep -q '^climxai gui: copied' "$tmp/gui.log" || fail "Ctrl+Shift+C did not copy the figure within 30 s"
+magic=$(timeout 10 xclip -selection clipboard -t image/png -o 2>&1 | head -c 4 | od -An -tx1 | tr -d ' ' || true)
+[ "$magic" = 89504e47 ] || fail "the clipboard holds no PNG image (first bytes: $magic)"
+echo "gui-smoke: the clipboard holds the figure as image/png" >&2
 EOF
 
 status=0

@@ -22,6 +22,7 @@ DEBIAN_PACKAGES=(
 	libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 	poppler-utils libxml2-utils ghostscript   # plots/ tests: pdfinfo/pdftoppm, xmllint, gs
 	xvfb xauth xdotool imagemagick            # scripts/gui-smoke.sh: the real window under Xvfb
+	xclip                                     # ui: copying a figure to the clipboard as an image
 )
 
 # ONNX Runtime comes from the npm registry: onnxruntime-node ships the plain CPU shared library.

@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
@@ -49,12 +50,22 @@ func (w *Window) buildMenu() {
 		fyne.NewMenuItem("Save session…", w.chooseSessionToSave),
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Preferences…", w.showPreferences))
-	export := fyne.NewMenu("Export",
-		fyne.NewMenuItem("Figure (PDF, PNG, SVG, EPS)…", w.showExportDialog),
-		fyne.NewMenuItem("Data as NetCDF…", w.chooseExportData),
-		fyne.NewMenuItem("Copy figure to clipboard", w.CopyFigure))
+	figure := fyne.NewMenuItem("Figure (PDF, PNG, SVG, EPS)…", w.showExportDialog)
+	copyFig := fyne.NewMenuItem("Copy figure to clipboard", w.CopyFigure)
+	figure.Shortcut, copyFig.Shortcut = exportShortcut, copyShortcut
+	export := fyne.NewMenu("Export", figure, fyne.NewMenuItem("Data as NetCDF…", w.chooseExportData), copyFig)
 	w.Win.SetMainMenu(fyne.NewMainMenu(file, export))
+	// The menu shows the shortcuts; the canvas makes them work whatever has the focus.
+	w.Win.Canvas().AddShortcut(exportShortcut, func(fyne.Shortcut) { w.showExportDialog() })
+	w.Win.Canvas().AddShortcut(copyShortcut, func(fyne.Shortcut) { w.CopyFigure() })
 }
+
+// Keyboard shortcuts: Ctrl+E exports the figure, Ctrl+Shift+C copies it (Ctrl+C stays the text
+// fields' copy).
+var (
+	exportShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault}
+	copyShortcut   = &desktop.CustomShortcut{KeyName: fyne.KeyC, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+)
 
 // showOpenMenu pops up the open choices (with the recent files) under the Open button.
 func (w *Window) showOpenMenu() {
