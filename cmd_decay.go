@@ -34,6 +34,12 @@ type decayRow struct {
 	FitError string  `json:"fit_error,omitempty"`
 	R50      any     `json:"r50_km"`
 	R90      any     `json:"r90_km"`
+	// R50Uniform and R90Uniform are the radii that importance spread evenly over the file's
+	// ocean cells would give, and MaxKm the distance to the farthest ocean cell: the domain's
+	// yardsticks for how local R50 and R90 are.
+	R50Uniform any `json:"r50_uniform_km"`
+	R90Uniform any `json:"r90_uniform_km"`
+	MaxKm      any `json:"max_distance_km"`
 	// Curves: importance per lag (lag 0 first, sums to 1), importance per distance bin and its
 	// cumulative share.
 	LagImportance []float64 `json:"lag_importance"`
@@ -114,6 +120,7 @@ func decayOf(path string, a *dataset.AttributionFile, lat0, lon0 float64, maxLag
 	r := decayRow{File: path, Lead: a.Meta.Lead, Method: a.Meta.Method, Target: a.Meta.Target, Samples: a.Meta.Samples,
 		R50: finite(ex.R50), R90: finite(ex.R90), LagImportance: imp, BinKm: ex.BinWidth,
 		DistanceShare: ex.Share, Cumulative: ex.Cumulative, tau: math.NaN(), lo: math.NaN(), hi: math.NaN()}
+	r.R50Uniform, r.R90Uniform, r.MaxKm = uniformExtent(a, lat0, lon0)
 	fit, err := attribution.FitDecay(imp, maxLag)
 	if err != nil {
 		r.FitError = err.Error()
@@ -126,6 +133,26 @@ func decayOf(path string, a *dataset.AttributionFile, lat0, lon0 float64, maxLag
 		r.FitError = "importance does not decay with lag (fitted slope >= 0): no e-folding time"
 	}
 	return r
+}
+
+// uniformExtent returns R50 and R90 of importance spread evenly over the ocean cells of a (the
+// cells with a value at some lag) around (lat0, lon0), and the farthest ocean cell's distance.
+func uniformExtent(a *dataset.AttributionFile, lat0, lon0 float64) (r50, r90, maxKm any) {
+	n := a.Grid.Size()
+	even := make([]float32, n)
+	far := 0.0
+	for i := range even {
+		even[i] = float32(math.NaN())
+		for k := range len(a.Lags) {
+			if v := a.Values[k*n+i]; v == v {
+				even[i] = 1
+				far = max(far, attribution.DistanceKm(lat0, lon0, a.Grid.Lat[i/a.Grid.NLon()], a.Grid.Lon[i%a.Grid.NLon()]))
+				break
+			}
+		}
+	}
+	ex := attribution.SpatialExtent(even, 1, a.Grid.Lat, a.Grid.Lon, lat0, lon0, 0)
+	return finite(ex.R50), finite(ex.R90), finite(far)
 }
 
 // targetCentre returns the target's centre of an aggregate file: the target_lat and target_lon

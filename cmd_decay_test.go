@@ -7,10 +7,12 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"climxai/app"
+	"climxai/attribution"
 	"climxai/dataset"
 )
 
@@ -42,6 +44,9 @@ func TestDecayKnownAggregate(t *testing.T) {
 			Efold, Lo, Hi float64
 			R50           float64   `json:"r50_km"`
 			R90           float64   `json:"r90_km"`
+			R50Uniform    float64   `json:"r50_uniform_km"`
+			R90Uniform    float64   `json:"r90_uniform_km"`
+			MaxKm         float64   `json:"max_distance_km"`
 			LagImportance []float64 `json:"lag_importance"`
 			Cumulative    []float64 `json:"distance_cumulative"`
 		}
@@ -57,6 +62,19 @@ func TestDecayKnownAggregate(t *testing.T) {
 	}
 	if r.R50 != 0 || math.Abs(r.R90-d) > 2 {
 		t.Errorf("R50 %g R90 %g, want 0 and about %g", r.R50, r.R90, d)
+	}
+	// Uniform reference, literally: the smallest ocean-cell distance within which 50% / 90% of
+	// the ocean cells lie (cell 3 is land).
+	var dists []float64
+	for i := range n {
+		if i != 3 {
+			dists = append(dists, attribution.DistanceKm(40, -40, grid.Lat[i/g.NLon], grid.Lon[i%g.NLon]))
+		}
+	}
+	slices.Sort(dists)
+	quantile := func(p float64) float64 { return dists[int(math.Ceil(p*float64(len(dists))))-1] }
+	if math.Abs(r.R50Uniform-quantile(0.5)) > 1e-6 || math.Abs(r.R90Uniform-quantile(0.9)) > 1e-6 || math.Abs(r.MaxKm-dists[len(dists)-1]) > 1e-6 {
+		t.Errorf("uniform R50 %g R90 %g max %g, want %g %g %g", r.R50Uniform, r.R90Uniform, r.MaxKm, quantile(0.5), quantile(0.9), dists[len(dists)-1])
 	}
 	if len(r.LagImportance) != lags || math.Abs(sum(r.LagImportance)-1) > 1e-9 || math.Abs(r.Cumulative[len(r.Cumulative)-1]-1) > 1e-9 {
 		t.Errorf("curves: %v", r.LagImportance)
