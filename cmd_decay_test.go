@@ -14,6 +14,7 @@ import (
 	"climxai/app"
 	"climxai/attribution"
 	"climxai/dataset"
+	"climxai/dataset/synth"
 )
 
 // TestDecayKnownAggregate: an aggregate file written by hand with an exact exponential decay
@@ -124,5 +125,59 @@ func TestDecayOfAggregate(t *testing.T) {
 	}
 	if err := cmdDecay(context.Background(), []string{data}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "attribution") {
 		t.Errorf("not an aggregate: %v", err)
+	}
+}
+
+// TestDecayTruth: a truth file written by hand whose coefficients decay exactly with e-folding
+// times 2 and 5 months (leads 1 and 6) gives those times in rows of method "truth", one per
+// target and lead, beside an aggregate's rows; without files it reports the truth alone.
+func TestDecayTruth(t *testing.T) {
+	g := dataset.GridSpec{LatStart: 30, LatStep: 1, NLat: 5, LonStart: -50, LonStep: 1, NLon: 6}
+	grid := g.Grid()
+	n := grid.Size()
+	taus := []float64{2, 5}
+	tr := &synth.Truth{Grid: grid, Requested: []synth.LatLon{{Lat: 32, Lon: -48}, {Lat: 33, Lon: -46}}, Targets: []synth.LatLon{{Lat: 32, Lon: -48}, {Lat: 33, Lon: -46}},
+		TargetCells: []int{2*6 + 2, 3*6 + 4}, Leads: []int{1, 6}, RadiusKm: 200, Features: []int{1, 1},
+		R2Test: make([]float64, 4), R2Train: make([]float64, 4)}
+	for i := range tr.Targets {
+		for _, tau := range taus {
+			for k := range synth.Lags {
+				slab := make([]float32, n)
+				slab[tr.TargetCells[i]] = float32(-3 * math.Exp(-float64(k)/tau)) // signs must not matter
+				slab[0] = float32(math.NaN())                                     // land
+				tr.Coef = append(tr.Coef, slab...)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "truth.nc")
+	if err := tr.WriteNetCDF(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Rows []struct {
+			Method, Target string
+			Lead           int
+			Efold          float64 `json:"efold_months"`
+			R90            float64 `json:"r90_km"`
+		}
+	}
+	if err := json.Unmarshal([]byte(runVerb(t, cmdDecay, "--truth", path, "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Rows) != 4 {
+		t.Fatalf("%d rows, want 2 targets x 2 leads", len(got.Rows))
+	}
+	for j, r := range got.Rows {
+		tau := taus[j%2]
+		if r.Method != "truth" || r.Lead != tr.Leads[j%2] || math.Abs(r.Efold-tau) > 1e-3*tau || r.R90 != 0 {
+			t.Errorf("row %d: %+v, want lead %d, e-folding %g, R90 0", j, r, tr.Leads[j%2], tau)
+		}
+	}
+	if got.Rows[2].Target != "33,-46" {
+		t.Errorf("third row's target %q, want 33,-46", got.Rows[2].Target)
+	}
+	table := runVerb(t, cmdDecay, "--truth", path)
+	if strings.Count(table, "truth.nc") != 4 || !strings.Contains(table, "5.00") {
+		t.Errorf("table:\n%s", table)
 	}
 }
