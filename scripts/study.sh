@@ -42,9 +42,14 @@ FIRST_YEAR=11   # the second e-folding fit uses lags 0..11 (the first year) only
 BIN=$OUT/climxai
 
 : >"$OUT/commands.txt"
-run() {
-	local shown="${*//$BIN/climxai}"
-	printf '+ %s\n' "$shown" | tee -a "$OUT/commands.txt" >&2
+run() { # prints the command as it can be pasted into a shell (climxai for the binary), then runs it
+	local a shown=""
+	for a in "$@"; do
+		[[ $a == "$BIN" ]] && a=climxai
+		[[ $a =~ ^[A-Za-z0-9_./:=,+%@-]+$ ]] || a="'${a//\'/\'\\\'\'}'"
+		shown+=" $a"
+	done
+	printf '+%s\n' "$shown" | tee -a "$OUT/commands.txt" >&2
 	"$@"
 }
 name() { local t=${1//,/_}; echo "${t//-/m}"; } # 50,-30 -> 50_m30
