@@ -25,8 +25,10 @@ FUZZTIME ?= 60s
 BENCHTIME ?= 1s
 # ARGS are passed to the program by `make run`, e.g. make run ARGS='info data.nc'.
 ARGS ?=
+# STUDY_OUT is where `make study` writes its files (README, "The study, reproduced on the demo").
+STUDY_OUT ?= study-out
 
-.PHONY: setup build run test vet fmt-check bench fuzz package clean
+.PHONY: setup build run test vet fmt-check bench fuzz package study clean
 
 setup:
 	scripts/setup.sh
@@ -72,6 +74,10 @@ package: setup
 	mv bin/FyneApp.toml.keep FyneApp.toml
 	mv climxai.tar.xz bin/
 	@echo "package: bin/climxai.tar.xz (tar xJf it, then sudo make -C climxai install)"
+
+# The reference study's analyses on the demo emulators: the README's reproduction table.
+study: setup
+	scripts/study.sh $(STUDY_OUT)
 
 clean:
 	rm -rf bin

@@ -17,7 +17,7 @@ import (
 )
 
 // decaySynopsis is decay's usage line.
-const decaySynopsis = "decay AGG.nc... [--max-lag K] [--bin-km W] [--json]"
+const decaySynopsis = "decay AGG.nc... [--truth TRUTH.nc] [--max-lag K] [--bin-km W] [--json]"
 
 // decayRow is one aggregate file's temporal decay and spatial extent.
 type decayRow struct {
@@ -34,6 +34,12 @@ type decayRow struct {
 	FitError string  `json:"fit_error,omitempty"`
 	R50      any     `json:"r50_km"`
 	R90      any     `json:"r90_km"`
+	// R50Uniform and R90Uniform are the radii that importance spread evenly over the file's
+	// ocean cells would give, and MaxKm the distance to the farthest ocean cell: the domain's
+	// yardsticks for how local R50 and R90 are.
+	R50Uniform any `json:"r50_uniform_km"`
+	R90Uniform any `json:"r90_uniform_km"`
+	MaxKm      any `json:"max_distance_km"`
 	// Curves: importance per lag (lag 0 first, sums to 1), importance per distance bin and its
 	// cumulative share.
 	LagImportance []float64 `json:"lag_importance"`
@@ -52,14 +58,17 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxLag := fs.Int("max-lag", -1, "fit the e-folding time over lags 0..K only (-1: all lags)")
 	binKm := fs.Float64("bin-km", 100, "width of the distance bins (km) of the distance curve")
 	asJSON := fs.Bool("json", false, "print the table and the curves as JSON")
+	truthPath := fs.String("truth", "", "also a row per target and lead of this ground truth (climxai synth --truth): the optimal linear predictor's |coefficients|, which are its saliency")
 	fig := addFigureFlag(fs, "the decay curves with their e-folding fits")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	switch {
-	case len(files) == 0:
+	case len(files) == 0 && *truthPath == "":
 		return app.Usagef("decay: give one or more aggregate files (climxai aggregate --out)")
+	case len(files) == 0 && *fig.path != "":
+		return app.Usagef("decay: --figure draws aggregate files; give some")
 	case !(*binKm > 0):
 		return app.Usagef("decay: --bin-km must be positive")
 	}
@@ -81,8 +90,17 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		rows = append(rows, decayOf(path, a, lat0, lon0, *maxLag, *binKm))
 	}
-	if err := fig.write(stderr, plots.KindDecay, files, nil, nil); err != nil {
-		return err
+	if *truthPath != "" {
+		tr, err := readTruth("decay", *truthPath)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, truthDecay(*truthPath, tr, *maxLag, *binKm)...)
+	}
+	if len(files) > 0 {
+		if err := fig.write(stderr, plots.KindDecay, files, nil, nil); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -90,9 +108,9 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return enc.Encode(map[string]any{"rows": rows})
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "file\tlead\tmethod\tsamples\te-folding (months)\t95% interval\tR50 (km)\tR90 (km)\t")
+	fmt.Fprintln(tw, "file\tlead\tmethod\ttarget\tsamples\te-folding (months)\t95% interval\tR50 (km)\tR90 (km)\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t\n", filepath.Base(r.File), r.Lead, r.Method, r.Samples,
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t\n", filepath.Base(r.File), r.Lead, r.Method, r.Target, r.Samples,
 			num3(r.tau), "["+num3(r.lo)+", "+num3(r.hi)+"]", num0(r.R50), num0(r.R90))
 	}
 	if err := tw.Flush(); err != nil {
@@ -114,6 +132,7 @@ func decayOf(path string, a *dataset.AttributionFile, lat0, lon0 float64, maxLag
 	r := decayRow{File: path, Lead: a.Meta.Lead, Method: a.Meta.Method, Target: a.Meta.Target, Samples: a.Meta.Samples,
 		R50: finite(ex.R50), R90: finite(ex.R90), LagImportance: imp, BinKm: ex.BinWidth,
 		DistanceShare: ex.Share, Cumulative: ex.Cumulative, tau: math.NaN(), lo: math.NaN(), hi: math.NaN()}
+	r.R50Uniform, r.R90Uniform, r.MaxKm = uniformExtent(a, lat0, lon0)
 	fit, err := attribution.FitDecay(imp, maxLag)
 	if err != nil {
 		r.FitError = err.Error()
@@ -126,6 +145,49 @@ func decayOf(path string, a *dataset.AttributionFile, lat0, lon0 float64, maxLag
 		r.FitError = "importance does not decay with lag (fitted slope >= 0): no e-folding time"
 	}
 	return r
+}
+
+// truthDecay returns a row per target and lead of a truth file: the decay and extent of the
+// optimal linear predictor's |coefficients|. For a linear predictor they are its saliency,
+// the same for every sample, so the row is what aggregating its saliency would give: the
+// yardstick for an emulator's saliency aggregates (within the truth's neighbourhood radius,
+// outside which the coefficients are 0).
+func truthDecay(path string, tr *truthFile, maxLag int, binKm float64) []decayRow {
+	grid := dataset.Grid{Lat: tr.lat, Lon: tr.lon}
+	n := tr.lags * grid.Size()
+	var rows []decayRow
+	for i := range tr.targetLat {
+		for l, lead := range tr.leads {
+			off := (i*len(tr.leads) + l) * n
+			a := &dataset.AttributionFile{Grid: grid, Lags: make([]int, tr.lags), Values: tr.coef[off : off+n],
+				Meta: dataset.AttributionMeta{Method: "truth", Lead: lead, Target: fmt.Sprintf("%g,%g", tr.targetLat[i], tr.targetLon[i])}}
+			for k := range a.Lags {
+				a.Lags[k] = k
+			}
+			rows = append(rows, decayOf(path, a, tr.targetLat[i], tr.targetLon[i], maxLag, binKm))
+		}
+	}
+	return rows
+}
+
+// uniformExtent returns R50 and R90 of importance spread evenly over the ocean cells of a (the
+// cells with a value at some lag) around (lat0, lon0), and the farthest ocean cell's distance.
+func uniformExtent(a *dataset.AttributionFile, lat0, lon0 float64) (r50, r90, maxKm any) {
+	n := a.Grid.Size()
+	even := make([]float32, n)
+	far := 0.0
+	for i := range even {
+		even[i] = float32(math.NaN())
+		for k := range len(a.Lags) {
+			if v := a.Values[k*n+i]; v == v {
+				even[i] = 1
+				far = max(far, attribution.DistanceKm(lat0, lon0, a.Grid.Lat[i/a.Grid.NLon()], a.Grid.Lon[i%a.Grid.NLon()]))
+				break
+			}
+		}
+	}
+	ex := attribution.SpatialExtent(even, 1, a.Grid.Lat, a.Grid.Lon, lat0, lon0, 0)
+	return finite(ex.R50), finite(ex.R90), finite(far)
 }
 
 // targetCentre returns the target's centre of an aggregate file: the target_lat and target_lon

@@ -7,11 +7,14 @@ import (
 	"errors"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"climxai/app"
+	"climxai/attribution"
 	"climxai/dataset"
+	"climxai/dataset/synth"
 )
 
 // TestDecayKnownAggregate: an aggregate file written by hand with an exact exponential decay
@@ -42,6 +45,9 @@ func TestDecayKnownAggregate(t *testing.T) {
 			Efold, Lo, Hi float64
 			R50           float64   `json:"r50_km"`
 			R90           float64   `json:"r90_km"`
+			R50Uniform    float64   `json:"r50_uniform_km"`
+			R90Uniform    float64   `json:"r90_uniform_km"`
+			MaxKm         float64   `json:"max_distance_km"`
 			LagImportance []float64 `json:"lag_importance"`
 			Cumulative    []float64 `json:"distance_cumulative"`
 		}
@@ -57,6 +63,19 @@ func TestDecayKnownAggregate(t *testing.T) {
 	}
 	if r.R50 != 0 || math.Abs(r.R90-d) > 2 {
 		t.Errorf("R50 %g R90 %g, want 0 and about %g", r.R50, r.R90, d)
+	}
+	// Uniform reference, literally: the smallest ocean-cell distance within which 50% / 90% of
+	// the ocean cells lie (cell 3 is land).
+	var dists []float64
+	for i := range n {
+		if i != 3 {
+			dists = append(dists, attribution.DistanceKm(40, -40, grid.Lat[i/g.NLon], grid.Lon[i%g.NLon]))
+		}
+	}
+	slices.Sort(dists)
+	quantile := func(p float64) float64 { return dists[int(math.Ceil(p*float64(len(dists))))-1] }
+	if math.Abs(r.R50Uniform-quantile(0.5)) > 1e-6 || math.Abs(r.R90Uniform-quantile(0.9)) > 1e-6 || math.Abs(r.MaxKm-dists[len(dists)-1]) > 1e-6 {
+		t.Errorf("uniform R50 %g R90 %g max %g, want %g %g %g", r.R50Uniform, r.R90Uniform, r.MaxKm, quantile(0.5), quantile(0.9), dists[len(dists)-1])
 	}
 	if len(r.LagImportance) != lags || math.Abs(sum(r.LagImportance)-1) > 1e-9 || math.Abs(r.Cumulative[len(r.Cumulative)-1]-1) > 1e-9 {
 		t.Errorf("curves: %v", r.LagImportance)
@@ -106,5 +125,59 @@ func TestDecayOfAggregate(t *testing.T) {
 	}
 	if err := cmdDecay(context.Background(), []string{data}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "attribution") {
 		t.Errorf("not an aggregate: %v", err)
+	}
+}
+
+// TestDecayTruth: a truth file written by hand whose coefficients decay exactly with e-folding
+// times 2 and 5 months (leads 1 and 6) gives those times in rows of method "truth", one per
+// target and lead, beside an aggregate's rows; without files it reports the truth alone.
+func TestDecayTruth(t *testing.T) {
+	g := dataset.GridSpec{LatStart: 30, LatStep: 1, NLat: 5, LonStart: -50, LonStep: 1, NLon: 6}
+	grid := g.Grid()
+	n := grid.Size()
+	taus := []float64{2, 5}
+	tr := &synth.Truth{Grid: grid, Requested: []synth.LatLon{{Lat: 32, Lon: -48}, {Lat: 33, Lon: -46}}, Targets: []synth.LatLon{{Lat: 32, Lon: -48}, {Lat: 33, Lon: -46}},
+		TargetCells: []int{2*6 + 2, 3*6 + 4}, Leads: []int{1, 6}, RadiusKm: 200, Features: []int{1, 1},
+		R2Test: make([]float64, 4), R2Train: make([]float64, 4)}
+	for i := range tr.Targets {
+		for _, tau := range taus {
+			for k := range synth.Lags {
+				slab := make([]float32, n)
+				slab[tr.TargetCells[i]] = float32(-3 * math.Exp(-float64(k)/tau)) // signs must not matter
+				slab[0] = float32(math.NaN())                                     // land
+				tr.Coef = append(tr.Coef, slab...)
+			}
+		}
+	}
+	path := filepath.Join(t.TempDir(), "truth.nc")
+	if err := tr.WriteNetCDF(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Rows []struct {
+			Method, Target string
+			Lead           int
+			Efold          float64 `json:"efold_months"`
+			R90            float64 `json:"r90_km"`
+		}
+	}
+	if err := json.Unmarshal([]byte(runVerb(t, cmdDecay, "--truth", path, "--json")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Rows) != 4 {
+		t.Fatalf("%d rows, want 2 targets x 2 leads", len(got.Rows))
+	}
+	for j, r := range got.Rows {
+		tau := taus[j%2]
+		if r.Method != "truth" || r.Lead != tr.Leads[j%2] || math.Abs(r.Efold-tau) > 1e-3*tau || r.R90 != 0 {
+			t.Errorf("row %d: %+v, want lead %d, e-folding %g, R90 0", j, r, tr.Leads[j%2], tau)
+		}
+	}
+	if got.Rows[2].Target != "33,-46" {
+		t.Errorf("third row's target %q, want 33,-46", got.Rows[2].Target)
+	}
+	table := runVerb(t, cmdDecay, "--truth", path)
+	if strings.Count(table, "truth.nc") != 4 || !strings.Contains(table, "5.00") {
+		t.Errorf("table:\n%s", table)
 	}
 }

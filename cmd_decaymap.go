@@ -182,30 +182,35 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	total := len(targets) * len(inits)
 	start := time.Now()
 	device0 := ""
-	for ti, t := range targets {
-		sums, st, err := attribution.AggregateSamples(ctx, attribution.AggregateRequest{Emulator: e, Method: m, Target: t,
-			Ocean: w.p.Ocean, Samples: len(inits),
-			Fill:     func(k int, dst []float32) error { return w.card.Window(w.p, inits[k], dst) },
-			Progress: func(done, _ int) { prog.Update(ti*len(inits)+done, total) }})
-		if err != nil {
-			prog.Done()
-			return err
-		}
-		device0 = st.Device
-		k := t.Row*gs.NLon + t.Col
-		tau, r90 := math.NaN(), math.NaN()
-		if agg, err := sums.Mean(); err == nil { // no sample with attribution: the cell stays NaN
-			imp := attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon)
-			if fit, err := attribution.FitDecay(imp, *maxLag); err == nil {
-				tau = fit.Tau
-				maps["efold"][k], maps["efold_lo"][k], maps["efold_hi"][k] = float32(fit.Tau), float32(fit.TauLo), float32(fit.TauHi)
+	// Targets share backward batches (attribution.AggregateTargets); each one's sums are reduced
+	// to its e-folding time and R90 as soon as they are complete.
+	efolds, r90s = make([]float64, len(targets)), make([]float64, len(targets))
+	st, err := attribution.AggregateTargets(ctx, attribution.TargetsRequest{Emulator: e, Method: m, Targets: targets,
+		Ocean: w.p.Ocean, Samples: len(inits),
+		Fill:     func(k int, dst []float32) error { return w.card.Window(w.p, inits[k], dst) },
+		Progress: func(done, _ int) { prog.Update(done, total) },
+		Done: func(ti int, sums *attribution.Sums) error {
+			t := targets[ti]
+			k := t.Row*gs.NLon + t.Col
+			tau, r90 := math.NaN(), math.NaN()
+			if agg, err := sums.Mean(); err == nil { // no sample with attribution: the cell stays NaN
+				imp := attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon)
+				if fit, err := attribution.FitDecay(imp, *maxLag); err == nil {
+					tau = fit.Tau
+					maps["efold"][k], maps["efold_lo"][k], maps["efold_hi"][k] = float32(fit.Tau), float32(fit.TauLo), float32(fit.TauHi)
+				}
+				ex := attribution.SpatialExtent(agg.MeanAbs, agg.Lags, grid.Lat, grid.Lon, t.Lat, t.Lon, 0)
+				r90 = ex.R90
+				maps["r50"][k], maps["r90"][k] = float32(ex.R50), float32(ex.R90)
 			}
-			ex := attribution.SpatialExtent(agg.MeanAbs, agg.Lags, grid.Lat, grid.Lon, t.Lat, t.Lon, 0)
-			r90 = ex.R90
-			maps["r50"][k], maps["r90"][k] = float32(ex.R50), float32(ex.R90)
-		}
-		efolds, r90s = append(efolds, tau), append(r90s, r90)
+			efolds[ti], r90s[ti] = tau, r90
+			return nil
+		}})
+	if err != nil {
+		prog.Done()
+		return err
 	}
+	device0 = st.Device
 	prog.Done()
 	seconds := time.Since(start).Seconds()
 	se, sr := summarise(efolds), summarise(r90s)

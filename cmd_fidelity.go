@@ -101,7 +101,7 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	truth, err := readTruth(*truthPath)
+	truth, err := readTruth("fidelity", *truthPath)
 	if err != nil {
 		return err
 	}
@@ -416,18 +416,19 @@ type truthFile struct {
 	coef                 []float32 // [target][lead][lag][lat][lon], NaN on land
 }
 
-// readTruth reads a truth file, with errors that say what is wrong and how to get a good one.
-func readTruth(path string) (*truthFile, error) {
+// readTruth reads a truth file, with errors (prefixed by the verb) that say what is wrong and
+// how to get a good one.
+func readTruth(verb, path string) (*truthFile, error) {
 	hint := "write one with climxai synth --out DATA.nc --truth TRUTH.nc"
 	f, err := netcdf.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("fidelity: --truth: %w (%s)", err, hint)
+		return nil, fmt.Errorf("%s: --truth: %w (%s)", verb, err, hint)
 	}
 	defer f.Close()
 	read := func(name string) ([]float64, error) {
 		v, err := f.Var(name)
 		if err != nil {
-			return nil, fmt.Errorf("fidelity: %s is not a climxai truth file: %w (%s)", path, err, hint)
+			return nil, fmt.Errorf("%s: %s is not a climxai truth file: %w (%s)", verb, path, err, hint)
 		}
 		return v.ReadFloat64(nil, nil)
 	}
@@ -458,12 +459,12 @@ func readTruth(path string) (*truthFile, error) {
 	t.lags = len(lags)
 	v, err := f.Var("coef")
 	if err != nil {
-		return nil, fmt.Errorf("fidelity: %s is not a climxai truth file: %w (%s)", path, err, hint)
+		return nil, fmt.Errorf("%s: %s is not a climxai truth file: %w (%s)", verb, path, err, hint)
 	}
 	shape := v.Shape()
 	want := []int{len(t.targetLat), len(t.leads), t.lags, len(t.lat), len(t.lon)}
 	if len(shape) != 5 || fmt.Sprint(shape) != fmt.Sprint(want) {
-		return nil, fmt.Errorf("fidelity: %s: coef has shape %v, want (target, lead, lag, lat, lon) = %v (%s)", path, shape, want, hint)
+		return nil, fmt.Errorf("%s: %s: coef has shape %v, want (target, lead, lag, lat, lon) = %v (%s)", verb, path, shape, want, hint)
 	}
 	if t.coef, err = v.ReadFloat32(nil, nil); err != nil {
 		return nil, err

@@ -210,3 +210,196 @@ func BenchmarkAggregateSaliency1deg(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N*req.Samples), "ms/sample")
 }
+
+// literalSums is the slow reference of an aggregation: one Attribute call (a batch-1 backward
+// run) per sample, normalised and added by Sums.Add.
+func literalSums(t *testing.T, e *Emulator, m Method, target Target, ocean []bool, n int, fill func(int, []float32) error) *Sums {
+	t.Helper()
+	s := NewSums(e.Months(), e.NLat(), e.NLon())
+	x := make([]float32, e.sampleLen())
+	for k := range n {
+		if err := fill(k, x); err != nil {
+			t.Fatal(err)
+		}
+		r, err := m.Attribute(context.Background(), Request{Emulator: e, X: x, Target: target, Ocean: ocean})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Add(r.Values); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// sumsRelDiff is max |a - b| over the three sums divided by max |b.Abs|; land must agree.
+func sumsRelDiff(t *testing.T, a, b *Sums) float64 {
+	t.Helper()
+	if a.Samples != b.Samples || a.Skipped != b.Skipped {
+		t.Fatalf("samples %d/%d skipped %d/%d", a.Samples, b.Samples, a.Skipped, b.Skipped)
+	}
+	var d, m float64
+	for i := range b.Abs {
+		for _, p := range [][2]float64{{a.Abs[i], b.Abs[i]}, {a.Signed[i], b.Signed[i]}, {a.Sq[i], b.Sq[i]}} {
+			if math.IsNaN(p[0]) != math.IsNaN(p[1]) {
+				t.Fatalf("land differs at %d", i)
+			}
+			if !math.IsNaN(p[0]) {
+				d = max(d, math.Abs(p[0]-p[1]))
+			}
+		}
+		if !math.IsNaN(b.Abs[i]) {
+			m = max(m, math.Abs(b.Abs[i]))
+		}
+	}
+	return d / m
+}
+
+// budgetFor returns a memory budget under which the gradient graph runs batches of rows rows
+// beside the sums of one target.
+func budgetFor(t *testing.T, e *Emulator, rows int) int64 {
+	g, err := e.graph(gradientRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return int64(rows)*g.SampleBytes() + int64(24*e.sampleLen())
+}
+
+// TestAggregateBatchedEqualsSequential: the batched saliency and ixg aggregation (batches of 3
+// samples, the last one short) equals one single-sample run per sample to 1e-6 of the largest
+// value, on the tiny model and on the reference DenseNet with BatchNorm: samples in a batch do
+// not interact.
+func TestAggregateBatchedEqualsSequential(t *testing.T) {
+	ocean := testOcean()
+	fill := func(k int, dst []float32) error { copy(dst, randomInput(uint64(300+k), ocean)); return nil }
+	const n = 7
+	for _, model := range []string{"tiny.onnx", "random2deg.onnx"} {
+		e := openTest(t, model)
+		e.Budget = budgetFor(t, e, 3)
+		for _, m := range []Method{Saliency{}, InputXGradient{}} {
+			for _, spec := range []string{"45,-40", "box:30,40,-60,-30"} {
+				t.Run(model+" "+m.Name()+" "+spec, func(t *testing.T) {
+					target := cellTarget(t, spec, ocean)
+					got, st, err := AggregateSamples(context.Background(), AggregateRequest{Emulator: e, Method: m, Target: target,
+						Ocean: ocean, Samples: n, Fill: fill})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !st.Batched || st.Batch != 3 {
+						t.Fatalf("stats %+v: want batches of 3 samples", st)
+					}
+					want := literalSums(t, e, m, target, ocean, n, fill)
+					d := sumsRelDiff(t, got, want)
+					t.Logf("batched vs sequential: %.3g of the largest value", d)
+					if d > 1e-6 {
+						t.Errorf("batched differs from sequential by %.3g of the largest value (tolerance 1e-6)", d)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestAggregateTargets: 11 targets (cells and a box) aggregated together, in groups of fewer
+// targets than there are and in batches that mix samples and targets, equal each target
+// aggregated alone by single-sample runs to 1e-6; sums arrive in target order. A method without
+// a batched path (LRP) gives exactly AggregateSamples' sums.
+func TestAggregateTargets(t *testing.T) {
+	e := openTest(t, "tiny.onnx")
+	e.Budget = 64 << 20
+	ocean := testOcean()
+	fill := func(k int, dst []float32) error { copy(dst, randomInput(uint64(500+k), ocean)); return nil }
+	specs := []string{"45,-40", "10,-22", "60,-10", "25,-80", "50,10", "35,-50", "box:30,40,-60,-30",
+		"15,-60", "55,-30", "40,0", "20,-30"}
+	var targets []Target
+	for _, s := range specs {
+		targets = append(targets, cellTarget(t, s, ocean))
+	}
+	const n = 5
+	run := func(t *testing.T, m Method, n int, targets []Target) ([]*Sums, AggregateStats) {
+		var got []*Sums
+		calls, last := 0, 0
+		st, err := AggregateTargets(context.Background(), TargetsRequest{Emulator: e, Method: m, Targets: targets, Ocean: ocean,
+			Samples: n, Fill: fill,
+			Done: func(i int, s *Sums) error {
+				if i != len(got) {
+					t.Fatalf("sums of target %d arrived after %d others", i, len(got))
+				}
+				got = append(got, s)
+				return nil
+			},
+			Progress: func(done, total int) {
+				calls++
+				if total != n*len(targets) || done < last || done > total {
+					t.Fatalf("progress %d/%d after %d", done, total, last)
+				}
+				last = done
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(targets) || calls == 0 || last != n*len(targets) {
+			t.Fatalf("%d sums for %d targets, %d progress calls ending at %d", len(got), len(targets), calls, last)
+		}
+		return got, st
+	}
+	for _, m := range []Method{Saliency{}, InputXGradient{}} {
+		t.Run(m.Name(), func(t *testing.T) {
+			got, st := run(t, m, n, targets)
+			if st.TargetsPerPass < 2 || st.TargetsPerPass >= len(targets) || st.Batch < 2 || st.Batch%st.TargetsPerPass == 0 {
+				t.Fatalf("stats %+v: want several groups and batches that straddle samples", st)
+			}
+			for i, tg := range targets {
+				want := literalSums(t, e, m, tg, ocean, n, fill)
+				if d := sumsRelDiff(t, got[i], want); d > 1e-6 {
+					t.Errorf("target %s: batched differs from sequential by %.3g of the largest value (tolerance 1e-6)", specs[i], d)
+				}
+			}
+		})
+	}
+	t.Run("lrp-epsilon", func(t *testing.T) {
+		m := LRP{Composite: LRPEpsilon, Epsilon: 1e-6}
+		got, _ := run(t, m, 2, targets[:3])
+		for i, tg := range targets[:3] {
+			want, _, err := AggregateSamples(context.Background(), AggregateRequest{Emulator: e, Method: m, Target: tg, Ocean: ocean, Samples: 2, Fill: fill})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sumsRelDiff(t, got[i], want); d != 0 {
+				t.Errorf("target %s differs from AggregateSamples by %g", specs[i], d)
+			}
+		}
+	})
+}
+
+// TestAggregateTargetsMemoryBounded: 40 targets' sums would take 76 MB; under a 16 MiB budget
+// they are held a few at a time and the heap grows by far less.
+func TestAggregateTargetsMemoryBounded(t *testing.T) {
+	e := openTest(t, "tiny.onnx")
+	e.Budget = 16 << 20
+	var targets []Target
+	for i := range 40 {
+		w := make([]float32, e.cells())
+		w[i*50] = 1
+		targets = append(targets, NewMaskTarget("cell", w))
+	}
+	var before, now runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	peak := uint64(0)
+	st, err := AggregateTargets(context.Background(), TargetsRequest{Emulator: e, Method: Saliency{}, Targets: targets, Samples: 2,
+		Fill: func(k int, dst []float32) error { copy(dst, randomInput(uint64(k), nil)); return nil },
+		Done: func(int, *Sums) error { return nil },
+		Progress: func(int, int) {
+			runtime.ReadMemStats(&now)
+			peak = max(peak, now.HeapInuse)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grow := int64(peak) - int64(before.HeapInuse)
+	t.Logf("stats %+v; heap in use grew by %.1f MB", st, float64(grow)/(1<<20))
+	if st.TargetsPerPass > 2 || grow > 48<<20 {
+		t.Errorf("%d targets per pass, heap grew by %d MB", st.TargetsPerPass, grow>>20)
+	}
+}

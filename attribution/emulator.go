@@ -239,8 +239,14 @@ func repeat(v []float32, n int) []float32 {
 // toLags reorders values from the model's channel order into lag order (lag 0 = the init month
 // first) and writes NaN on land (ocean nil: all ocean).
 func (e *Emulator) toLags(v []float32, ocean []bool) []float32 {
-	months, n := e.sig.Months, e.cells()
 	out := make([]float32, len(v))
+	e.toLagsInto(out, v, ocean)
+	return out
+}
+
+// toLagsInto is toLags writing into out (len(v) values).
+func (e *Emulator) toLagsInto(out, v []float32, ocean []bool) {
+	months, n := e.sig.Months, e.cells()
 	nan := float32(nanValue())
 	for k := range months {
 		c := months - 1 - k
@@ -256,7 +262,6 @@ func (e *Emulator) toLags(v []float32, ocean []bool) []float32 {
 			}
 		}
 	}
-	return out
 }
 
 // fromLags is toLags' inverse (NaN becomes 0, as model inputs want land).

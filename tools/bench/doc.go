@@ -25,8 +25,9 @@
 //     its completeness check, attribution.IntegratedGradients against a PyTorch loop doing the
 //     same (steps in one batch, input-only autograd, f(x) and f(baseline)). Target: at most 0.5x.
 //   - aggregate: mean |saliency| (each sample normalised to sum 1) and the signed mean over the
-//     36-month windows of a monthly series, -agg-samples of them (1280), against PyTorch in
-//     batches of 32. Target: at most 0.5x.
+//     36-month windows of a monthly series, -agg-samples of them (1280), through
+//     attribution.AggregateSamples (the path of `climxai aggregate`: batches under the default
+//     512 MiB budget), against PyTorch in batches of 32. Target: at most 0.5x.
 //
 // The PyTorch sections share one reference process, tools/bench/torch_ref.py: it builds the
 // reference network of tools/emulator/densenet.py with seeded weights, exports the ONNX file the
