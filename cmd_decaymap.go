@@ -21,65 +21,6 @@ import (
 // decaymapSynopsis is decaymap's usage line.
 const decaymapSynopsis = "decaymap --card C --data D --lead L --method M [method flags] --stride K [--samples test:24] --out MAP.nc [--max-lag K] [--json] [--figure F] [--device D] [--threads N]"
 
-// mapStat summarises one mapped quantity over the target cells with a finite value.
-type mapStat struct {
-	Cells    int     `json:"cells"`    // cells with a finite value
-	Infinite int     `json:"infinite"` // cells without one (no decay, or no fit)
-	Median   float64 `json:"median"`
-	Q1       float64 `json:"q1"`
-	Q3       float64 `json:"q3"`
-	IQR      float64 `json:"iqr"`
-	Mean     float64 `json:"mean"`
-	Std      float64 `json:"std"`
-	CV       float64 `json:"cv"` // Std / Mean: small means the quantity hardly depends on location
-}
-
-// summarise returns median, quartiles (linear interpolation between order statistics, Hyndman
-// and Fan's type 7, as R and NumPy by default), mean, sample standard deviation and coefficient
-// of variation of the finite values of v (NaN fields when there are none).
-func summarise(v []float64) mapStat {
-	var xs []float64
-	st := mapStat{}
-	for _, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			st.Infinite++
-			continue
-		}
-		xs = append(xs, x)
-	}
-	st.Cells = len(xs)
-	nan := math.NaN()
-	st.Median, st.Q1, st.Q3, st.IQR, st.Mean, st.Std, st.CV = nan, nan, nan, nan, nan, nan, nan
-	if len(xs) == 0 {
-		return st
-	}
-	slices.Sort(xs)
-	q := func(p float64) float64 {
-		h := p * float64(len(xs)-1)
-		lo := int(math.Floor(h))
-		hi := min(lo+1, len(xs)-1)
-		return xs[lo] + (h-float64(lo))*(xs[hi]-xs[lo])
-	}
-	st.Median, st.Q1, st.Q3 = q(0.5), q(0.25), q(0.75)
-	st.IQR = st.Q3 - st.Q1
-	st.Mean = 0
-	for _, x := range xs {
-		st.Mean += x
-	}
-	st.Mean /= float64(len(xs))
-	if len(xs) > 1 {
-		var ss float64
-		for _, x := range xs {
-			ss += (x - st.Mean) * (x - st.Mean)
-		}
-		st.Std = math.Sqrt(ss / float64(len(xs)-1))
-		if st.Mean != 0 { // CV of a mean of zero is undefined: NaN
-			st.CV = st.Std / math.Abs(st.Mean)
-		}
-	}
-	return st
-}
-
 // cmdDecaymap is `climxai decaymap`, the location-independence test of the reference study: for
 // every K-th ocean cell in latitude and in longitude (rows and columns 0, K, 2K, ...) it
 // aggregates the attribution with that cell as the target over a modest sample set (default 24
@@ -141,26 +82,11 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	gs := w.card.Grid
-	grid := gs.Grid()
-	nc := gs.NLat * gs.NLon
-	var targets []attribution.Target
-	for i := 0; i < gs.NLat; i += *stride {
-		for j := 0; j < gs.NLon; j += *stride {
-			k := i*gs.NLon + j
-			if !w.p.Ocean[k] {
-				continue
-			}
-			wt := make([]float32, nc)
-			wt[k] = 1
-			targets = append(targets, attribution.Target{Spec: fmt.Sprintf("%g,%g", grid.Lat[i], grid.Lon[j]),
-				Kind: attribution.TargetCell, Row: i, Col: j, Lat: grid.Lat[i], Lon: grid.Lon[j], Cells: 1, Weights: wt})
-		}
+	grid := w.card.Grid.Grid()
+	targets, err := app.DecayMapTargets(w.card.Grid, w.p.Ocean, *stride)
+	if err != nil {
+		return err
 	}
-	if len(targets) == 0 {
-		return &attribution.Error{Kind: attribution.ErrNoSamples, Msg: fmt.Sprintf("no ocean cell at stride %d", *stride), Hint: "use a smaller --stride"}
-	}
-
 	rt, err := inference.NewRuntime("")
 	if err != nil {
 		return err
@@ -171,49 +97,16 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	e.Budget = int64(*budget) << 20
-	nan := float32(math.NaN())
-	maps := map[string][]float32{}
-	names := []string{"efold", "efold_lo", "efold_hi", "r50", "r90"}
-	for _, n := range names {
-		maps[n] = slices.Repeat([]float32{nan}, nc)
-	}
-	var efolds, r90s []float64
 	prog := app.NewProgress(stderr, fmt.Sprintf("decaymap %s, %d targets x %d samples", m.Name(), len(targets), len(inits)))
-	total := len(targets) * len(inits)
 	start := time.Now()
-	device0 := ""
-	// Targets share backward batches (attribution.AggregateTargets); each one's sums are reduced
-	// to its e-folding time and R90 as soon as they are complete.
-	efolds, r90s = make([]float64, len(targets)), make([]float64, len(targets))
-	st, err := attribution.AggregateTargets(ctx, attribution.TargetsRequest{Emulator: e, Method: m, Targets: targets,
-		Ocean: w.p.Ocean, Samples: len(inits),
-		Fill:     func(k int, dst []float32) error { return w.card.Window(w.p, inits[k], dst) },
-		Progress: func(done, _ int) { prog.Update(done, total) },
-		Done: func(ti int, sums *attribution.Sums) error {
-			t := targets[ti]
-			k := t.Row*gs.NLon + t.Col
-			tau, r90 := math.NaN(), math.NaN()
-			if agg, err := sums.Mean(); err == nil { // no sample with attribution: the cell stays NaN
-				imp := attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon)
-				if fit, err := attribution.FitDecay(imp, *maxLag); err == nil {
-					tau = fit.Tau
-					maps["efold"][k], maps["efold_lo"][k], maps["efold_hi"][k] = float32(fit.Tau), float32(fit.TauLo), float32(fit.TauHi)
-				}
-				ex := attribution.SpatialExtent(agg.MeanAbs, agg.Lags, grid.Lat, grid.Lon, t.Lat, t.Lon, 0)
-				r90 = ex.R90
-				maps["r50"][k], maps["r90"][k] = float32(ex.R50), float32(ex.R90)
-			}
-			efolds[ti], r90s[ti] = tau, r90
-			return nil
-		}})
+	d, err := app.ComputeDecayMap(ctx, e, m, w.card, w.p, inits, *stride, *maxLag, prog.Update)
+	prog.Done()
 	if err != nil {
-		prog.Done()
 		return err
 	}
-	device0 = st.Device
-	prog.Done()
+	device0 := d.Device
 	seconds := time.Since(start).Seconds()
-	se, sr := summarise(efolds), summarise(r90s)
+	se, sr := app.Summarise(d.Tau), app.Summarise(d.Radius90)
 
 	attrs := map[string]any{
 		"method": m.Name(), "parameters": m.Params().String(), "lead": strconv.Itoa(*lead), "stride": strconv.Itoa(*stride),
@@ -224,18 +117,18 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	for _, q := range []struct {
 		name string
-		s    mapStat
+		s    app.MapStat
 	}{{"efold", se}, {"r90", sr}} {
 		attrs[q.name+"_median"], attrs[q.name+"_iqr"], attrs[q.name+"_cv"] = q.s.Median, q.s.IQR, q.s.CV
 		attrs[q.name+"_q1"], attrs[q.name+"_q3"], attrs[q.name+"_mean"], attrs[q.name+"_std"] = q.s.Q1, q.s.Q3, q.s.Mean, q.s.Std
 		attrs[q.name+"_cells"], attrs[q.name+"_cells_without_value"] = q.s.Cells, q.s.Infinite
 	}
 	fields := []mapField{
-		{"efold", "months", "e-folding time of importance against lag (log-linear least squares)", maps["efold"]},
-		{"efold_lo", "months", "lower bound of the 95% interval of efold", maps["efold_lo"]},
-		{"efold_hi", "months", "upper bound of the 95% interval of efold (inf: no decay not excluded)", maps["efold_hi"]},
-		{"r50", "km", "radius around the target cell holding 50% of importance", maps["r50"]},
-		{"r90", "km", "radius around the target cell holding 90% of importance", maps["r90"]},
+		{"efold", "months", "e-folding time of importance against lag (log-linear least squares)", d.EFold},
+		{"efold_lo", "months", "lower bound of the 95% interval of efold", d.EFoldLo},
+		{"efold_hi", "months", "upper bound of the 95% interval of efold (inf: no decay not excluded)", d.EFoldHi},
+		{"r50", "km", "radius around the target cell holding 50% of importance", d.R50},
+		{"r90", "km", "radius around the target cell holding 90% of importance", d.R90},
 	}
 	if err := writeMap(*out, grid, fields, attrs); err != nil {
 		return err
@@ -253,7 +146,7 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "%s, lead %d: %d target cells (stride %d) x %d samples (%s)\n", methodLabel(m.Name(), m.Params().String()), *lead, len(targets), *stride, len(inits), setDesc)
 	for _, q := range []struct {
 		name, unit string
-		s          mapStat
+		s          app.MapStat
 	}{{"e-folding time", "months", se}, {"R90", "km", sr}} {
 		fmt.Fprintf(stdout, "%-15s median %.4g %s, IQR %.4g (%.4g..%.4g), CV %.3g over %d cells", q.name+":", q.s.Median, q.unit, q.s.IQR, q.s.Q1, q.s.Q3, q.s.CV, q.s.Cells)
 		if q.s.Infinite > 0 {
@@ -267,7 +160,7 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // jsonStat is st with non-finite numbers as null.
-func jsonStat(st mapStat) map[string]any {
+func jsonStat(st app.MapStat) map[string]any {
 	return map[string]any{"cells": st.Cells, "without_value": st.Infinite, "median": finite(st.Median), "q1": finite(st.Q1),
 		"q3": finite(st.Q3), "iqr": finite(st.IQR), "mean": finite(st.Mean), "std": finite(st.Std), "cv": finite(st.CV)}
 }

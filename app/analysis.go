@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"slices"
 	"time"
 
 	"climxai/attribution"
@@ -142,9 +140,6 @@ func (w *Workspace) DecayMap(ctx context.Context, sel Selection, set string, str
 	}
 	defer w.jobs.Done()
 	start := time.Now()
-	if stride < 1 {
-		return nil, selErr("stride %d: every stride-th cell is a target, so 1 or more", stride)
-	}
 	sp, err := ParseSampleSet(set)
 	if err != nil {
 		return nil, selErr("samples: %v", err)
@@ -161,95 +156,16 @@ func (w *Workspace) DecayMap(ctx context.Context, sel Selection, set string, str
 	if err != nil {
 		return nil, err
 	}
-	gs := w.Card.Grid
-	grid := gs.Grid()
-	n := gs.NLat * gs.NLon
-	var targets []attribution.Target
-	for i := 0; i < gs.NLat; i += stride {
-		for j := 0; j < gs.NLon; j += stride {
-			k := i*gs.NLon + j
-			if !w.Prepared.Ocean[k] {
-				continue
-			}
-			wt := make([]float32, n)
-			wt[k] = 1
-			targets = append(targets, attribution.Target{Spec: fmt.Sprintf("%g,%g", grid.Lat[i], grid.Lon[j]),
-				Kind: attribution.TargetCell, Row: i, Col: j, Lat: grid.Lat[i], Lon: grid.Lon[j], Cells: 1, Weights: wt})
-		}
+	d, err := ComputeDecayMap(ctx, e, m, w.Card, w.Prepared, inits, stride, maxLag, progress)
+	if err != nil {
+		return nil, err
 	}
-	if len(targets) == 0 {
-		return nil, selErr("no ocean cell at stride %d: use a smaller stride", stride)
-	}
-	nan := float32(math.NaN())
-	r := &DecayMapResult{Lead: sel.Lead, Method: m.Name(), Stride: stride, Targets: len(targets), Samples: len(inits),
-		SampleSet: desc, EFold: slices.Repeat([]float32{nan}, n), R90: slices.Repeat([]float32{nan}, n)}
-	total := len(targets) * len(inits)
-	var efolds, r90s []float64
-	for ti, t := range targets {
-		sums, st, err := attribution.AggregateSamples(ctx, attribution.AggregateRequest{Emulator: e, Method: m, Target: t,
-			Ocean: w.Prepared.Ocean, Samples: len(inits),
-			Fill: func(k int, dst []float32) error { return w.Card.Window(w.Prepared, inits[k], dst) },
-			Progress: func(done, _ int) {
-				if progress != nil {
-					progress(ti*len(inits)+done, total)
-				}
-			}})
-		if err != nil {
-			return nil, err
-		}
-		r.Device = st.Device
-		agg, err := sums.Mean()
-		if err != nil { // no sample with an attribution: the cell stays without a value
-			continue
-		}
-		k := t.Row*gs.NLon + t.Col
-		imp := attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon)
-		if fit, err := attribution.FitDecay(imp, maxLag); err == nil {
-			r.EFold[k] = float32(fit.Tau)
-			efolds = append(efolds, fit.Tau)
-		}
-		ex := attribution.SpatialExtent(agg.MeanAbs, agg.Lags, grid.Lat, grid.Lon, t.Lat, t.Lon, 0)
-		r.R90[k] = float32(ex.R90)
-		r90s = append(r90s, ex.R90)
-	}
-	r.EFoldMedian, r.EFoldCV = medianCV(efolds)
-	r.R90Median, r.R90CV = medianCV(r90s)
+	se, sr := Summarise(d.Tau), Summarise(d.Radius90)
+	r := &DecayMapResult{Lead: sel.Lead, Method: m.Name(), Stride: stride, Targets: len(d.Targets), Samples: len(inits),
+		SampleSet: desc, EFold: d.EFold, R90: d.R90, EFoldMedian: se.Median, EFoldCV: se.CV, R90Median: sr.Median, R90CV: sr.CV,
+		Device: d.Device}
 	r.Duration = time.Since(start)
 	return r, nil
-}
-
-// medianCV is the median and the coefficient of variation (sample standard deviation over the
-// mean's magnitude) of the finite values of v; NaN when there are too few.
-func medianCV(v []float64) (median, cv float64) {
-	var xs []float64
-	for _, x := range v {
-		if !math.IsNaN(x) && !math.IsInf(x, 0) {
-			xs = append(xs, x)
-		}
-	}
-	if len(xs) == 0 {
-		return math.NaN(), math.NaN()
-	}
-	slices.Sort(xs)
-	h := 0.5 * float64(len(xs)-1)
-	lo := int(h)
-	hi := min(lo+1, len(xs)-1)
-	median = xs[lo] + (h-float64(lo))*(xs[hi]-xs[lo])
-	if len(xs) < 2 {
-		return median, math.NaN()
-	}
-	var mean, ss float64
-	for _, x := range xs {
-		mean += x
-	}
-	mean /= float64(len(xs))
-	for _, x := range xs {
-		ss += (x - mean) * (x - mean)
-	}
-	if mean == 0 {
-		return median, math.NaN()
-	}
-	return median, math.Sqrt(ss/float64(len(xs)-1)) / math.Abs(mean)
 }
 
 // AblationOutcome is an ablation experiment's result with its references in °C.
