@@ -59,6 +59,26 @@ func methodOf(name string, params map[string]string) (attribution.Method, error)
 	return spec.New(set)
 }
 
+// analysisInputs resolves what the aggregating analyses need: sel's method with its
+// parameters, the init months of the sample set (with their description) and the lead's
+// emulator.
+func (w *Workspace) analysisInputs(sel Selection, set string) (m attribution.Method, inits []dataset.Month, desc string, e *attribution.Emulator, err error) {
+	sp, err := ParseSampleSet(set)
+	if err != nil {
+		return nil, nil, "", nil, selErr("samples: %v", err)
+	}
+	if m, err = methodOf(sel.Method, sel.Params); err != nil {
+		return nil, nil, "", nil, err
+	}
+	if inits, desc, err = sp.Inits(w.Prepared, w.Card.InputMonths, sel.Lead); err != nil {
+		return nil, nil, "", nil, err
+	}
+	if e, err = w.emulator(sel.Lead); err != nil {
+		return nil, nil, "", nil, err
+	}
+	return m, inits, desc, e, nil
+}
+
 // Aggregate aggregates sel's method (with its parameters) for sel's target and lead over the
 // samples of set ("test:24", "train", ...: ParseSampleSet), each sample normalised to Σ|a| = 1
 // (attribution.AggregateSamples, as climxai aggregate), then fits the e-folding time and the
@@ -69,19 +89,7 @@ func (w *Workspace) Aggregate(ctx context.Context, sel Selection, set string, pr
 	}
 	defer w.jobs.Done()
 	start := time.Now()
-	sp, err := ParseSampleSet(set)
-	if err != nil {
-		return nil, selErr("samples: %v", err)
-	}
-	m, err := methodOf(sel.Method, sel.Params)
-	if err != nil {
-		return nil, err
-	}
-	inits, desc, err := sp.Inits(w.Prepared, w.Card.InputMonths, sel.Lead)
-	if err != nil {
-		return nil, err
-	}
-	e, err := w.emulator(sel.Lead)
+	m, inits, desc, e, err := w.analysisInputs(sel, set)
 	if err != nil {
 		return nil, err
 	}
@@ -140,19 +148,7 @@ func (w *Workspace) DecayMap(ctx context.Context, sel Selection, set string, str
 	}
 	defer w.jobs.Done()
 	start := time.Now()
-	sp, err := ParseSampleSet(set)
-	if err != nil {
-		return nil, selErr("samples: %v", err)
-	}
-	m, err := methodOf(sel.Method, sel.Params)
-	if err != nil {
-		return nil, err
-	}
-	inits, desc, err := sp.Inits(w.Prepared, w.Card.InputMonths, sel.Lead)
-	if err != nil {
-		return nil, err
-	}
-	e, err := w.emulator(sel.Lead)
+	m, inits, desc, e, err := w.analysisInputs(sel, set)
 	if err != nil {
 		return nil, err
 	}
