@@ -69,6 +69,23 @@ func ncgenFile(t *testing.T, c chunkCase) (string, []float64) {
 	return nc, vals
 }
 
+// openV opens path for the test's duration and returns its variable v.
+func openV(t *testing.T, path string) *Var {
+	t.Helper()
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	v, err := f.Var("v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func first[A, B any](a A, _ B) A { return a }
+
 func TestDirectChunksMatchLibnetcdf(t *testing.T) {
 	cases := []chunkCase{
 		{name: "float deflate shuffle edge chunks", kind: "nc4", typ: "float",
@@ -89,15 +106,7 @@ func TestDirectChunksMatchLibnetcdf(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path, want := ncgenFile(t, c)
-			f, err := Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			v, err := f.Var("v")
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := openV(t, path)
 			ch, err := v.DirectChunks()
 			if err != nil {
 				t.Fatalf("DirectChunks: %v", err)
@@ -155,16 +164,7 @@ func TestDirectChunksDeclines(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			path, _ := ncgenFile(t, c)
-			f, err := Open(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			v, err := f.Var("v")
-			if err != nil {
-				t.Fatal(err)
-			}
+			v := openV(t, first(ncgenFile(t, c)))
 			ch, err := v.DirectChunks()
 			if !errors.Is(err, ErrNoDirect) {
 				if ch != nil {
@@ -181,16 +181,7 @@ func TestDirectChunksDeclines(t *testing.T) {
 func TestDirectChunksDamaged(t *testing.T) {
 	path, _ := ncgenFile(t, chunkCase{name: "damaged", kind: "nc4", typ: "float",
 		attrs: `v:_ChunkSizes = 1, 11, 9 ; v:_DeflateLevel = 4 ; v:_Shuffle = "true" ;`})
-	f, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	v, err := f.Var("v")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ch, err := v.DirectChunks()
+	ch, err := openV(t, path).DirectChunks()
 	if err != nil {
 		t.Fatal(err)
 	}
