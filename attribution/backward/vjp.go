@@ -783,18 +783,35 @@ func matMulVJP(s *Step) error {
 // indices over the whole tensor) and a scatter-add into zeros. Overlapping windows need the add
 // (ScatterElements reduction="add", opset 16); without overlap a plain scatter is exact.
 func maxPoolVJP(s *Step) error {
-	n := s.Node
-	x, err := s.needShape(0)
+	g, err := maxPoolScatter(s, s.In(0), s.OutGrad(0))
 	if err != nil {
 		return err
 	}
+	s.SetInGrad(0, g)
+	return nil
+}
+
+// maxPoolScatter emits the node's MaxPool (with indices) over input, a value shaped like the
+// node's input, and returns a tensor shaped like the input in which every window's winner
+// receives the window's element of v (shaped like the output); windows that overlap add. With
+// v = the output's cotangent this is MaxPool's VJP; DeepLIFT's rule also scatters onto the
+// reference's winners.
+func maxPoolScatter(s *Step, input, v string) (string, error) {
+	n := s.Node
+	x, err := s.needShape(0)
+	if err != nil {
+		return "", err
+	}
 	geo, err := poolGeometry(n, x)
 	if err != nil {
-		return err
+		return "", err
 	}
 	overlap := false
 	for i := range geo.kernel {
 		overlap = overlap || (geo.kernel[i]-1)*geo.dilations[i]+1 > geo.strides[i]
+	}
+	if overlap && s.Opset() < 16 {
+		return "", unsupported(n, "overlapping windows need ScatterElements with reduction (opset 16); the model has opset %d", s.Opset())
 	}
 	var attrs []*onnx.AttributeProto
 	for _, a := range n.Proto.Attribute {
@@ -802,23 +819,19 @@ func maxPoolVJP(s *Step) error {
 			attrs = append(attrs, a)
 		}
 	}
-	idx := s.EmitN("MaxPool", []string{s.In(0)}, 2, attrs...)[1]
+	idx := s.EmitN("MaxPool", []string{input}, 2, attrs...)[1]
 	flat := s.ConstInt([]int64{1}, -1)
-	gi := s.Emit("Reshape", []string{s.OutGrad(0), flat})
+	gi := s.Emit("Reshape", []string{v, flat})
 	ii := s.Emit("Reshape", []string{idx, flat})
-	size := s.Emit("Reshape", []string{s.Emit("Size", []string{s.In(0)}), flat})
+	size := s.Emit("Reshape", []string{s.Emit("Size", []string{input}), flat})
 	zeros := s.Emit("ConstantOfShape", []string{size},
 		&onnx.AttributeProto{Name: "value", Type: onnx.AttributeProto_TENSOR, T: onnx.FloatTensor("", []int64{1}, []float32{0})})
 	sattrs := []*onnx.AttributeProto{IntAttr("axis", 0)}
 	if overlap {
-		if s.Opset() < 16 {
-			return unsupported(n, "overlapping windows need ScatterElements with reduction (opset 16); the model has opset %d", s.Opset())
-		}
 		sattrs = append(sattrs, StringAttr("reduction", "add"))
 	}
 	d := s.Emit("ScatterElements", []string{zeros, ii, gi}, sattrs...)
-	s.SetInGrad(0, s.Emit("Reshape", []string{d, s.Emit("Shape", []string{s.In(0)})}))
-	return nil
+	return s.Emit("Reshape", []string{d, s.Emit("Shape", []string{input})}), nil
 }
 
 // averagePoolVJP: each output is the window's sum over its divisor, so the adjoint divides the
