@@ -21,8 +21,11 @@ func gradientVJP(s *Step) error {
 	case "Neg":
 		s.SetInGrad(0, s.Emit("Neg", []string{s.OutGrad(0)}))
 	case "Relu":
-		// d relu(x)/dx = 1 where x > 0 (PyTorch's threshold_backward makes the same choice at 0).
-		s.SetInGrad(0, s.where(s.Emit("Greater", []string{s.In(0), s.zero()}), s.OutGrad(0), s.zero()))
+		// d relu(x)/dx = 1 where x > 0 (PyTorch's threshold_backward makes the same choice at 0),
+		// that is where y = relu(x) > 0. The mask multiplies as a float: ONNX Runtime's Where
+		// (with a broadcast zero) took three times as long as Greater, Cast and Mul together, a
+		// sixth of a saliency run on the reference DenseNet.
+		s.SetInGrad(0, s.Emit("Mul", []string{s.OutGrad(0), s.positiveMask(n.Outputs[0])}))
 	case "LeakyRelu":
 		a := n.AttrFloat("alpha", 0.01)
 		g := s.OutGrad(0)
@@ -123,6 +126,11 @@ func gradientVJP(s *Step) error {
 }
 
 func (s *Step) zero() string { return s.ConstFloat(nil, 0) }
+
+// positiveMask returns 1 where v > 0 and 0 elsewhere, as floats.
+func (s *Step) positiveMask(v string) string {
+	return s.Emit("Cast", []string{s.Emit("Greater", []string{v, s.zero()})}, IntAttr("to", int64(onnx.TensorProto_FLOAT)))
+}
 
 func (s *Step) where(cond, a, b string) string { return s.Emit("Where", []string{cond, a, b}) }
 
