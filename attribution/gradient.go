@@ -195,17 +195,34 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	alpha, weight := m.Quadrature.nodes(m.Steps)
 	s := e.sampleLen()
 	acc := make([]float64, s)
+	// f(x) and f(b) for the completeness check: the trapezoid's end nodes are b and x themselves,
+	// whose outputs the backward runs return; Gauss-Legendre's nodes stop short of the ends, so
+	// it needs two forward runs.
+	var fx, fb float64
+	ends := 0
 	place, err := e.backwardStream(ctx, gradientRules, len(alpha), req.Target.Weights,
 		func(k int, p []float32) {
-			a := float32(alpha[k])
-			for i := range p {
-				p[i] = b[i] + a*(req.X[i]-b[i])
+			switch a := float32(alpha[k]); a {
+			case 0:
+				copy(p, b)
+			case 1:
+				copy(p, req.X)
+			default:
+				for i := range p {
+					p[i] = b[i] + a*(req.X[i]-b[i])
+				}
 			}
 		},
-		func(k int, _, g []float32) {
+		func(k int, y, g []float32) {
 			w := weight[k]
 			for i, v := range g {
 				acc[i] += w * float64(v)
+			}
+			switch alpha[k] {
+			case 0:
+				fb, ends = weighted(req.Target.Weights, y, 0), ends+1
+			case 1:
+				fx, ends = weighted(req.Target.Weights, y, 0), ends+1
 			}
 		}, req.Progress)
 	if err != nil {
@@ -218,14 +235,15 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 		attr[i] = float32(a)
 		sum += a
 	}
-	// f(x) and f(b) from the forward model: the quadrature's endpoints are not always among its
-	// nodes (Gauss-Legendre), and completeness must be judged against the model itself.
-	ys, err := e.forward(ctx, append(append(make([]float32, 0, 2*s), req.X...), b...), 2, nil)
-	if err != nil {
-		return nil, err
+	if ends < 2 {
+		ys, err := e.forward(ctx, append(append(make([]float32, 0, 2*s), req.X...), b...), 2, nil)
+		if err != nil {
+			return nil, err
+		}
+		fx, fb = weighted(req.Target.Weights, ys, 0), weighted(req.Target.Weights, ys, 1)
 	}
-	res.Output = weighted(req.Target.Weights, ys, 0)
-	res.Completeness = newCompleteness(sum, res.Output-weighted(req.Target.Weights, ys, 1))
+	res.Output = fx
+	res.Completeness = newCompleteness(sum, fx-fb)
 	res.Values = e.toLags(attr, req.Ocean)
 	res.Device, res.Duration = place.String(), time.Since(start)
 	return res, nil

@@ -183,6 +183,12 @@ func TestIGLiteral(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The trapezoid's end nodes are x and b = 0: their outputs from the backward runs are the
+	// forward model's.
+	fx, fb := fOf(t, e, x, tg.Weights), fOf(t, e, make([]float32, len(x)), tg.Weights)
+	if c := res.Completeness; math.Abs(res.Output-fx) > 1e-6*(1+math.Abs(fx)) || math.Abs(c.Expected-(fx-fb)) > 1e-6*(1+math.Abs(fx-fb)) {
+		t.Errorf("f(x) = %.7g, expected %.7g; forward runs give %.7g and %.7g", res.Output, c.Expected, fx, fx-fb)
+	}
 	want := make([]float64, len(x))
 	for k := range steps {
 		a := float32(k) / (steps - 1)
