@@ -344,7 +344,8 @@ func (s *Step) stabilize(z string, eps float32) string {
 // isActivation lists the elementwise activations that LRP composites pass relevance through.
 func isActivation(op string) bool {
 	switch op {
-	case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Clip", "Identity", "Dropout":
+	case "Relu", "LeakyRelu", "PRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "HardSigmoid", "HardSwish",
+		"Clip", "Identity", "Dropout":
 		return true
 	}
 	return false
