@@ -183,6 +183,11 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if c := res.Completeness; c != nil {
 		fmt.Fprintf(stdout, "completeness: Σ attribution = %.6g, expected %.6g, delta %.3g (%.3g%%)\n",
 			c.Sum, c.Expected, c.Delta, 100*c.Relative)
+		if res.Method == "ig" && c.Relative > 0.01 {
+			// README, "IG completeness": the gradient of a ReLU network jumps along the path, so
+			// the quadrature converges slowly, and f(x) - f(b) may be small next to its swings.
+			fmt.Fprintln(stdout, "  more than 1% off: the gradient jumps along the path (ReLU kinks); raise --steps (e.g. 256) or try --quadrature gausslegendre")
+		}
 	}
 	if len(res.Trace) > 0 {
 		fmt.Fprintf(stdout, "objective: %.6g -> %.6g over %d iterations\n", res.Trace[0], res.Trace[len(res.Trace)-1], len(res.Trace)-1)

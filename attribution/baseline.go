@@ -205,6 +205,7 @@ func (q Quadrature) nodes(n int) (alpha, weight []float64) {
 		alpha[i], weight[i] = float64(i)*h, h
 	}
 	weight[0], weight[n-1] = h/2, h/2
+	alpha[n-1] = 1 // (n-1)·h need not round to 1: the last node is the input itself
 	return alpha, weight
 }
 

@@ -11,8 +11,9 @@
 //     graphs built on first use and cached in the inference.Runtime, batched streaming runs);
 //   - method.go: the Method interface, Request, Result (values by lag, lag 0 first, NaN on land),
 //     Completeness, Params;
-//   - gradient.go, relevance.go, occlusion.go: the methods; baseline.go: baselines and IG's
-//     quadratures; registry.go: Methods, the explicit registry handed to the CLI and the GUI,
+//   - gradient.go, relevance.go, occlusion.go: the methods (gradient.go also BatchRequest and
+//     BatchAttributor: saliency and input x gradient of many windows from batched backward runs);
+//     baseline.go: baselines and IG's quadratures; registry.go: Methods, the explicit registry handed to the CLI and the GUI,
 //     and Settings, every method's parameters as typed values;
 //   - aggregate.go: Sums, streaming aggregation over samples (each normalised to sum 1), mergeable
 //     across shards; decay.go: importance per lag and the e-folding fit with its interval;

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -182,6 +183,12 @@ func TestIGLiteral(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The trapezoid's end nodes are x and b = 0: their outputs from the backward runs are the
+	// forward model's.
+	fx, fb := fOf(t, e, x, tg.Weights), fOf(t, e, make([]float32, len(x)), tg.Weights)
+	if c := res.Completeness; math.Abs(res.Output-fx) > 1e-6*(1+math.Abs(fx)) || math.Abs(c.Expected-(fx-fb)) > 1e-6*(1+math.Abs(fx-fb)) {
+		t.Errorf("f(x) = %.7g, expected %.7g; forward runs give %.7g and %.7g", res.Output, c.Expected, fx, fx-fb)
+	}
 	want := make([]float64, len(x))
 	for k := range steps {
 		a := float32(k) / (steps - 1)
@@ -230,5 +237,83 @@ func TestGaussLegendreNodes(t *testing.T) {
 				t.Errorf("n=%d: ∫ α^%d = %.15g, want %.15g", n, d, s, 1/float64(d+1))
 			}
 		}
+	}
+}
+
+// TestAttributeBatch: batched saliency and input x gradient equal one Attribute call per window,
+// with one target per window and with one target for all, across several batches; wrong
+// target counts are errors.
+func TestAttributeBatch(t *testing.T) {
+	e := openTest(t, "tinyrelu.onnx")
+	ocean := testOcean()
+	const n = 5
+	s := 36 * 35 * 63
+	var xs []float32
+	for k := range n {
+		xs = append(xs, randomInput(uint64(20+k), ocean)...)
+	}
+	specs := []string{"45,-60", "box:41,49,-64,-54", "30,-40", "spg", "55,-30"}
+	var each []Target
+	for _, sp := range specs {
+		each = append(each, cellTarget(t, sp, ocean))
+	}
+	for _, m := range []BatchAttributor{Saliency{}, InputXGradient{}} {
+		for _, tc := range []struct {
+			name    string
+			targets []Target
+		}{{"one target per window", each}, {"one target for all", each[:1]}} {
+			t.Run(m.Name()+"/"+tc.name, func(t *testing.T) {
+				g, err := e.graph(gradientRules)
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.Budget = 2 * g.SampleBytes() // two windows per run: three runs
+				calls := 0
+				got, err := m.AttributeBatch(context.Background(), BatchRequest{Emulator: e, X: xs, Targets: tc.targets, Ocean: ocean,
+					Progress: func(done, total int) { calls++ }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) != n || calls != 3 {
+					t.Fatalf("%d results, %d progress calls; want %d results from several runs", len(got), calls, n)
+				}
+				for k := range n {
+					tg := tc.targets[min(k, len(tc.targets)-1)]
+					want, err := m.Attribute(context.Background(), Request{Emulator: e, X: xs[k*s : (k+1)*s], Target: tg, Ocean: ocean})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got[k].Method != m.Name() || got[k].Target.String() != tg.String() || math.Abs(got[k].Output-want.Output) > 1e-6*(1+math.Abs(want.Output)) {
+						t.Fatalf("window %d: method %s, target %s, output %g; want %s, %s, %g", k, got[k].Method, got[k].Target, got[k].Output, m.Name(), tg, want.Output)
+					}
+					nonzero := 0
+					for i, v := range want.Values {
+						w := got[k].Values[i]
+						if v != v {
+							if w == w {
+								t.Fatalf("window %d: land value %g, want NaN", k, w)
+							}
+							continue
+						}
+						if math.Abs(float64(w-v)) > 1e-6*(1+math.Abs(float64(v))) {
+							t.Fatalf("window %d, index %d: batched %g, alone %g", k, i, w, v)
+						}
+						if v != 0 {
+							nonzero++
+						}
+					}
+					if nonzero == 0 {
+						t.Fatalf("window %d: the map is zero", k)
+					}
+				}
+			})
+		}
+	}
+	e.Budget = 0
+	if _, err := (Saliency{}).AttributeBatch(context.Background(), BatchRequest{Emulator: e, X: xs, Targets: each[:2]}); !errors.Is(err, ErrBadRequest) {
+		t.Errorf("2 targets for 5 windows: %v", err)
+	}
+	if _, err := (Saliency{}).AttributeBatch(context.Background(), BatchRequest{Emulator: e, X: xs[:s+7], Targets: each[:1]}); !errors.Is(err, ErrBadRequest) {
+		t.Errorf("a partial window: %v", err)
 	}
 }

@@ -131,6 +131,29 @@ func opCases() []opCase {
 		{name: "Relu", x: x4, away: 0.05, graph: unary("Relu")},
 		{name: "LeakyRelu", x: x4, away: 0.05, graph: unary("LeakyRelu", FloatAttr("alpha", 0.2))},
 		{name: "Elu", x: x4, away: 0.05, graph: unary("Elu", FloatAttr("alpha", 0.7))},
+		{name: "PRelu/slope_per_channel", x: x4, away: 0.05, graph: func(g *testGraph) { g.op("PRelu", []string{"x", g.w([]int64{3, 1, 1}, -0.5, 0.5)}, "y") }},
+		{name: "HardSigmoid/both_saturations", x: x4, distinct: true, graph: func(g *testGraph) {
+			// Kinks at x = -0.583 and 1.083, at least 0.016 from the 0.05 grid of distinct inputs.
+			g.op("HardSigmoid", []string{g.op("Mul", []string{"x", g.w(nil, 0.5, 0.5)}, "")}, "y", FloatAttr("alpha", 1.2), FloatAttr("beta", 0.35))
+		}},
+		{name: "opset14/HardSwish_all_three_pieces", opset: 14, x: x4, distinct: true, graph: func(g *testGraph) {
+			// x·3.45 reaches ±3 at x = ±0.870, at least 0.019 from the distinct inputs.
+			g.op("HardSwish", []string{g.op("Mul", []string{"x", g.w(nil, 3.45, 3.45)}, "")}, "y")
+		}},
+		{name: "InstanceNormalization", x: x4, graph: func(g *testGraph) {
+			g.op("InstanceNormalization", []string{"x", g.w([]int64{3}, 0.5, 1.5), g.w([]int64{3}, -1, 1)}, "y", FloatAttr("epsilon", 1e-3))
+		}},
+		{name: "GroupNorm_as_torch_exports_it", x: []int64{2, 4, 3, 5}, graph: func(g *testGraph) {
+			// torch.onnx (opset < 18) writes GroupNorm(2 groups) as Reshape, InstanceNormalization
+			// over the groups, Reshape back, per-channel Mul and Add.
+			r := g.op("Reshape", []string{"x", g.ints(0, 2, -1)}, "")
+			in := g.op("InstanceNormalization", []string{r, g.w([]int64{2}, 1, 1), g.w([]int64{2}, 0, 0)}, "", FloatAttr("epsilon", 1e-5))
+			b := g.op("Reshape", []string{in, g.op("Shape", []string{"x"}, "")}, "")
+			g.op("Add", []string{g.op("Mul", []string{b, g.w([]int64{4, 1, 1}, 0.5, 1.5)}, ""), g.w([]int64{4, 1, 1}, -1, 1)}, "y")
+		}},
+		{name: "GlobalMaxPool", x: x4, distinct: true, graph: unary("GlobalMaxPool")},
+		{name: "ReduceMax/axes_keepdims0", x: x4, distinct: true, graph: unary("ReduceMax", ia("axes", 1, 3), IntAttr("keepdims", 0))},
+		{name: "opset18/ReduceMin_axes_input", opset: 18, x: x4, distinct: true, graph: func(g *testGraph) { g.op("ReduceMin", []string{"x", g.ints(2)}, "y") }},
 		{name: "Sigmoid", x: x4, graph: unary("Sigmoid")},
 		{name: "Tanh", x: x4, graph: unary("Tanh")},
 		{name: "Softplus", x: x4, graph: unary("Softplus")},
@@ -419,7 +442,7 @@ func TestUnsupportedOpNamesOpAndNode(t *testing.T) {
 		name, op string
 		graph    func(g *testGraph)
 	}{
-		{"no_rule", "HardSigmoid", func(g *testGraph) { g.op("HardSigmoid", []string{"x"}, "y") }},
+		{"no_rule", "LpNormalization", func(g *testGraph) { g.op("LpNormalization", []string{"x"}, "y") }},
 		{"cubic_resize", "Resize", func(g *testGraph) {
 			g.op("Resize", []string{"x", "", scales(g, 1, 1, 2, 2)}, "y", StringAttr("mode", "cubic"))
 		}},

@@ -234,8 +234,10 @@ func minInputs(op string) int {
 	switch op {
 	case "BatchNormalization":
 		return 5
+	case "InstanceNormalization":
+		return 3
 	case "Conv", "ConvTranspose", "Gemm", "MatMul", "Add", "Sub", "Mul", "Div", "Pow", "Equal",
-		"Greater", "Less", "Gather", "Reshape", "Expand", "Pad", "Where":
+		"Greater", "Less", "Gather", "Reshape", "Expand", "Pad", "Where", "PRelu":
 		if op == "Where" {
 			return 3
 		}
@@ -276,7 +278,7 @@ func differentiableInput(op string, i int) bool {
 	case "Pad": // data, pads, constant value, axes
 		return i == 0 || i == 2
 	case "Reshape", "Expand", "Tile", "Gather", "Squeeze", "Unsqueeze", "Split", "ReduceSum",
-		"ReduceMean", "Resize", "Upsample", "Slice":
+		"ReduceMean", "ReduceMax", "ReduceMin", "Resize", "Upsample", "Slice":
 		return i == 0
 	}
 	return true

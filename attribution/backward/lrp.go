@@ -91,27 +91,141 @@ func Pass() Rule {
 	})
 }
 
+// Scale hands the output's relevance to the one input that depends on x, summed over the axes
+// along which that input was broadcast: the rule for multiplying or dividing by a constant and for
+// Neg, linear maps that mix nothing, for which every LRP rule with ε → 0 gives R_in = R_out. (The
+// gradient would scale the relevance by the constant, so an exporter's rescaling of the output or
+// a baked-in input normalisation would multiply every relevance map by it.)
+func Scale() Rule {
+	return RuleFunc(func(s *Step) error {
+		n := s.Node
+		for i := range n.Inputs {
+			if !s.Needs(i) {
+				continue
+			}
+			if s.InShape(i) == nil || s.OutShape(0) == nil {
+				return unsupported(n, "cannot infer the shapes needed to undo broadcasting")
+			}
+			s.SetInGrad(i, s.unbroadcast(s.OutGrad(0), i))
+		}
+		return nil
+	})
+}
+
 // linearOp reports whether op is linear in its data input with a weight input 1 (hasWeight) and
-// an optional bias input 2 (hasBias).
+// an optional bias input 2 (hasBias). Resize is linear in every mode; the rules treat only its
+// interpolating modes as layers (isInterpolation), since nearest-neighbour copies route relevance
+// exactly as the gradient does.
 func linearOp(op string) (linear, hasWeight, hasBias bool) {
 	switch op {
 	case "Conv", "ConvTranspose", "Gemm":
 		return true, true, true
 	case "MatMul":
 		return true, true, false
-	case "BatchNormalization", "AveragePool", "GlobalAveragePool":
+	case "BatchNormalization", "AveragePool", "GlobalAveragePool", "ReduceMean", "ReduceSum":
 		return true, false, false
 	}
 	return false, false, false
 }
 
-// Backward emits the rule's relevance step for s.Node (a linear node).
+// isInterpolation reports whether n is a Resize that mixes inputs (linear or cubic): a linear
+// layer with fixed weights, for which the norm rule conserves relevance and the gradient does not.
+func isInterpolation(n *Node) bool {
+	return n.Op == "Resize" && n.AttrString("mode", "nearest") != "nearest"
+}
+
+// isSum reports whether op adds its inputs with fixed signs (Add, Sub, Sum).
+func isSum(op string) bool { return op == "Add" || op == "Sub" || op == "Sum" }
+
+// isScale reports whether n multiplies or divides its only input that depends on x by values that
+// do not (Mul, Div by a constant, Neg).
+func isScale(g *Graph, n *Node) bool {
+	dep := func(i int) bool {
+		v := g.Values[n.input(i)]
+		return v != nil && v.DependsOnInput
+	}
+	switch n.Op {
+	case "Neg":
+		return true
+	case "Mul":
+		return len(n.Inputs) == 2 && dep(0) != dep(1)
+	case "Div":
+		return len(n.Inputs) == 2 && dep(0) && !dep(1)
+	}
+	return false
+}
+
+// fusedBias returns the node that adds a constant bias to the output of n, a Conv, ConvTranspose,
+// Gemm or MatMul, or nil: an Add (either operand order) or Sub (n's output first) that is the only
+// reader of n's output, whose other operand does not depend on x and whose result has the shape of
+// n's output. Exporters write a dense layer on N-D input as MatMul + Add (torch.onnx for
+// nn.Linear on 3-D input, tf2onnx for Keras Dense) and some a convolution's bias as a separate Add;
+// LRP rules then treat the pair as one layer with a bias, as they treat Gemm or Conv with B.
+func fusedBias(g *Graph, n *Node) *Node {
+	if lin, hasW, _ := linearOp(n.Op); !lin || !hasW || len(n.Outputs) != 1 || n.Outputs[0] == g.Output {
+		return nil
+	}
+	z := n.Outputs[0]
+	var reader *Node
+	for _, m := range g.Nodes {
+		for _, in := range m.Inputs {
+			if in == z {
+				if reader != nil && reader != m {
+					return nil
+				}
+				reader = m
+			}
+		}
+	}
+	if reader == nil || len(reader.Inputs) != 2 || len(reader.Outputs) != 1 {
+		return nil
+	}
+	other := reader.input(1)
+	switch {
+	case reader.Op == "Add" && reader.input(1) == z:
+		other = reader.input(0)
+	case (reader.Op == "Add" || reader.Op == "Sub") && reader.input(0) == z:
+	default:
+		return nil
+	}
+	if other == z || g.Values[other] == nil || g.Values[other].DependsOnInput {
+		return nil
+	}
+	zs, ys := g.shape(z), g.shape(reader.Outputs[0])
+	if zs == nil || len(zs) != len(ys) {
+		return nil
+	}
+	for i := range zs {
+		if zs[i] != ys[i] {
+			return nil
+		}
+	}
+	return reader
+}
+
+// biasOperand returns the bias operand of a fusedBias node b whose other operand is z.
+func biasOperand(b *Node, z string) string {
+	if b.input(0) == z {
+		return b.input(1)
+	}
+	return b.input(0)
+}
+
+// Backward emits the rule's relevance step for s.Node: a linear node (with the bias of a
+// fusedBias node counted as its own), or, for the ε rule, a sum (Add, Sub, Sum).
 func (h Hook) Backward(s *Step) error {
 	n := s.Node
-	linear, hasWeight, hasBias := linearOp(n.Op)
-	if !linear {
-		return unsupported(n, "LRP rule %s applies to linear ops (Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling); use Pass or Gradient here", h.Name)
+	if isSum(n.Op) {
+		return h.sum(s)
 	}
+	linear, hasWeight, hasBias := linearOp(n.Op)
+	if isInterpolation(n) {
+		linear = true
+	}
+	if !linear {
+		return unsupported(n, "LRP rule %s applies to linear ops (Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling, means, interpolating Resize); use Pass or Gradient here", h.Name)
+	}
+	bias := fusedBias(s.Graph, n)
 	for i := 1; i < len(n.Inputs); i++ {
 		if s.Needs(i) {
 			return unsupported(n, "LRP rule %s needs the node to be linear in input 0 only", h.Name)
@@ -133,9 +247,12 @@ func (h Hook) Backward(s *Step) error {
 			}
 			p.w = t.Weight(s, p.w)
 		}
-		if t.Input == nil && t.Weight == nil && !t.NoBias {
+		switch {
+		case t.Input == nil && t.Weight == nil && !t.NoBias && bias != nil:
+			p.z = bias.Outputs[0] // the forward pass itself, with the separate bias
+		case t.Input == nil && t.Weight == nil && !t.NoBias:
 			p.z = n.Outputs[0] // the forward pass itself
-		} else {
+		default:
 			in := append([]string{}, n.Inputs...)
 			in[0] = p.x
 			if hasWeight {
@@ -145,6 +262,14 @@ func (h Hook) Backward(s *Step) error {
 				in = in[:2]
 			}
 			p.z = s.Emit(n.Op, in, n.Proto.Attribute...)
+			if bias != nil && !t.NoBias {
+				b := biasOperand(bias, n.Outputs[0])
+				if bias.input(0) == n.Outputs[0] {
+					p.z = s.Emit(bias.Op, []string{p.z, b})
+				} else {
+					p.z = s.Emit(bias.Op, []string{b, p.z})
+				}
+			}
 		}
 		passes[k] = p
 		groups[t.Group] = append(groups[t.Group], p.z)
@@ -173,6 +298,41 @@ func (h Hook) Backward(s *Step) error {
 	return nil
 }
 
+// sum is the ε rule for a sum y = Σ_i s_i x_i (Add, Sub, Sum; s_i = ±1, with broadcasting), a
+// linear layer whose weights are the signs (Zennit's Norm rule for its Sum layer, which residual
+// connections are canonized into): R_i = s_i x_i ⊙ R / stab(y), summed over the axes along which
+// x_i was broadcast. Operands that do not depend on x, such as a bias, absorb their share; two
+// branches that meet in a residual connection split the relevance in proportion to their values,
+// where the gradient would hand each the whole and double it. Only the plain ε rule is defined on
+// sums.
+func (h Hook) sum(s *Step) error {
+	n := s.Node
+	if len(h.Terms) != 1 || h.Terms[0].Input != nil || h.Terms[0].Weight != nil || h.Terms[0].NoBias {
+		return unsupported(n, "LRP rule %s on a sum; use the epsilon rule (as composites do) or Gradient", h.Name)
+	}
+	if s.OutShape(0) == nil {
+		return unsupported(n, "cannot infer the shapes needed to undo broadcasting")
+	}
+	q := s.Emit("Div", []string{s.OutGrad(0), s.stabilize(n.Outputs[0], h.Epsilon)})
+	for i := range n.Inputs {
+		if !s.Needs(i) {
+			continue
+		}
+		if s.InShape(i) == nil {
+			return unsupported(n, "cannot infer the shapes needed to undo broadcasting")
+		}
+		c := s.Emit("Mul", []string{s.In(i), q})
+		if n.Op == "Sub" && i == 1 {
+			c = s.Emit("Neg", []string{c})
+		}
+		if h.Terms[0].Coef != 1 {
+			c = s.Emit("Mul", []string{c, s.ConstFloat(nil, h.Terms[0].Coef)})
+		}
+		s.SetInGrad(i, s.unbroadcast(c, i))
+	}
+	return nil
+}
+
 // stabilize is zennit.core.stabilize: z + ε (sign z + [z = 0]), so that the denominator keeps
 // z's sign and is never zero.
 func (s *Step) stabilize(z string, eps float32) string {
@@ -184,7 +344,8 @@ func (s *Step) stabilize(z string, eps float32) string {
 // isActivation lists the elementwise activations that LRP composites pass relevance through.
 func isActivation(op string) bool {
 	switch op {
-	case "Relu", "LeakyRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "Clip", "Identity", "Dropout":
+	case "Relu", "LeakyRelu", "PRelu", "Elu", "Sigmoid", "Tanh", "Softplus", "HardSigmoid", "HardSwish",
+		"Clip", "Identity", "Dropout":
 		return true
 	}
 	return false
@@ -212,13 +373,26 @@ func FirstLinear(g *Graph) map[*Node]bool {
 }
 
 // LayerMap is the composite of Zennit's layer-map composites: conv for Conv and ConvTranspose,
-// dense for Gemm and MatMul, norm for BatchNormalization and average pooling, Pass for
-// activations, and the exact gradient for structural ops (Concat, Split, Slice, Pad, reshapes,
-// Resize, MaxPool, Add), whose VJPs already conserve relevance or route it. first, unless nil,
-// replaces the rule of the linear nodes nearest the input (FirstLinear).
+// dense for Gemm and MatMul, norm for BatchNormalization, average pooling, means and interpolating
+// Resize and for sums (Add, Sub, Sum: residual connections and constant shifts, as Zennit's Norm
+// rule on its Sum layer), Pass for activations, Scale for multiplications and divisions by
+// constants and Neg, and the exact gradient for structural ops (Concat, Split, Slice, Pad,
+// reshapes, nearest Resize, MaxPool), whose VJPs already route relevance. An Add or Sub that only
+// adds a constant bias to a linear node (fusedBias) passes relevance through when that node's rule
+// is a Hook, which then counts the bias as the node's own, so MatMul + Add gets the rules of Gemm
+// with a bias, whatever the exporter wrote. A product of two values that both depend on x (a gate)
+// keeps the gradient. first, unless nil, replaces the rule of the linear nodes nearest the input
+// (FirstLinear).
+//
+// On a network of linear nodes, sums, scalings, structural ops and ReLU-like activations
+// (piecewise linear through the origin: Relu, LeakyRelu, MaxPool), LRP-ε with ε → 0 equals
+// Input x Gradient with or without biases (Ancona et al. 2018, "Towards better understanding of
+// gradient-based attribution methods for deep neural networks"): every rule above keeps
+// R_v = v ⊙ ∂f/∂v from a node's output to its inputs.
 func LayerMap(g *Graph, conv, dense, norm, first Rule) Composite {
 	firsts := FirstLinear(g)
-	return func(n *Node) Rule {
+	var rule func(n *Node) Rule
+	rule = func(n *Node) Rule {
 		if first != nil && firsts[n] {
 			return first
 		}
@@ -227,13 +401,38 @@ func LayerMap(g *Graph, conv, dense, norm, first Rule) Composite {
 			return conv
 		case n.Op == "Gemm" || n.Op == "MatMul":
 			return dense
-		case n.Op == "BatchNormalization" || n.Op == "AveragePool" || n.Op == "GlobalAveragePool":
+		case n.Op == "BatchNormalization" || n.Op == "AveragePool" || n.Op == "GlobalAveragePool" ||
+			n.Op == "ReduceMean" || n.Op == "ReduceSum" || isInterpolation(n):
 			return norm
+		case isSum(n.Op):
+			if l := biasedBy(g, n); l != nil {
+				if _, ok := rule(l).(Hook); ok {
+					return Scale()
+				}
+			}
+			return norm
+		case isScale(g, n):
+			return Scale()
 		case isActivation(n.Op):
 			return Pass()
 		}
 		return Gradient{}
 	}
+	return rule
+}
+
+// biasedBy returns the linear node whose fusedBias is n, or nil.
+func biasedBy(g *Graph, n *Node) *Node {
+	for _, in := range n.Inputs {
+		for _, m := range g.Nodes {
+			for _, o := range m.Outputs {
+				if o == in && in != "" && fusedBias(g, m) == n {
+					return m
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // EpsilonComposite applies LRP-ε to every linear node.

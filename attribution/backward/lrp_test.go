@@ -1,6 +1,7 @@
 package backward
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -363,5 +364,215 @@ func TestCompositesRunOnDenseNet(t *testing.T) {
 			}
 			t.Logf("Σ R = %.4g, output %.4g", sum, y[4*13+6])
 		})
+	}
+}
+
+// constNode adds a Constant node holding a float tensor and returns its output's name.
+func constNode(g *testGraph, dims []int64, lo, hi float64) string {
+	n := 1
+	for _, d := range dims {
+		n *= int(d)
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(lo + (hi-lo)*g.rng.Float64())
+	}
+	g.n++
+	name := fmt.Sprintf("c%d", g.n)
+	g.nodes = append(g.nodes, &onnx.NodeProto{OpType: "Constant", Name: name + "_node", Output: []string{name},
+		Attribute: []*onnx.AttributeProto{{Name: "value", Type: onnx.AttributeProto_TENSOR, T: onnx.FloatTensor(name, dims, v)}}})
+	return name
+}
+
+// lrpCase is a graph of the LRP identity test and the number of bias Adds it has after linear
+// nodes.
+type lrpCase struct {
+	opCase
+	fusedBiases int
+}
+
+// lrpIdentityCases are small piecewise-linear graphs in the op styles of different exporters,
+// with biases: on each, LRP-ε with ε → 0 must equal Input x Gradient (LayerMap's doc).
+func lrpIdentityCases() []lrpCase {
+	return []lrpCase{
+		{opCase{name: "MatMul_Add_bias_NHWC_dense", x: []int64{1, 3, 4, 5}, static: true, graph: func(g *testGraph) {
+			h := g.op("Transpose", []string{"x"}, "", ia("perm", 0, 2, 3, 1))
+			h = g.op("Relu", []string{g.op("Add", []string{g.op("MatMul", []string{h, g.w([]int64{3, 6}, -1, 1)}, ""), g.w([]int64{6}, -0.5, 0.5)}, "")}, "")
+			g.op("Add", []string{g.w([]int64{2}, -0.5, 0.5), g.op("MatMul", []string{h, g.w([]int64{6, 2}, -1, 1)}, "")}, "y") // bias first
+		}}, 2},
+		{opCase{name: "Conv_then_Add_bias_from_Constant_node", x: []int64{1, 2, 5, 6}, graph: func(g *testGraph) {
+			c := g.op("Conv", []string{"x", g.w([]int64{3, 2, 3, 3}, -1, 1)}, "", ia("pads", 1, 1, 1, 1))
+			h := g.op("Relu", []string{g.op("Add", []string{c, constNode(g, []int64{1, 3, 1, 1}, -0.5, 0.5)}, "")}, "")
+			g.op("Sub", []string{g.op("Conv", []string{h, g.w([]int64{2, 3, 1, 1}, -1, 1)}, ""), g.w([]int64{2, 1, 1}, -0.5, 0.5)}, "y")
+		}}, 2},
+		{opCase{name: "residual_Add_LeakyRelu_depthwise", x: []int64{1, 3, 5, 6}, graph: func(g *testGraph) {
+			h := g.op("LeakyRelu", []string{g.op("Conv", []string{"x", g.w([]int64{3, 3, 3, 3}, -1, 1), g.w([]int64{3}, -0.5, 0.5)}, "", ia("pads", 1, 1, 1, 1))}, "", FloatAttr("alpha", 0.1))
+			r := g.op("Relu", []string{g.op("Conv", []string{h, g.w([]int64{3, 1, 3, 3}, -1, 1), g.w([]int64{3}, -0.5, 0.5)}, "", ia("pads", 1, 1, 1, 1), IntAttr("group", 3))}, "")
+			g.op("Conv", []string{g.op("Add", []string{h, r}, ""), g.w([]int64{1, 3, 1, 1}, -1, 1)}, "y")
+		}}, 0},
+		{opCase{name: "normalisation_Sub_Div_and_output_rescaling_Mul_Add_Neg", x: []int64{1, 2, 4, 5}, graph: func(g *testGraph) {
+			h := g.op("Div", []string{g.op("Sub", []string{"x", g.w([]int64{2, 1, 1}, -0.5, 0.5)}, ""), g.w([]int64{2, 1, 1}, 0.5, 2)}, "")
+			h = g.op("Relu", []string{g.op("Conv", []string{h, g.w([]int64{2, 2, 3, 3}, -1, 1), g.w([]int64{2}, -0.5, 0.5)}, "", ia("pads", 1, 1, 1, 1))}, "")
+			h = g.op("Neg", []string{g.op("Conv", []string{h, g.w([]int64{1, 2, 1, 1}, -1, 1)}, "")}, "")
+			g.op("Add", []string{g.op("Mul", []string{constNode(g, nil, 0.5, 2), h}, ""), constNode(g, nil, -0.5, 0.5)}, "y")
+		}}, 0},
+		{opCase{name: "channel_mean_broadcast_into_residual_Sub", x: []int64{1, 3, 4, 5}, graph: func(g *testGraph) {
+			h := g.op("Relu", []string{g.op("Conv", []string{"x", g.w([]int64{3, 3, 1, 1}, -1, 1), g.w([]int64{3}, -0.5, 0.5)}, "")}, "")
+			m := g.op("ReduceMean", []string{h}, "", ia("axes", 1)) // [N,1,H,W]
+			g.op("Sub", []string{h, m}, "y")
+		}}, 0},
+		{opCase{name: "MaxPool_AveragePool_Pad_Concat_linear_Resize", opset: 16, x: []int64{1, 2, 6, 7}, graph: func(g *testGraph) {
+			h := g.op("Relu", []string{g.op("Conv", []string{"x", g.w([]int64{3, 2, 3, 3}, -1, 1), g.w([]int64{3}, -0.5, 0.5)}, "", ia("pads", 1, 1, 1, 1))}, "")
+			p := g.op("MaxPool", []string{h}, "", ia("kernel_shape", 3, 3), ia("strides", 2, 2), ia("pads", 1, 1, 1, 1)) // 4x4
+			a := g.op("AveragePool", []string{p}, "", ia("kernel_shape", 3, 3), ia("pads", 1, 1, 1, 1))
+			u := g.op("Resize", []string{a, "", "", g.ints(1, 3, 6, 7)}, "", StringAttr("mode", "linear"))
+			c := g.op("Concat", []string{h, u}, "", IntAttr("axis", 1))
+			c = g.op("Pad", []string{c, g.ints(0, 0, 1, 0, 0, 0, 0, 2)}, "")
+			g.op("Conv", []string{c, g.w([]int64{1, 6, 3, 3}, -1, 1), g.w([]int64{1}, -0.5, 0.5)}, "y")
+		}}, 0},
+	}
+}
+
+// TestLRPZeroIsInputTimesGradient: on piecewise-linear graphs with biases in several exporters' op
+// styles, LRP-ε(1e-9) equals Input x Gradient for every output cell (Ancona et al. 2018). The
+// gradient rule on sums, bias Adds and constant scalings breaks the identity; the test also checks
+// that it does, so it can fail.
+func TestLRPZeroIsInputTimesGradient(t *testing.T) {
+	// The rules before sums, scalings and interpolations had their own: the gradient there.
+	gradOnSums := func(g *Graph) Composite {
+		lm := EpsilonComposite(g, 1e-9)
+		return func(n *Node) Rule {
+			if isSum(n.Op) || isScale(g, n) || isInterpolation(n) {
+				return Gradient{}
+			}
+			return lm(n)
+		}
+	}
+	for _, c := range lrpIdentityCases() {
+		t.Run(c.name, func(t *testing.T) {
+			g := newTestGraph()
+			c.graph(g)
+			xs := append([]int64{}, c.x...)
+			if !c.static {
+				xs[0] = Unknown
+			}
+			opset := c.opset
+			if opset == 0 {
+				opset = 13
+			}
+			m := g.model(opset, xs)
+			x := inputFor(opCase{x: c.x, away: 0.05}, rand.New(rand.NewPCG(18, 19)))
+			worst := func(comp func(g *Graph) Composite) float64 {
+				var w float64
+				ny := 0
+				for k := 0; ; k++ {
+					y, r := runLRP(t, m, comp, x, k)
+					_, grad := runLRP(t, m, nil, x, k)
+					ny = len(y)
+					var num, den float64
+					for i := range r {
+						ixg := float64(x.data[i]) * float64(grad[i]) / float64(y[k]) // grad was seeded with y[k]
+						num = math.Max(num, math.Abs(float64(r[i])-ixg))
+						den = math.Max(den, math.Abs(ixg))
+					}
+					if den > 0 {
+						w = max(w, num/den)
+					}
+					if k+1 >= ny || k >= 7 {
+						break
+					}
+				}
+				return w
+			}
+			lrp, naive := worst(func(g *Graph) Composite { return EpsilonComposite(g, 1e-9) }), worst(gradOnSums)
+			t.Logf("max |LRP-ε - IxG| / max |IxG|: %.2g (gradient on sums and scalings: %.2g)", lrp, naive)
+			if lrp > 1e-4 {
+				t.Errorf("LRP-ε(1e-9) differs from Input x Gradient by %.3g", lrp)
+			}
+			// With a bias Add fused into its linear node, the Add's own rule does not matter: the
+			// Hook divides by the biased output. Those cases must take that path.
+			ir, err := NewGraph(m, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			fused := 0
+			for _, n := range ir.Nodes {
+				if fusedBias(ir, n) != nil {
+					fused++
+				}
+			}
+			if c.fusedBiases != fused {
+				t.Errorf("%d bias Adds fused into linear nodes, want %d", fused, c.fusedBiases)
+			}
+			if fused == 0 && naive < 1e-2 {
+				t.Errorf("the gradient rule on sums also gives Input x Gradient (%.3g): the case tests nothing", naive)
+			}
+		})
+	}
+}
+
+// TestLRPExporterInvariance: a dense layer written as Gemm with C or as MatMul + Add, and a
+// convolution with B or followed by an Add of its bias, get the same relevance from every rule.
+func TestLRPExporterInvariance(t *testing.T) {
+	composites := map[string]func(g *Graph) Composite{
+		"epsilon":           func(g *Graph) Composite { return EpsilonComposite(g, 0.1) },
+		"z-plus":            func(g *Graph) Composite { return LayerMap(g, ZPlus(), ZPlus(), Epsilon(0.1), nil) },
+		"alpha2beta1":       func(g *Graph) Composite { return AlphaBetaComposite(g, 2, 1, 0.1) },
+		"epsilon-plus":      func(g *Graph) Composite { return EpsilonPlus(g, 0.1, nil) },
+		"epsilon-plus-flat": func(g *Graph) Composite { return EpsilonPlus(g, 0.1, Flat()) },
+	}
+	type pair struct {
+		name   string
+		x      []int64
+		fused  func(g *testGraph, w, b, w2 string) // the bias inside the op
+		split  func(g *testGraph, w, b, w2 string) // the bias as a separate Add
+		wd, bd []int64
+		w2d    []int64
+	}
+	for _, p := range []pair{
+		{"dense", []int64{1, 6}, func(g *testGraph, w, b, w2 string) {
+			h := g.op("Relu", []string{g.op("Gemm", []string{"x", w, b}, "")}, "")
+			g.op("Gemm", []string{h, w2}, "y")
+		}, func(g *testGraph, w, b, w2 string) {
+			h := g.op("Relu", []string{g.op("Add", []string{g.op("MatMul", []string{"x", w}, ""), b}, "")}, "")
+			g.op("MatMul", []string{h, w2}, "y")
+		}, []int64{6, 5}, []int64{5}, []int64{5, 3}},
+		{"conv", []int64{1, 2, 5, 6}, func(g *testGraph, w, b, w2 string) {
+			h := g.op("Relu", []string{g.op("Conv", []string{"x", w, b}, "", ia("pads", 1, 1, 1, 1))}, "")
+			g.op("Conv", []string{h, w2}, "y")
+		}, func(g *testGraph, w, b, w2 string) {
+			h := g.op("Relu", []string{g.op("Add", []string{g.op("Conv", []string{"x", w}, "", ia("pads", 1, 1, 1, 1)), g.op("Unsqueeze", []string{b, g.ints(1, 2)}, "")}, "")}, "")
+			g.op("Conv", []string{h, w2}, "y")
+		}, []int64{3, 2, 3, 3}, []int64{3}, []int64{2, 3, 1, 1}},
+	} {
+		build := func(f func(g *testGraph, w, b, w2 string)) *onnx.ModelProto {
+			g := newTestGraph() // same seed: same weights in both graphs
+			w, b, w2 := g.w(p.wd, -1, 1), g.w(p.bd, -0.5, 0.5), g.w(p.w2d, -1, 1)
+			f(g, w, b, w2)
+			return g.model(13, p.x)
+		}
+		fused, split := build(p.fused), build(p.split)
+		x := inputFor(opCase{x: p.x}, rand.New(rand.NewPCG(20, 21)))
+		for name, comp := range composites {
+			t.Run(p.name+"/"+name, func(t *testing.T) {
+				checked := 0
+				for k := 0; checked < 3; k++ {
+					ya, a := runLRP(t, fused, comp, x, k)
+					_, b := runLRP(t, split, comp, x, k)
+					if ya[k] == 0 {
+						continue // no relevance to distribute
+					}
+					checked++
+					var num, den float64
+					for i := range a {
+						num = math.Max(num, math.Abs(float64(a[i]-b[i])))
+						den = math.Max(den, math.Abs(float64(a[i])))
+					}
+					if den == 0 || num/den > 1e-5 {
+						t.Errorf("output %d: bias in the op and as a separate Add differ by %.3g relative (max |R| %.3g)", k, num/den, den)
+					}
+				}
+			})
+		}
 	}
 }

@@ -19,7 +19,8 @@ func (g *Graph) infer(n *Node) error {
 	switch n.Op {
 	case "Identity", "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Elu", "Softplus", "Clip", "Neg",
 		"BatchNormalization", "Dropout", "Cast", "Sqrt", "Exp", "Log", "Abs", "Floor", "Ceil",
-		"Reciprocal", "Softmax", "Erf", "LayerNormalization":
+		"Reciprocal", "Softmax", "Erf", "LayerNormalization", "PRelu", "HardSigmoid", "HardSwish",
+		"InstanceNormalization":
 		set(x.Shape)
 		if n.Op == "Dropout" && len(n.Outputs) > 1 && n.Outputs[1] != "" {
 			g.Values[n.Outputs[1]].Shape = x.Shape

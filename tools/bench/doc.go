@@ -16,8 +16,9 @@
 //     inter-op thread). Target: ONNX Runtime at least 1.3x PyTorch's throughput.
 //   - saliency: the input gradient of one output cell per sample at batch 1 and 32, through
 //     attribution.Saliency against PyTorch autograd (y[:, 0, i, j].sum().backward()), measured
-//     with and without weight gradients; the faster PyTorch variant is the reference. attribution
-//     has no public batched saliency, so climxai's batch 32 is 32 explanations in a row. Also
+//     with and without weight gradients; the faster PyTorch variant is the reference. climxai's
+//     batch 1 is one Saliency.Attribute call, its batch 32 one Saliency.AttributeBatch call
+//     (batched backward runs under the default memory budget). Also
 //     prints the FLOP lower bound: the convolutions' FLOPs counted from the ONNX graph (forward,
 //     and the same again for the input gradient) at the sustained GEMM rate measured in the run.
 //     Target: at most 0.5x PyTorch's time.
