@@ -29,7 +29,7 @@ const (
 
 // Values of Session.View and Session.Tab.
 var (
-	SessionViews = []string{"input", "attribution"}
+	SessionViews = []string{"input", "attribution", "prediction", "truth", "error"}
 	SessionTabs  = []string{"map", "compare", "aggregate", "decaymap", "ablation"}
 )
 

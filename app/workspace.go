@@ -78,6 +78,9 @@ type Explanation struct {
 	// 1 (all zeros when the attribution is).
 	LagImportance []float64
 	Elapsed       time.Duration
+	// Forecast is the forecast field of the selection with the observed one and their
+	// difference, for the map's Prediction, Truth and Error views.
+	Forecast *Forecast
 }
 
 // Workspace is an emulator card with its data prepared for it, the ONNX Runtime that runs its
@@ -360,9 +363,52 @@ func (w *Workspace) ExplainSelection(ctx context.Context, sel Selection, progres
 	if err != nil {
 		return nil, err
 	}
-	return &Explanation{Selection: sel, Result: res,
+	ex := &Explanation{Selection: sel, Result: res,
 		LagImportance: attribution.LagImportance(res.Values, res.Lags, res.NLat, res.NLon),
-		Elapsed:       time.Since(start)}, nil
+		Elapsed:       time.Since(start)}
+	if ex.Forecast, err = w.forecast(ctx, e, x, sel); err != nil {
+		return nil, err
+	}
+	return ex, nil
+}
+
+// Forecast is the emulator's forecast field for a selection beside the observed field of its
+// target month, in °C of anomaly (filtered as the card says, its scaling undone), NaN on land.
+type Forecast struct {
+	Month      dataset.Month // the target month: init + lead
+	Prediction []float32
+	Truth      []float32 // nil when the data end before Month
+	Error      []float32 // Prediction − Truth; nil without Truth
+}
+
+// forecast runs the emulator forward on the window x of sel and reads the observed target.
+func (w *Workspace) forecast(ctx context.Context, e *attribution.Emulator, x []float32, sel Selection) (*Forecast, error) {
+	y, err := e.Forward().Run(ctx, x, 1)
+	if err != nil {
+		return nil, err
+	}
+	pp := w.Card.Preprocess
+	f := &Forecast{Month: sel.Init + dataset.Month(sel.Lead), Prediction: make([]float32, len(y))}
+	nan := float32(math.NaN())
+	for k, v := range y {
+		f.Prediction[k] = nan
+		if w.Prepared.Ocean[k] {
+			f.Prediction[k] = float32(float64(v)*pp.ScaleStd + pp.ScaleMean)
+		}
+	}
+	truth, err := w.Prepared.Target(sel.Init, sel.Lead)
+	if err != nil {
+		return f, nil // beyond the data: a forecast without an observation to compare
+	}
+	f.Truth, f.Error = make([]float32, len(y)), make([]float32, len(y))
+	for k, v := range truth.Values {
+		f.Truth[k], f.Error[k] = nan, nan
+		if w.Prepared.Ocean[k] && !math.IsNaN(float64(v)) {
+			f.Truth[k] = float32(float64(v)*pp.ScaleStd + pp.ScaleMean)
+			f.Error[k] = f.Prediction[k] - f.Truth[k]
+		}
+	}
+	return f, nil
 }
 
 // ExplainLeads explains sel at every lead of the card, in lead order (sel.Lead is ignored), from

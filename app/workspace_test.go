@@ -234,3 +234,55 @@ func TestExplainLeads(t *testing.T) {
 		t.Errorf("last progress %d/%d", last[0], last[1])
 	}
 }
+
+// The forecast beside an explanation is the forward run of the explained window: at the target
+// cell it equals the explained output f(x) (the card's scaling undone), for a gradient method
+// and for one whose backward runs see other inputs (IG); the truth is the prepared target month
+// and the error their difference.
+func TestExplainForecast(t *testing.T) {
+	w := openTestWorkspace(t)
+	tg, err := w.SelectCell(20, 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pp := w.Card.Preprocess
+	k := tg.Row*w.Card.Grid.NLon + tg.Col
+	for _, method := range []string{"saliency", "ig"} {
+		if err := w.SetMethod(method); err != nil {
+			t.Fatal(err)
+		}
+		ex, err := w.Explain(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := ex.Forecast
+		if f == nil || f.Month != ex.Selection.Init+1 || f.Truth == nil {
+			t.Fatalf("%s: forecast %+v", method, f)
+		}
+		want := ex.Result.Output*pp.ScaleStd + pp.ScaleMean
+		if got := float64(f.Prediction[k]); math.Abs(got-want) > 1e-5*max(1, math.Abs(want)) {
+			t.Errorf("%s: prediction at the target %g, explained output %g", method, got, want)
+		}
+		truth, err := w.Prepared.Target(ex.Selection.Init, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		land := 0
+		for i, v := range truth.Values {
+			if math.IsNaN(float64(v)) {
+				land++
+				if !math.IsNaN(float64(f.Prediction[i])) || !math.IsNaN(float64(f.Error[i])) {
+					t.Fatalf("%s: land cell %d has prediction %g, error %g", method, i, f.Prediction[i], f.Error[i])
+				}
+				continue
+			}
+			tv := float32(float64(v)*pp.ScaleStd + pp.ScaleMean)
+			if f.Truth[i] != tv || f.Error[i] != f.Prediction[i]-tv {
+				t.Fatalf("%s: cell %d truth %g (want %g), error %g", method, i, f.Truth[i], tv, f.Error[i])
+			}
+		}
+		if land == 0 || land == len(truth.Values) {
+			t.Fatalf("%d land cells of %d", land, len(truth.Values))
+		}
+	}
+}

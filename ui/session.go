@@ -86,8 +86,10 @@ func (w *Window) sessionState() app.Session {
 	s := w.ws.Session()
 	s.Lag = w.curLag
 	s.View = "input"
-	if w.view.Selected == viewAttribution {
-		s.View = "attribution"
+	for _, v := range mapViews {
+		if w.view.Selected == v.label {
+			s.View = v.session
+		}
 	}
 	s.Tab = tabNames[max(0, w.tabs.SelectedIndex())]
 	if v, ok := w.mapw.Zoom(); ok {
@@ -200,8 +202,10 @@ func (w *Window) applySession(s *app.Session, path string) {
 	w.updating = false
 	w.onLag(float64(s.Lag))
 	w.pendingView = viewInput
-	if s.View == "attribution" {
-		w.pendingView = viewAttribution
+	for _, v := range mapViews {
+		if s.View == v.session {
+			w.pendingView = v.label
+		}
 	}
 	if s.Zoom != nil {
 		w.mapw.SetZoom(Box{S: s.Zoom.S, N: s.Zoom.N, W: s.Zoom.W, E: s.Zoom.E})

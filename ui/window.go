@@ -23,11 +23,21 @@ import (
 	"climxai/inference"
 )
 
-// Views of the map.
+// Views of the map: the input anomaly at the chosen lag, the last explanation's attribution at
+// that lag, and its forecast field, the observed field of the target month and their
+// difference.
 const (
 	viewInput       = "Input anomaly"
 	viewAttribution = "Attribution"
+	viewPrediction  = "Prediction"
+	viewTruth       = "Truth"
+	viewError       = "Error"
 )
+
+// mapViews are the map's views in the order of the radio buttons, with their session names.
+var mapViews = []struct{ label, session string }{
+	{viewInput, "input"}, {viewAttribution, "attribution"}, {viewPrediction, "prediction"}, {viewTruth, "truth"}, {viewError, "error"},
+}
 
 // NoDemoNote says why the window opens empty without --card and --data.
 const NoDemoNote = "The demo emulators are not embedded in this build yet.\n" +
@@ -51,7 +61,7 @@ type Window struct {
 	init     *widget.Entry
 	lag      *widget.Slider
 	lagLabel *widget.Label
-	view     *widget.RadioGroup
+	view     *widget.Select
 	run      *widget.Button
 	cancel   *widget.Button
 	export   *widget.Button // pops up the export menu: figure, data, clipboard
@@ -146,12 +156,15 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.lag.Step = 1
 	w.lag.OnChanged = w.onLag
 	w.lagLabel = widget.NewLabel("lag 0")
-	w.view = widget.NewRadioGroup([]string{viewInput, viewAttribution}, func(string) {
+	labels := make([]string, len(mapViews))
+	for i, v := range mapViews {
+		labels[i] = v.label
+	}
+	w.view = widget.NewSelect(labels, func(string) {
 		if !w.updating {
 			w.showMap()
 		}
 	})
-	w.view.Horizontal = true
 	w.view.Selected = viewInput
 	w.run = widget.NewButton("Run", w.Explain)
 	w.run.Importance = widget.HighImportance
@@ -173,7 +186,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), w.togglePlay)
 	lagRow := container.NewBorder(nil, nil,
 		container.NewHBox(w.play, container.NewGridWrap(fyne.NewSize(130, w.lagLabel.MinSize().Height), w.lagLabel)),
-		w.view, w.lag)
+		container.NewHBox(widget.NewLabel("Show"), w.view), w.lag)
 	w.compareGrid = container.NewGridWithColumns(1)
 	w.compareNote = widget.NewLabel("Explains the selected cell at every lead of the card from the same init month, on one colour scale.")
 	w.compareNote.Wrapping = fyne.TextWrapWord
@@ -556,6 +569,10 @@ func (w *Window) showMap() {
 				r.Method, k, s.Init-dataset.Month(k), s.Lead, targetLabel(s.Target), s.Init)})
 		return
 	}
+	if v := w.view.Selected; v == viewPrediction || v == viewTruth || v == viewError {
+		w.showForecast(v)
+		return
+	}
 	init := w.ws.Selection().Init
 	vals, err := w.ws.Input(init, k)
 	if err != nil {
@@ -564,6 +581,44 @@ func (w *Window) showMap() {
 	}
 	w.mapw.SetField(MapField{Grid: g, Values: vals,
 		Title: fmt.Sprintf("Input SST anomaly (model units), lag %d = %s, init %s", k, init-dataset.Month(k), init)})
+}
+
+// showForecast draws the last explanation's forecast field, the observed field of its target
+// month, or their difference, in °C of anomaly on one colour scale for forecast and truth.
+func (w *Window) showForecast(view string) {
+	g := w.ws.Card.Grid
+	if w.last == nil || w.last.Forecast == nil {
+		w.mapw.SetPlaceholder("Click a cell or press Run: the forecast is made with the explanation.")
+		return
+	}
+	f, s := w.last.Forecast, w.last.Selection
+	if f.Truth == nil && view != viewPrediction {
+		w.mapw.SetPlaceholder(fmt.Sprintf("The data end before %s, the month this forecast is for: nothing observed to compare.", f.Month))
+		return
+	}
+	limit := max(maxAbs(f.Prediction), maxAbs(f.Truth))
+	var vals []float32
+	var title string
+	switch view {
+	case viewPrediction:
+		vals = f.Prediction
+		title = fmt.Sprintf("Lead-%d forecast of %s from init %s (°C anomaly)", s.Lead, f.Month, s.Init)
+	case viewTruth:
+		vals = f.Truth
+		title = fmt.Sprintf("Observed %s (°C anomaly, filtered as the card says)", f.Month)
+	default:
+		vals, limit = f.Error, maxAbs(f.Error)
+		var ss float64
+		cells := 0
+		for _, v := range f.Error {
+			if v == v {
+				ss += float64(v) * float64(v)
+				cells++
+			}
+		}
+		title = fmt.Sprintf("Forecast − observed, %s (lead %d, °C); RMS %.3g °C over %d ocean cells", f.Month, s.Lead, math.Sqrt(ss/float64(max(cells, 1))), cells)
+	}
+	w.mapw.SetField(MapField{Grid: g, Values: vals, Limit: limit, Title: title})
 }
 
 // Explain explains the current selection on a worker goroutine, cancelling the job before.
@@ -644,6 +699,9 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 	w.chart.SetCurrent(w.curLag)
 	w.updating = true
 	view := viewAttribution
+	if v := w.view.Selected; v == viewPrediction || v == viewTruth || v == viewError {
+		view = v // the forecast views stay: they show the new forecast
+	}
 	if w.pendingView != "" {
 		view, w.pendingView = w.pendingView, ""
 	}

@@ -164,6 +164,21 @@ func TestTapExplainsCell(t *testing.T) {
 		t.Error("the map does not mark the clicked cell")
 	}
 
+	// The forecast views: the forecast, the observed month and their difference.
+	fc := w.last.Forecast
+	for _, v := range []struct{ view, title string }{{viewPrediction, "forecast of"}, {viewTruth, "Observed"}, {viewError, "RMS"}} {
+		onUI(func() { w.view.SetSelected(v.view) })
+		f, ok := w.mapw.Field()
+		if !ok || !strings.Contains(f.Title, v.title) {
+			t.Fatalf("%s view shows %q", v.view, f.Title)
+		}
+		want := map[string][]float32{viewPrediction: fc.Prediction, viewTruth: fc.Truth, viewError: fc.Error}[v.view]
+		if &f.Values[0] != &want[0] || maxAbs(f.Values) == 0 {
+			t.Errorf("%s view draws other values (max |v| %g)", v.view, maxAbs(f.Values))
+		}
+	}
+	onUI(func() { w.view.SetSelected(viewAttribution) })
+
 	// The lag slider moves the map and the chart's highlight.
 	w.lag.SetValue(5)
 	if f, _ := w.mapw.Field(); !strings.Contains(f.Title, "lag 5") {
