@@ -14,7 +14,6 @@ import (
 	"climxai/app"
 	"climxai/attribution"
 	"climxai/dataset"
-	"climxai/dataset/netcdf"
 	"climxai/inference"
 	"climxai/plots"
 )
@@ -420,9 +419,9 @@ type truthFile struct {
 // how to get a good one.
 func readTruth(verb, path string) (*truthFile, error) {
 	hint := "write one with climxai synth --out DATA.nc --truth TRUTH.nc"
-	f, err := netcdf.Open(path)
+	f, err := dataset.OpenChecked(path, hint)
 	if err != nil {
-		return nil, fmt.Errorf("%s: --truth: %w (%s)", verb, err, hint)
+		return nil, fmt.Errorf("%s: --truth: %w", verb, err)
 	}
 	defer f.Close()
 	read := func(name string) ([]float64, error) {

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -135,12 +134,9 @@ func WriteAttribution(path string, a *AttributionFile) error {
 // ReadAttribution reads a result file written by WriteAttribution (or by another tool in the
 // same layout), checking the layout and giving typed errors that name the file.
 func ReadAttribution(path string) (*AttributionFile, error) {
-	f, err := netcdf.Open(path)
+	f, err := OpenChecked(path, "pass a result file written by climxai explain or aggregate")
 	if err != nil {
-		if errors.Is(err, netcdf.ErrNotNetCDF) {
-			return nil, &Error{Path: path, Kind: ErrNotNetCDF, Msg: err.Error(), Hint: "pass a result file written by climxai explain or aggregate"}
-		}
-		return nil, &Error{Path: path, Kind: ErrTruncated, Msg: err.Error(), Hint: "check the path; if the file was copied, copy it again"}
+		return nil, err
 	}
 	defer f.Close()
 	bad := func(format string, a ...any) error {

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"errors"
 	"math"
 	"strconv"
 
@@ -49,12 +48,9 @@ func (m *MapFile) Float(name string) (v float64, ok bool) {
 // name the file.
 func ReadMapFile(path string) (*MapFile, error) {
 	const hint = "pass a map file written by climxai decaymap"
-	f, err := netcdf.Open(path)
+	f, err := OpenChecked(path, hint)
 	if err != nil {
-		if errors.Is(err, netcdf.ErrNotNetCDF) {
-			return nil, &Error{Path: path, Kind: ErrNotNetCDF, Msg: err.Error(), Hint: hint}
-		}
-		return nil, &Error{Path: path, Kind: ErrTruncated, Msg: err.Error(), Hint: "check the path; if the file was copied, copy it again"}
+		return nil, err
 	}
 	defer f.Close()
 	coord := func(name string) ([]float64, error) {

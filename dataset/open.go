@@ -112,6 +112,30 @@ func sniff(path string) (classic bool, size int64, err error) {
 	return false, size, errorf(path, ErrNotNetCDF, "climxai reads NetCDF-3 and NetCDF-4 files; convert other formats first (e.g. cdo -f nc4 copy in.grb out.nc)", "%s", what)
 }
 
+// OpenChecked opens a NetCDF file that climxai wrote (a result, map or truth file) after the checks
+// Open makes first, so that a damaged file that would crash or hang libnetcdf gives a typed
+// error; hint says which file is expected.
+func OpenChecked(path, hint string) (*netcdf.File, error) {
+	if !isURL(path) {
+		if _, _, err := sniff(path); err != nil {
+			return nil, err
+		}
+	}
+	f, err := withTimeout(path, metaTimeout, func() (*netcdf.File, error) { return netcdf.Open(path) },
+		func(f *netcdf.File) { f.Close() })
+	if err == nil {
+		return f, nil
+	}
+	var de *Error
+	if errors.As(err, &de) {
+		return nil, err
+	}
+	if errors.Is(err, netcdf.ErrNotNetCDF) {
+		return nil, &Error{Path: path, Kind: ErrNotNetCDF, Msg: err.Error(), Hint: hint}
+	}
+	return nil, &Error{Path: path, Kind: ErrTruncated, Msg: err.Error(), Hint: "check the path; if the file was copied, copy it again"}
+}
+
 // unwrapPathError drops the path from an *os.PathError, which *Error already names.
 func unwrapPathError(err error) error {
 	var pe *os.PathError
