@@ -134,7 +134,7 @@ func cmdAggregate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	meta := dataset.AttributionMeta{Method: m.Name(), Parameters: m.Params().String(), Target: *targetStr, Lead: *lead,
 		ModelFile: w.cm.File, ModelSHA256: e.SHA256, DataFile: *dataPath, Version: app.Version, Other: other}
-	agg, err := writeAggregate(*out, w.card.Grid.Grid(), sums, meta)
+	agg, err := app.WriteAggregate(*out, w.card.Grid.Grid(), sums, meta)
 	if err != nil {
 		return err
 	}
@@ -217,79 +217,6 @@ func (sh shardSpec) pick(inits []dataset.Month) []dataset.Month {
 		out = append(out, inits[k])
 	}
 	return out
-}
-
-// Names of the aggregate file's variables beside attribution (mean |a|).
-var sumNames = [3]string{"sum_abs", "sum_signed", "sum_sq"}
-
-// writeAggregate writes sums as an aggregate file and returns the means it wrote. The float64
-// sums are stored as float32 pairs, NAME + NAME_residual (the float32 rounding of NAME's
-// remainder), which add back to the sum within about 1e-14 relative: merging shards then
-// loses nothing against the whole run.
-func writeAggregate(path string, grid dataset.Grid, sums *attribution.Sums, meta dataset.AttributionMeta) (*attribution.Aggregate, error) {
-	agg, err := sums.Mean()
-	if err != nil {
-		return nil, err
-	}
-	lags := make([]int, sums.Lags)
-	for k := range lags {
-		lags[k] = k
-	}
-	meta.Samples = sums.Samples
-	meta.Other["skipped"] = strconv.Itoa(sums.Skipped)
-	what := " of each sample's attribution divided by its sum of |attribution|"
-	extra := []dataset.LagField{
-		{Name: "signed_mean", Units: "1", LongName: "mean over samples" + what, Values: agg.Signed},
-		{Name: "std", Units: "1", LongName: "sample standard deviation of |attribution| (normalised as attribution)", Values: agg.Std},
-		{Name: "signed_std", Units: "1", LongName: "sample standard deviation" + what, Values: agg.SignedStd},
-	}
-	for i, s := range [][]float64{sums.Abs, sums.Signed, sums.Sq} {
-		hi, lo := make([]float32, len(s)), make([]float32, len(s))
-		for j, v := range s {
-			hi[j] = float32(v)
-			lo[j] = float32(v - float64(hi[j]))
-		}
-		desc := [3]string{"|a|", "a", "a²"}[i]
-		extra = append(extra,
-			dataset.LagField{Name: sumNames[i], Units: "1", LongName: "sum over samples of normalised " + desc + " (add " + sumNames[i] + "_residual for float64 precision)", Values: hi},
-			dataset.LagField{Name: sumNames[i] + "_residual", Units: "1", LongName: "float64 sum minus " + sumNames[i], Values: lo})
-	}
-	af := &dataset.AttributionFile{Grid: grid, Lags: lags, Values: agg.MeanAbs, Extra: extra, Meta: meta}
-	af.Meta.Other["attribution_units"] = "mean over samples of |attribution| / sum |attribution| (sums to 1)"
-	return agg, dataset.WriteAttribution(path, af)
-}
-
-// readSums reads the running sums of an aggregate file written by writeAggregate.
-func readSums(path string) (*attribution.Sums, *dataset.AttributionFile, error) {
-	a, err := dataset.ReadAttribution(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	field := func(name string) []float32 {
-		for _, e := range a.Extra {
-			if e.Name == name {
-				return e.Values
-			}
-		}
-		return nil
-	}
-	s := attribution.NewSums(len(a.Lags), a.Grid.NLat(), a.Grid.NLon())
-	for i, dst := range [][]float64{s.Abs, s.Signed, s.Sq} {
-		hi, lo := field(sumNames[i]), field(sumNames[i]+"_residual")
-		if hi == nil || a.Meta.Samples < 1 {
-			return nil, nil, &dataset.Error{Path: path, Kind: dataset.ErrNoVariable, Msg: "no running sums (" + sumNames[i] + ") or no samples count",
-				Hint: "merge files written by climxai aggregate"}
-		}
-		for j := range dst {
-			dst[j] = float64(hi[j])
-			if lo != nil {
-				dst[j] += float64(lo[j])
-			}
-		}
-	}
-	s.Samples = a.Meta.Samples
-	s.Skipped, _ = strconv.Atoi(a.Meta.Other["skipped"])
-	return s, a, nil
 }
 
 // printAggregate prints the summary of an aggregate: samples and the lags holding most importance.

@@ -48,7 +48,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		s, a, err := readSums(path)
+		s, a, err := app.ReadAggregateSums(path)
 		if err != nil {
 			return err
 		}
@@ -123,7 +123,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	other["duration_seconds"] = strconv.FormatFloat(seconds, 'f', 3, 64)
 	other["first_init"], other["last_init"] = firstInit, lastInit
 	meta.Other = other
-	agg, err := writeAggregate(*out, first.Grid, sums, meta)
+	agg, err := app.WriteAggregate(*out, first.Grid, sums, meta)
 	if err != nil {
 		return err
 	}

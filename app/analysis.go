@@ -36,6 +36,7 @@ type AggregateResult struct {
 	SampleSet string // description of the sample set
 	Inits     []dataset.Month
 	Agg       *attribution.Aggregate
+	Sums      *attribution.Sums // the running sums behind Agg, written by WriteAggregateResult
 	// Importance is Σ over lags of the mean |attribution| per cell [NLat*NLon] (NaN on land).
 	Importance    []float32
 	LagImportance []float64
@@ -112,7 +113,7 @@ func (w *Workspace) Aggregate(ctx context.Context, sel Selection, set string, pr
 		}
 	}
 	r := &AggregateResult{Lead: sel.Lead, Method: m.Name(), Params: m.Params().String(), Target: sel.Target,
-		SampleSet: desc, Inits: inits, Agg: agg, Importance: imp,
+		SampleSet: desc, Inits: inits, Agg: agg, Sums: sums, Importance: imp,
 		LagImportance: attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon), Device: st.Device}
 	r.Decay, r.DecayErr = attribution.FitDecay(r.LagImportance, -1)
 	grid := g.Grid()

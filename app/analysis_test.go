@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"path/filepath"
 	"testing"
 )
 
@@ -28,6 +29,27 @@ func TestAnalyses(t *testing.T) {
 	}
 	if !(agg.Extent.R90 >= agg.Extent.R50) {
 		t.Errorf("R50 %g R90 %g", agg.Extent.R50, agg.Extent.R90)
+	}
+	// Saved as climxai aggregate saves it: the running sums come back, with the provenance.
+	path := filepath.Join(t.TempDir(), "agg.nc")
+	if err := w.WriteAggregateResult(path, agg); err != nil {
+		t.Fatal(err)
+	}
+	sums, af, err := ReadAggregateSums(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums.Samples != 3 || af.Meta.Method != agg.Method || af.Meta.Lead != agg.Lead || af.Meta.Target != sel.Target.Spec ||
+		len(af.Meta.ModelSHA256) != 64 || af.Meta.Other["sample_set"] != agg.SampleSet {
+		t.Errorf("saved aggregate: %d samples, meta %+v", sums.Samples, af.Meta)
+	}
+	for i, v := range agg.Sums.Abs {
+		if math.Abs(sums.Abs[i]-v) > 1e-12*max(1, math.Abs(v)) {
+			t.Fatalf("sum_abs[%d] = %g, computed %g", i, sums.Abs[i], v)
+		}
+	}
+	if err := w.WriteAggregateResult(path, nil); err == nil {
+		t.Error("saving no aggregate succeeded")
 	}
 
 	dm, err := w.DecayMap(context.Background(), sel, "all:2", 12, -1, nil)

@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"climxai/app"
@@ -24,6 +25,7 @@ import (
 type analysisViews struct {
 	aggSamples *widget.Entry
 	aggRun     *widget.Button
+	aggSave    *widget.Button
 	aggMap     *MapCanvas
 	aggChart   *LagChart
 	aggNote    *widget.Label
@@ -63,13 +65,15 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.aggSamples, aggBox = entry("test:24", 110)
 	v.aggRun = widget.NewButton("Aggregate", w.RunAggregate)
 	v.aggRun.Importance = widget.HighImportance
+	v.aggSave = widget.NewButtonWithIcon("Save as NetCDF…", theme.DocumentSaveIcon(), w.chooseSaveAggregate)
+	v.aggSave.Disable()
 	v.aggMap = NewMapCanvas("Aggregate the attribution of the target's forecast over many samples: each sample normalised to sum 1, then averaged (climxai aggregate).")
 	v.aggMap.SetScale("sequential")
 	v.aggMap.OnTapped = w.onMapTapped
 	v.aggChart = NewLagChart("The mean importance per lag, with the fitted e-folding time, appears here.")
 	v.aggNote = note(analysisHint)
 	agg := container.NewBorder(
-		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), aggBox, v.aggRun), v.aggNote), nil, nil, nil,
+		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), aggBox, v.aggRun, v.aggSave), v.aggNote), nil, nil, nil,
 		container.NewHSplit(v.aggMap, v.aggChart))
 
 	v.dmSamples, dmS = entry("test:6", 110)
@@ -114,6 +118,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 // clear forgets the results of another workspace.
 func (v *analysisViews) clear() {
 	v.agg, v.dm, v.ab = nil, nil, nil
+	v.aggSave.Disable()
 	v.aggMap.SetPlaceholder("Press Aggregate to average the attribution of the target's forecast over the samples.")
 	v.aggChart.Clear("The mean importance per lag appears here.")
 	v.dmMap.SetPlaceholder("Press Map decay: every stride-th ocean cell becomes the target in turn.")
@@ -176,6 +181,7 @@ func (w *Window) RunAggregate() {
 		},
 		func(r *app.AggregateResult) {
 			w.an.agg = r
+			w.an.aggSave.Enable()
 			v := &w.an
 			v.aggMap.SetField(MapField{Grid: ws.Card.Grid, Values: r.Importance,
 				Title: fmt.Sprintf("mean |%s| summed over lags · lead %d · %s · %d samples", r.Method, r.Lead, targetLabel(r.Target), r.Agg.Samples)})
@@ -189,6 +195,24 @@ func (w *Window) RunAggregate() {
 				r.Agg.Samples, r.SampleSet, r.Agg.Skipped, tau, r.Extent.R50, r.Extent.R90, r.Device, r.Duration.Round(1e6)))
 			w.status.SetText("aggregated: " + w.an.aggNote.Text)
 		})
+}
+
+// chooseSaveAggregate asks where to save the last aggregate.
+func (w *Window) chooseSaveAggregate() {
+	if r := w.an.agg; r != nil {
+		w.chooseNetCDF(fmt.Sprintf("agg_%s_lead%02d.nc", r.Method, r.Lead), w.SaveAggregate)
+	}
+}
+
+// SaveAggregate writes the last aggregate at path as climxai aggregate writes its --out file,
+// so that climxai decay, merge and figure read it.
+func (w *Window) SaveAggregate(path string) {
+	if w.an.agg == nil || w.ws == nil {
+		return
+	}
+	ws, r := w.ws, w.an.agg
+	w.saveNetCDF(path, "(as climxai aggregate writes it: climxai decay, merge and figure read it)", "saved-aggregate",
+		func(path string) error { return ws.WriteAggregateResult(path, r) })
 }
 
 // RunDecayMap maps the e-folding time and R90 over the domain.

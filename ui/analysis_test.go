@@ -2,11 +2,14 @@ package ui
 
 import (
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
+	"climxai/app"
 )
 
 // TestAnalysisViews runs the Aggregate, Decay map and Ablation tabs on the random-weight 2°
@@ -28,6 +31,16 @@ func TestAnalysisViews(t *testing.T) {
 	}
 	if v.aggMap.Scale().Map.Name != "viridis" || !nonBlank(v.aggMap.Image()) {
 		t.Error("aggregate map not drawn as importance")
+	}
+	// Saved as climxai aggregate's file.
+	if v.aggSave.Disabled() {
+		t.Error("Save stays disabled after an aggregate")
+	}
+	aggPath := filepath.Join(t.TempDir(), "agg") // .nc is added
+	onUI(func() { w.SaveAggregate(aggPath) })
+	await(t, events, "saved-aggregate", 20*time.Second)
+	if sums, af, err := app.ReadAggregateSums(aggPath + ".nc"); err != nil || sums.Samples != 3 || af.Meta.Method != v.agg.Method {
+		t.Errorf("saved aggregate: %v (%+v)", err, af)
 	}
 
 	onUI(func() {

@@ -312,23 +312,7 @@ func (w *Window) chooseExportData() {
 		dialog.ShowInformation("Export data", "Nothing to export yet: click a cell on the map to explain its forecast first.", w.Win)
 		return
 	}
-	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-		if err != nil {
-			dialog.ShowError(err, w.Win)
-			return
-		}
-		if wc == nil {
-			return
-		}
-		wc.Close() // written again atomically by the workspace
-		w.ExportData(wc.URI().Path())
-	}, w.Win)
-	d.SetFileName(strings.TrimSuffix(w.figureName(plots.KindMap, "nc"), ""))
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".nc"}))
-	if l, err := storage.ListerForURI(storage.NewFileURI(w.exportDir())); err == nil {
-		d.SetLocation(l)
-	}
-	d.Show()
+	w.chooseNetCDF(w.figureName(plots.KindMap, "nc"), w.ExportData)
 }
 
 // ExportData writes the last explanation as the contract's result file (attribution(lag, lat,
@@ -338,6 +322,35 @@ func (w *Window) ExportData(path string) {
 		return
 	}
 	ws, ex := w.ws, w.last
+	w.saveNetCDF(path, "(attribution(lag, lat, lon) with its provenance; climxai figure draws it)", "saved",
+		func(path string) error { return ws.WriteResult(path, ex) })
+}
+
+// chooseNetCDF asks for a .nc file to write (starting in the last export folder, suggesting
+// name) and passes its path to save.
+func (w *Window) chooseNetCDF(name string, save func(path string)) {
+	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, w.Win)
+			return
+		}
+		if wc == nil {
+			return
+		}
+		wc.Close() // written again atomically by the workspace
+		save(wc.URI().Path())
+	}, w.Win)
+	d.SetFileName(name)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".nc"}))
+	if l, err := storage.ListerForURI(storage.NewFileURI(w.exportDir())); err == nil {
+		d.SetLocation(l)
+	}
+	d.Show()
+}
+
+// saveNetCDF runs write(path) (path ending in .nc) on a worker with the window's progress,
+// then reports it in the status line (with note) and as event.
+func (w *Window) saveNetCDF(path, note, event string, write func(path string) error) {
 	if !strings.HasSuffix(strings.ToLower(path), ".nc") {
 		path += ".nc"
 	}
@@ -346,19 +359,19 @@ func (w *Window) ExportData(path string) {
 	go func() {
 		err := func() (err error) {
 			defer recovered("writing "+path, &err)
-			return ws.WriteResult(path, ex)
+			return write(path)
 		}()
 		w.do(func() {
 			if !w.endJob(id) {
 				return
 			}
 			if err != nil {
-				w.jobFailed(fmt.Errorf("exporting the data: %w", err), "save-failed")
+				w.jobFailed(fmt.Errorf("writing %s: %w", path, err), "save-failed")
 				return
 			}
 			w.progress.SetValue(1)
-			w.status.SetText("saved " + path + " (attribution(lag, lat, lon) with its provenance; climxai figure draws it)")
-			w.event("saved")
+			w.status.SetText("saved " + path + " " + note)
+			w.event(event)
 		})
 	}()
 }
