@@ -230,6 +230,13 @@ func sessionOptions(sig Signature, threads int) (*ort.SessionOptions, error) {
 			return nil, &Error{Model: sig.Path, Kind: ErrBadInput, Msg: "threads", Err: err}
 		}
 	}
+	if prefix := os.Getenv("CLIMXAI_ORT_PROFILE"); prefix != "" {
+		// ONNX Runtime's per-node timings, one JSON file per session (chrome://tracing format).
+		if err := so.EnableProfiling(prefix); err != nil {
+			so.Destroy()
+			return nil, &Error{Model: sig.Path, Kind: ErrBadInput, Msg: "CLIMXAI_ORT_PROFILE", Err: err}
+		}
+	}
 	return so, nil
 }
 

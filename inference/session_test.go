@@ -3,6 +3,7 @@ package inference
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -187,5 +188,31 @@ func TestOpenChecksSymbolicOutputGrid(t *testing.T) {
 	_, err = rt.Open(spec, Options{Device: CPU})
 	if !errors.Is(err, ErrModelSignature) || !strings.Contains(err.Error(), "[1, 1, 35, 63]") {
 		t.Fatalf("Open: err = %v, want ErrModelSignature naming the expected output", err)
+	}
+}
+
+// CLIMXAI_ORT_PROFILE makes ONNX Runtime write its per-node timings when the session closes.
+func TestProfileEnv(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "prof")
+	t.Setenv("CLIMXAI_ORT_PROFILE", prefix)
+	rt, err := NewRuntime("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := rt.Open(tinySpec, Options{Device: CPU, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Run(context.Background(), make([]float32, m.SampleLen()), 1); err != nil {
+		t.Fatal(err)
+	}
+	rt.Close()
+	files, _ := filepath.Glob(prefix + "*.json")
+	if len(files) != 1 {
+		t.Fatalf("profile files %v, want one", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil || !strings.Contains(string(b), `"cat" : "Node"`) && !strings.Contains(string(b), `"cat":"Node"`) {
+		t.Errorf("profile %s holds no node timings (%v): %.200s", files[0], err, b)
 	}
 }
