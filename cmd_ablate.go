@@ -6,14 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strconv"
-	"time"
 
 	"climxai/app"
 	"climxai/attribution"
 	"climxai/dataset"
-	"climxai/dataset/netcdf"
 	"climxai/inference"
 	"climxai/plots"
 )
@@ -182,22 +179,22 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		"full_corr":        fmtFloat(full.Corr), "full_rmse": fmtFloat(full.RMSE), "full_r2": fmtFloat(full.R2),
 		"persistence_corr": fmtFloat(pers.Corr), "persistence_rmse": fmtFloat(pers.RMSE), "persistence_r2": fmtFloat(pers.R2),
 	}
-	err = writeTableNC(*out, []ncDim{{"radius", len(radii)}, {"lag", len(lags)}}, []ncVar{
-		{"radius", []string{"radius"}, stored, map[string]string{"long_name": "radius around the target outside which inputs are set to a zero anomaly", "units": "km", "comment": global["radius_inf"]}},
-		{"lag", []string{"lag"}, lagv, map[string]string{"long_name": "number of most recent input months kept (lags 0..lag-1)", "units": "months"}},
-		{"cells_kept_radius", []string{"radius"}, kept, map[string]string{"long_name": "ocean cells within the radius", "units": "1"}},
-		{"corr_radius", []string{"radius"}, col(res.Radius, corr), map[string]string{"long_name": "Pearson correlation of forecast and truth, inputs outside the radius masked", "units": "1"}},
-		{"rmse_radius", []string{"radius"}, col(res.Radius, rmse), map[string]string{"long_name": "root-mean-square error, inputs outside the radius masked", "units": "degC"}},
-		{"r2_radius", []string{"radius"}, col(res.Radius, r2), map[string]string{"long_name": "coefficient of determination, inputs outside the radius masked", "units": "1"}},
-		{"corr_lag", []string{"lag"}, col(res.Lag, corr), map[string]string{"long_name": "Pearson correlation of forecast and truth, months older than the lag masked", "units": "1"}},
-		{"rmse_lag", []string{"lag"}, col(res.Lag, rmse), map[string]string{"long_name": "root-mean-square error, months older than the lag masked", "units": "degC"}},
-		{"r2_lag", []string{"lag"}, col(res.Lag, r2), map[string]string{"long_name": "coefficient of determination, months older than the lag masked", "units": "1"}},
-		{"full_corr", nil, []float64{full.Corr}, map[string]string{"long_name": "Pearson correlation with the full input", "units": "1"}},
-		{"full_rmse", nil, []float64{full.RMSE}, map[string]string{"long_name": "RMSE with the full input", "units": "degC"}},
-		{"full_r2", nil, []float64{full.R2}, map[string]string{"long_name": "R2 with the full input", "units": "1"}},
-		{"persistence_corr", nil, []float64{pers.Corr}, map[string]string{"long_name": "Pearson correlation of persistence", "units": "1"}},
-		{"persistence_rmse", nil, []float64{pers.RMSE}, map[string]string{"long_name": "RMSE of persistence", "units": "degC"}},
-		{"persistence_r2", nil, []float64{pers.R2}, map[string]string{"long_name": "R2 of persistence", "units": "1"}},
+	err = app.WriteTableNC(*out, []app.NCDim{{Name: "radius", N: len(radii)}, {Name: "lag", N: len(lags)}}, []app.NCVar{
+		{Name: "radius", Dims: []string{"radius"}, Data: stored, Attrs: map[string]string{"long_name": "radius around the target outside which inputs are set to a zero anomaly", "units": "km", "comment": global["radius_inf"]}},
+		{Name: "lag", Dims: []string{"lag"}, Data: lagv, Attrs: map[string]string{"long_name": "number of most recent input months kept (lags 0..lag-1)", "units": "months"}},
+		{Name: "cells_kept_radius", Dims: []string{"radius"}, Data: kept, Attrs: map[string]string{"long_name": "ocean cells within the radius", "units": "1"}},
+		{Name: "corr_radius", Dims: []string{"radius"}, Data: col(res.Radius, corr), Attrs: map[string]string{"long_name": "Pearson correlation of forecast and truth, inputs outside the radius masked", "units": "1"}},
+		{Name: "rmse_radius", Dims: []string{"radius"}, Data: col(res.Radius, rmse), Attrs: map[string]string{"long_name": "root-mean-square error, inputs outside the radius masked", "units": "degC"}},
+		{Name: "r2_radius", Dims: []string{"radius"}, Data: col(res.Radius, r2), Attrs: map[string]string{"long_name": "coefficient of determination, inputs outside the radius masked", "units": "1"}},
+		{Name: "corr_lag", Dims: []string{"lag"}, Data: col(res.Lag, corr), Attrs: map[string]string{"long_name": "Pearson correlation of forecast and truth, months older than the lag masked", "units": "1"}},
+		{Name: "rmse_lag", Dims: []string{"lag"}, Data: col(res.Lag, rmse), Attrs: map[string]string{"long_name": "root-mean-square error, months older than the lag masked", "units": "degC"}},
+		{Name: "r2_lag", Dims: []string{"lag"}, Data: col(res.Lag, r2), Attrs: map[string]string{"long_name": "coefficient of determination, months older than the lag masked", "units": "1"}},
+		{Name: "full_corr", Dims: nil, Data: []float64{full.Corr}, Attrs: map[string]string{"long_name": "Pearson correlation with the full input", "units": "1"}},
+		{Name: "full_rmse", Dims: nil, Data: []float64{full.RMSE}, Attrs: map[string]string{"long_name": "RMSE with the full input", "units": "degC"}},
+		{Name: "full_r2", Dims: nil, Data: []float64{full.R2}, Attrs: map[string]string{"long_name": "R2 with the full input", "units": "1"}},
+		{Name: "persistence_corr", Dims: nil, Data: []float64{pers.Corr}, Attrs: map[string]string{"long_name": "Pearson correlation of persistence", "units": "1"}},
+		{Name: "persistence_rmse", Dims: nil, Data: []float64{pers.RMSE}, Attrs: map[string]string{"long_name": "RMSE of persistence", "units": "degC"}},
+		{Name: "persistence_r2", Dims: nil, Data: []float64{pers.R2}, Attrs: map[string]string{"long_name": "R2 of persistence", "units": "1"}},
 	}, global)
 	if err != nil {
 		return err
@@ -353,86 +350,3 @@ func parseRadii(s string) ([]float64, error) { return app.ParseRadii(s) }
 func parseInts(s string) ([]int, error) { return app.ParseInts(s) }
 
 func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
-
-// ncDim and ncVar describe a small table written by writeTableNC.
-type ncDim struct {
-	name string
-	n    int
-}
-
-type ncVar struct {
-	name  string
-	dims  []string // none: a scalar
-	data  []float64
-	attrs map[string]string
-}
-
-// writeTableNC writes a small NetCDF-4 file of double variables (NaN as the fill value is kept
-// as NaN, which CF readers show as not-a-number) with climxai's provenance attributes, through
-// a temporary file renamed into place (dataset.WriteAtomic).
-func writeTableNC(path string, dims []ncDim, vars []ncVar, global map[string]string) error {
-	return dataset.WriteAtomic(path, func(tmp string) error {
-		f, err := netcdf.Create(tmp, netcdf.NetCDF4)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		byName := map[string]netcdf.Dim{}
-		for _, d := range dims {
-			nd, err := f.DefDim(d.name, max(d.n, 1))
-			if err != nil {
-				return err
-			}
-			byName[d.name] = nd
-		}
-		defs := make([]*netcdf.Var, len(vars))
-		for i, v := range vars {
-			var ds []netcdf.Dim
-			for _, name := range v.dims {
-				ds = append(ds, byName[name])
-			}
-			nv, err := f.DefVar(v.name, netcdf.Double, ds)
-			if err != nil {
-				return err
-			}
-			keys := make([]string, 0, len(v.attrs))
-			for k := range v.attrs {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if err := nv.PutAttr(k, v.attrs[k]); err != nil {
-					return err
-				}
-			}
-			defs[i] = nv
-		}
-		g := map[string]string{"Conventions": "CF-1.8", "source": "climxai",
-			"history": time.Now().UTC().Format(time.RFC3339) + " written by climxai"}
-		for k, v := range global {
-			g[k] = v
-		}
-		keys := make([]string, 0, len(g))
-		for k := range g {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := f.PutAttr(k, g[k]); err != nil {
-				return err
-			}
-		}
-		if err := f.EndDef(); err != nil {
-			return err
-		}
-		for i, v := range vars {
-			if len(v.data) == 0 {
-				continue
-			}
-			if err := defs[i].WriteFloat64(nil, nil, v.data); err != nil {
-				return err
-			}
-		}
-		return f.Close()
-	})
-}

@@ -15,7 +15,7 @@ import (
 	"climxai/inference"
 )
 
-// readNCVar reads a double variable of a file written by writeTableNC.
+// readNCVar reads a double variable of a file written by app.WriteTableNC.
 func readNCVar(t *testing.T, path, name string) []float64 {
 	t.Helper()
 	f, err := netcdf.Open(path)

@@ -393,17 +393,17 @@ func writeFidelityNC(path string, first []attribution.FidelityScores, each func(
 			del, ins = append(del, s.Deletion...), append(ins, s.Insertion...)
 		}
 	})
-	vars := []ncVar{
-		{"target_lat", []string{"target"}, lat, map[string]string{"long_name": "latitude of the target cell", "units": "degrees_north"}},
-		{"target_lon", []string{"target"}, lon, map[string]string{"long_name": "longitude of the target cell", "units": "degrees_east"}},
-		{"fraction", []string{"step"}, first[0].Fractions, map[string]string{"long_name": "fraction of ocean features removed (deletion) or inserted (insertion)", "units": "1"}},
-		{"deletion", []string{"target", "method", "step"}, del, map[string]string{"long_name": "normalised forecast as features are set to a zero anomaly, most important first", "units": "1"}},
-		{"insertion", []string{"target", "method", "step"}, ins, map[string]string{"long_name": "normalised forecast as features are restored from a zero anomaly, most important first", "units": "1"}},
+	vars := []app.NCVar{
+		{Name: "target_lat", Dims: []string{"target"}, Data: lat, Attrs: map[string]string{"long_name": "latitude of the target cell", "units": "degrees_north"}},
+		{Name: "target_lon", Dims: []string{"target"}, Data: lon, Attrs: map[string]string{"long_name": "longitude of the target cell", "units": "degrees_east"}},
+		{Name: "fraction", Dims: []string{"step"}, Data: first[0].Fractions, Attrs: map[string]string{"long_name": "fraction of ocean features removed (deletion) or inserted (insertion)", "units": "1"}},
+		{Name: "deletion", Dims: []string{"target", "method", "step"}, Data: del, Attrs: map[string]string{"long_name": "normalised forecast as features are set to a zero anomaly, most important first", "units": "1"}},
+		{Name: "insertion", Dims: []string{"target", "method", "step"}, Data: ins, Attrs: map[string]string{"long_name": "normalised forecast as features are restored from a zero anomaly, most important first", "units": "1"}},
 	}
 	for c, col := range cols {
-		vars = append(vars, ncVar{col.name, []string{"target", "method"}, data[c], map[string]string{"long_name": col.long, "units": "1"}})
+		vars = append(vars, app.NCVar{Name: col.name, Dims: []string{"target", "method"}, Data: data[c], Attrs: map[string]string{"long_name": col.long, "units": "1"}})
 	}
-	return writeTableNC(path, []ncDim{{"target", targets}, {"method", nm}, {"step", ns}}, vars, global)
+	return app.WriteTableNC(path, []app.NCDim{{Name: "target", N: targets}, {Name: "method", N: nm}, {Name: "step", N: ns}}, vars, global)
 }
 
 // truthFile is the ground truth written by `climxai synth --truth` (synth.Truth.WriteNetCDF).

@@ -260,10 +260,10 @@ func writeSkill(path string, card *inference.Card, leads []int, rows []skillRow,
 	for i, l := range leads {
 		leadv[i] = float64(l)
 	}
-	vars := []ncVar{
-		{"lead", []string{"lead"}, leadv, map[string]string{"long_name": "lead", "units": "months"}},
-		{"lat", []string{"lat"}, g.Lat, map[string]string{"standard_name": "latitude", "units": "degrees_north"}},
-		{"lon", []string{"lon"}, g.Lon, map[string]string{"standard_name": "longitude", "units": "degrees_east"}},
+	vars := []app.NCVar{
+		{Name: "lead", Dims: []string{"lead"}, Data: leadv, Attrs: map[string]string{"long_name": "lead", "units": "months"}},
+		{Name: "lat", Dims: []string{"lat"}, Data: g.Lat, Attrs: map[string]string{"standard_name": "latitude", "units": "degrees_north"}},
+		{Name: "lon", Dims: []string{"lon"}, Data: g.Lon, Attrs: map[string]string{"standard_name": "longitude", "units": "degrees_east"}},
 	}
 	for k, nm := range names {
 		v := make([]float64, 0, len(leads)*cells)
@@ -273,8 +273,8 @@ func writeSkill(path string, card *inference.Card, leads []int, rows []skillRow,
 			mean[i] = attribution.AreaMean(maps[6*i+k], g.Lat)
 		}
 		vars = append(vars,
-			ncVar{nm.name, []string{"lead", "lat", "lon"}, v, map[string]string{"long_name": nm.long, "units": nm.units}},
-			ncVar{nm.name + "_area_mean", []string{"lead"}, mean, map[string]string{"long_name": nm.long + ", cos(latitude)-weighted mean over ocean cells", "units": nm.units}})
+			app.NCVar{Name: nm.name, Dims: []string{"lead", "lat", "lon"}, Data: v, Attrs: map[string]string{"long_name": nm.long, "units": nm.units}},
+			app.NCVar{Name: nm.name + "_area_mean", Dims: []string{"lead"}, Data: mean, Attrs: map[string]string{"long_name": nm.long + ", cos(latitude)-weighted mean over ocean cells", "units": nm.units}})
 	}
 	samples := make([]string, len(rows))
 	for i, r := range rows {
@@ -284,7 +284,7 @@ func writeSkill(path string, card *inference.Card, leads []int, rows []skillRow,
 		"title": "climxai skill", "card": cardPath, "data_file": dataPath, "split": subset.String(),
 		"test_from": split.TestFrom.String(), "samples": fmt.Sprint(samples), "climxai_version": app.Version,
 	}
-	return writeTableNC(path, []ncDim{{"lead", len(leads)}, {"lat", g.NLat()}, {"lon", g.NLon()}}, vars, global)
+	return app.WriteTableNC(path, []app.NCDim{{Name: "lead", N: len(leads)}, {Name: "lat", N: g.NLat()}, {Name: "lon", N: g.NLon()}}, vars, global)
 }
 
 // skillLines is the default skill figure: area-mean correlation against lead.
