@@ -18,11 +18,6 @@ import (
 // ablateSynopsis is ablate's usage line.
 const ablateSynopsis = "ablate --card C --data D --lead L --target T [--radii 0,250,500,1000,2000,inf] [--lags 1,3,6,12,24,36] [--samples test|train|all|N] --out ABL.nc [--json] [--device D] [--threads N]"
 
-// radiusInfKm is how an infinite radius (no spatial masking) is stored in ablation files: a
-// distance beyond the largest great-circle distance on Earth (about 20 015 km), so every cell
-// lies within it, and plots on a distance axis stay readable.
-const radiusInfKm = 40000.0
-
 // cmdAblate is `climxai ablate`: the reference study's ablation experiment. Over the test
 // samples (or another sample set), the skill of the emulator's forecast of the target when the
 // inputs outside a great-circle radius of the target, or older than the k most recent months,
@@ -127,75 +122,11 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	std := card.Preprocess.ScaleStd
 	degC := func(s attribution.Skill) attribution.Skill { s.RMSE *= std; return s }
-	stored := make([]float64, len(radii))
-	for i, r := range radii {
-		stored[i] = r
-		if math.IsInf(r, 1) {
-			stored[i] = radiusInfKm
-		}
-	}
-	col := func(sk []attribution.Skill, f func(attribution.Skill) float64) []float64 {
-		v := make([]float64, len(sk))
-		for i, s := range sk {
-			v[i] = f(s)
-		}
-		return v
-	}
-	corr := func(s attribution.Skill) float64 { return s.Corr }
-	rmse := func(s attribution.Skill) float64 { return s.RMSE * std }
-	r2 := func(s attribution.Skill) float64 { return s.R2 }
-	kept := make([]float64, len(res.CellsKept))
-	for i, c := range res.CellsKept {
-		kept[i] = float64(c)
-	}
-	lagv := make([]float64, len(lags))
-	for i, k := range lags {
-		lagv[i] = float64(k)
-	}
 	full, pers := degC(res.Full), degC(res.Persistence)
 	first, last := inits[0], inits[len(inits)-1]
-	global := map[string]string{
-		"title":            "climxai ablation: skill of the target's forecast with inputs outside a radius, or older than a lag, set to a zero anomaly",
-		"card":             *cardPath,
-		"data_file":        *dataPath,
-		"model_file":       cm.File,
-		"model_sha256":     e.SHA256,
-		"lead":             strconv.Itoa(*lead),
-		"target":           *targetStr,
-		"target_resolved":  target.String(),
-		"samples":          strconv.Itoa(res.Samples),
-		"sample_set":       *samplesStr,
-		"init_months":      fmt.Sprintf("%s..%s", first, last),
-		"split":            split,
-		"device":           res.Device,
-		"duration_seconds": strconv.FormatFloat(res.Duration.Seconds(), 'f', 3, 64),
-		"climxai_version":  app.Version,
-		"masking":          "masked inputs are set to a zero anomaly ((0 - scale_mean) / scale_std in model units) on ocean cells; land stays 0",
-		"radius_masking":   "radius r: cells farther than r km (great circle) from the nearest target cell are masked in every month; r = 0 keeps the target's own cells",
-		"lag_masking":      "lag k: the k most recent months (lags 0..k-1, months t-k+1..t of init month t) are kept, older months masked; k = input months keeps all",
-		"radius_inf":       fmt.Sprintf("an infinite radius (no spatial masking) is stored as %g km, beyond any distance on Earth", radiusInfKm),
-		"persistence":      "the target's anomaly at the init month (lag 0), weighted like the forecast, as the forecast of month init+lead",
-		"skill":            "over the samples: Pearson correlation, RMSE (degC), R2 = 1 - SSE/SST about the truth's mean",
-		"full_corr":        fmtFloat(full.Corr), "full_rmse": fmtFloat(full.RMSE), "full_r2": fmtFloat(full.R2),
-		"persistence_corr": fmtFloat(pers.Corr), "persistence_rmse": fmtFloat(pers.RMSE), "persistence_r2": fmtFloat(pers.R2),
-	}
-	err = app.WriteTableNC(*out, []app.NCDim{{Name: "radius", N: len(radii)}, {Name: "lag", N: len(lags)}}, []app.NCVar{
-		{Name: "radius", Dims: []string{"radius"}, Data: stored, Attrs: map[string]string{"long_name": "radius around the target outside which inputs are set to a zero anomaly", "units": "km", "comment": global["radius_inf"]}},
-		{Name: "lag", Dims: []string{"lag"}, Data: lagv, Attrs: map[string]string{"long_name": "number of most recent input months kept (lags 0..lag-1)", "units": "months"}},
-		{Name: "cells_kept_radius", Dims: []string{"radius"}, Data: kept, Attrs: map[string]string{"long_name": "ocean cells within the radius", "units": "1"}},
-		{Name: "corr_radius", Dims: []string{"radius"}, Data: col(res.Radius, corr), Attrs: map[string]string{"long_name": "Pearson correlation of forecast and truth, inputs outside the radius masked", "units": "1"}},
-		{Name: "rmse_radius", Dims: []string{"radius"}, Data: col(res.Radius, rmse), Attrs: map[string]string{"long_name": "root-mean-square error, inputs outside the radius masked", "units": "degC"}},
-		{Name: "r2_radius", Dims: []string{"radius"}, Data: col(res.Radius, r2), Attrs: map[string]string{"long_name": "coefficient of determination, inputs outside the radius masked", "units": "1"}},
-		{Name: "corr_lag", Dims: []string{"lag"}, Data: col(res.Lag, corr), Attrs: map[string]string{"long_name": "Pearson correlation of forecast and truth, months older than the lag masked", "units": "1"}},
-		{Name: "rmse_lag", Dims: []string{"lag"}, Data: col(res.Lag, rmse), Attrs: map[string]string{"long_name": "root-mean-square error, months older than the lag masked", "units": "degC"}},
-		{Name: "r2_lag", Dims: []string{"lag"}, Data: col(res.Lag, r2), Attrs: map[string]string{"long_name": "coefficient of determination, months older than the lag masked", "units": "1"}},
-		{Name: "full_corr", Dims: nil, Data: []float64{full.Corr}, Attrs: map[string]string{"long_name": "Pearson correlation with the full input", "units": "1"}},
-		{Name: "full_rmse", Dims: nil, Data: []float64{full.RMSE}, Attrs: map[string]string{"long_name": "RMSE with the full input", "units": "degC"}},
-		{Name: "full_r2", Dims: nil, Data: []float64{full.R2}, Attrs: map[string]string{"long_name": "R2 with the full input", "units": "1"}},
-		{Name: "persistence_corr", Dims: nil, Data: []float64{pers.Corr}, Attrs: map[string]string{"long_name": "Pearson correlation of persistence", "units": "1"}},
-		{Name: "persistence_rmse", Dims: nil, Data: []float64{pers.RMSE}, Attrs: map[string]string{"long_name": "RMSE of persistence", "units": "degC"}},
-		{Name: "persistence_r2", Dims: nil, Data: []float64{pers.R2}, Attrs: map[string]string{"long_name": "R2 of persistence", "units": "1"}},
-	}, global)
+	err = app.WriteAblation(*out, res, radii, lags, std, app.AblationProvenance{Card: *cardPath, DataFile: *dataPath,
+		ModelFile: cm.File, ModelSHA256: e.SHA256, Lead: *lead, TargetSpec: *targetStr, Target: target,
+		SampleSet: *samplesStr, Split: split, Inits: inits})
 	if err != nil {
 		return err
 	}
@@ -348,5 +279,3 @@ func parseRadii(s string) ([]float64, error) { return app.ParseRadii(s) }
 
 // parseInts parses comma-separated integers (app.ParseInts).
 func parseInts(s string) ([]int, error) { return app.ParseInts(s) }
-
-func fmtFloat(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }

@@ -73,7 +73,7 @@ func TestAblateEndToEnd(t *testing.T) {
 		t.Errorf("inf radius %g, 36 lags %g, full %g", sum.Radius[2].Corr, sum.Lag[2].Corr, sum.Full.Corr)
 	}
 	radius := readNCVar(t, out, "radius")
-	if len(radius) != 3 || radius[0] != 0 || radius[1] != 500 || radius[2] != radiusInfKm {
+	if len(radius) != 3 || radius[0] != 0 || radius[1] != 500 || radius[2] != app.RadiusInfKm {
 		t.Errorf("radius %v", radius)
 	}
 	if lag := readNCVar(t, out, "lag"); len(lag) != 3 || lag[0] != 1 || lag[2] != 36 {

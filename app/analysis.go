@@ -174,7 +174,8 @@ type AblationOutcome struct {
 	Result      *attribution.AblationResult
 	Full, Pers  attribution.Skill // RMSE in °C
 	SampleSet   string
-	Description string // e.g. "test samples 0800-01..0999-12"
+	Description string          // e.g. "test samples 0800-01..0999-12"
+	Inits       []dataset.Month // the scored init months
 }
 
 // Ablate runs the ablation experiment (attribution.Ablation, as climxai ablate) for sel's
@@ -225,5 +226,5 @@ func (w *Workspace) Ablate(ctx context.Context, sel Selection, set string, radii
 	full.RMSE *= std
 	pers.RMSE *= std
 	return &AblationOutcome{Lead: sel.Lead, Target: sel.Target, RadiiKm: radii, Lags: lags, Result: res, Full: full, Pers: pers,
-		SampleSet: desc, Description: fmt.Sprintf("%d samples, init %s..%s (%s)", len(inits), inits[0], inits[len(inits)-1], desc)}, nil
+		SampleSet: desc, Inits: inits, Description: fmt.Sprintf("%d samples, init %s..%s (%s)", len(inits), inits[0], inits[len(inits)-1], desc)}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"path/filepath"
 	"testing"
+
+	"climxai/dataset/netcdf"
 )
 
 // TestAnalyses runs the three analyses of the GUI's views on the random-weight 2° DenseNet and
@@ -83,6 +85,35 @@ func TestAnalyses(t *testing.T) {
 	}
 	if l := AblationLines(ab.RadiiKm, ab.Lags, r, ab.Full, ab.Pers); len(l.Series) != 1 || len(l.Series[0].X) != 2 {
 		t.Errorf("lines %+v", l)
+	}
+	// Saved as climxai ablate saves it.
+	ablPath := filepath.Join(t.TempDir(), "abl.nc")
+	if err := w.WriteAblationOutcome(ablPath, ab); err != nil {
+		t.Fatal(err)
+	}
+	f, err := netcdf.Open(ablPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for name, want := range map[string][]float64{"radius": {0, 1000, RadiusInfKm}, "corr_radius": {r.Radius[0].Corr, r.Radius[1].Corr, r.Radius[2].Corr},
+		"corr_lag": {r.Lag[0].Corr, r.Lag[1].Corr}, "full_rmse": {ab.Full.RMSE}} {
+		v, err := f.Var(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := v.ReadFloat64(nil, nil)
+		if err != nil || len(got) != len(want) {
+			t.Fatalf("%s: %v %v", name, got, err)
+		}
+		for i := range want {
+			if math.Abs(got[i]-want[i]) > 1e-12*max(1, math.Abs(want[i])) {
+				t.Errorf("%s[%d] = %g, want %g", name, i, got[i], want[i])
+			}
+		}
+	}
+	if a, err := f.Attr("model_sha256"); err != nil || len(a.Text) != 64 {
+		t.Errorf("model_sha256 %+v %v", a, err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
