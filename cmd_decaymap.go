@@ -5,15 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
-	"slices"
-	"strconv"
 	"time"
 
 	"climxai/app"
 	"climxai/attribution"
-	"climxai/dataset"
-	"climxai/dataset/netcdf"
 	"climxai/inference"
 	"climxai/plots"
 )
@@ -108,29 +103,10 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seconds := time.Since(start).Seconds()
 	se, sr := app.Summarise(d.Tau), app.Summarise(d.Radius90)
 
-	attrs := map[string]any{
-		"method": m.Name(), "parameters": m.Params().String(), "lead": strconv.Itoa(*lead), "stride": strconv.Itoa(*stride),
-		"targets": strconv.Itoa(len(targets)), "samples": strconv.Itoa(len(inits)), "sample_set": setDesc,
-		"model_file": w.cm.File, "model_sha256": e.SHA256, "data_file": *dataPath, "card": *cardPath,
-		"climxai_version": app.Version, "device": device0, "duration_seconds": strconv.FormatFloat(seconds, 'f', 3, 64),
-		"normalisation": "each sample's attribution divided by its sum of |attribution|, then averaged (climxai aggregate)",
-	}
-	for _, q := range []struct {
-		name string
-		s    app.MapStat
-	}{{"efold", se}, {"r90", sr}} {
-		attrs[q.name+"_median"], attrs[q.name+"_iqr"], attrs[q.name+"_cv"] = q.s.Median, q.s.IQR, q.s.CV
-		attrs[q.name+"_q1"], attrs[q.name+"_q3"], attrs[q.name+"_mean"], attrs[q.name+"_std"] = q.s.Q1, q.s.Q3, q.s.Mean, q.s.Std
-		attrs[q.name+"_cells"], attrs[q.name+"_cells_without_value"] = q.s.Cells, q.s.Infinite
-	}
-	fields := []mapField{
-		{"efold", "months", "e-folding time of importance against lag (log-linear least squares)", d.EFold},
-		{"efold_lo", "months", "lower bound of the 95% interval of efold", d.EFoldLo},
-		{"efold_hi", "months", "upper bound of the 95% interval of efold (inf: no decay not excluded)", d.EFoldHi},
-		{"r50", "km", "radius around the target cell holding 50% of importance", d.R50},
-		{"r90", "km", "radius around the target cell holding 90% of importance", d.R90},
-	}
-	if err := writeMap(*out, grid, fields, attrs); err != nil {
+	attrs := app.DecayMapAttrs(app.DecayMapProvenance{Method: m.Name(), Parameters: m.Params().String(), Lead: *lead,
+		Stride: *stride, Samples: len(inits), SampleSet: setDesc, ModelFile: w.cm.File, ModelSHA256: e.SHA256,
+		DataFile: *dataPath, Card: *cardPath, Device: device0, Seconds: seconds}, d, se, sr)
+	if err := app.WriteDecayMap(*out, grid, d, attrs); err != nil {
 		return err
 	}
 	if err := fig.write(stderr, plots.KindDecayMap, []string{*out}, nil, nil); err != nil {
@@ -163,110 +139,4 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 func jsonStat(st app.MapStat) map[string]any {
 	return map[string]any{"cells": st.Cells, "without_value": st.Infinite, "median": finite(st.Median), "q1": finite(st.Q1),
 		"q3": finite(st.Q3), "iqr": finite(st.IQR), "mean": finite(st.Mean), "std": finite(st.Std), "cv": finite(st.CV)}
-}
-
-// mapField is one (lat, lon) variable of a map file.
-type mapField struct {
-	name, units, longName string
-	values                []float32 // NaN: no value (written as the fill value)
-}
-
-// mapFill marks cells without a value (the CMIP convention, as climxai's other files).
-const mapFill float32 = 1e20
-
-// writeMap writes (lat, lon) fields on grid as a CF NetCDF-4 file, atomically, with global
-// attributes (strings, float64 or int values).
-func writeMap(path string, grid dataset.Grid, fields []mapField, attrs map[string]any) error {
-	return dataset.WriteAtomic(path, func(tmp string) error {
-		f, err := netcdf.Create(tmp, netcdf.NetCDF4)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		dlat, err := f.DefDim("lat", grid.NLat())
-		if err != nil {
-			return err
-		}
-		dlon, err := f.DefDim("lon", grid.NLon())
-		if err != nil {
-			return err
-		}
-		coord := func(name string, d netcdf.Dim, std, units, axis string) (*netcdf.Var, error) {
-			v, err := f.DefVar(name, netcdf.Double, []netcdf.Dim{d})
-			if err != nil {
-				return nil, err
-			}
-			for _, kv := range [][2]string{{"standard_name", std}, {"long_name", std}, {"units", units}, {"axis", axis}} {
-				if err := v.PutAttr(kv[0], kv[1]); err != nil {
-					return nil, err
-				}
-			}
-			return v, nil
-		}
-		vlat, err := coord("lat", dlat, "latitude", "degrees_north", "Y")
-		if err != nil {
-			return err
-		}
-		vlon, err := coord("lon", dlon, "longitude", "degrees_east", "X")
-		if err != nil {
-			return err
-		}
-		vars := make([]*netcdf.Var, len(fields))
-		for i, fd := range fields {
-			v, err := f.DefVar(fd.name, netcdf.Float, []netcdf.Dim{dlat, dlon})
-			if err != nil {
-				return err
-			}
-			for _, kv := range []struct {
-				k string
-				v any
-			}{{"_FillValue", mapFill}, {"units", fd.units}, {"long_name", fd.longName}} {
-				if err := v.PutAttr(kv.k, kv.v); err != nil {
-					return err
-				}
-			}
-			vars[i] = v
-		}
-		all := map[string]any{"Conventions": "CF-1.8", "title": "climxai decay map", "source": "climxai",
-			"history": time.Now().UTC().Format(time.RFC3339) + " written by climxai decaymap"}
-		for k, v := range attrs {
-			all[k] = v
-		}
-		keys := make([]string, 0, len(all))
-		for k := range all {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			v := all[k]
-			if x, ok := v.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
-				v = strconv.FormatFloat(x, 'g', -1, 64) // NaN and Inf as text, readable everywhere
-			}
-			if err := f.PutAttr(k, v); err != nil {
-				return err
-			}
-		}
-		if err := f.EndDef(); err != nil {
-			return err
-		}
-		if err := vlat.WriteFloat64(nil, nil, grid.Lat); err != nil {
-			return err
-		}
-		if err := vlon.WriteFloat64(nil, nil, grid.Lon); err != nil {
-			return err
-		}
-		for i, fd := range fields {
-			vals := make([]float32, len(fd.values))
-			for j, x := range fd.values {
-				if x != x { // +Inf stays: an e-folding time without decay
-					x = mapFill
-				}
-				vals[j] = x
-			}
-			if err := vars[i].WriteFloat32(nil, nil, vals); err != nil {
-				return err
-			}
-		}
-		return f.Close()
-	})
 }

@@ -127,6 +127,7 @@ func (w *Workspace) Aggregate(ctx context.Context, sel Selection, set string, pr
 type DecayMapResult struct {
 	Lead             int
 	Method           string
+	Params           string
 	Stride           int
 	Targets, Samples int
 	SampleSet        string
@@ -137,6 +138,7 @@ type DecayMapResult struct {
 	EFoldMedian, EFoldCV, R90Median, R90CV float64
 	Device                                 string
 	Duration                               time.Duration
+	Maps                                   *DecayMaps // every map, as climxai decaymap writes them
 }
 
 // DecayMap aggregates sel's method for every stride-th ocean cell (rows and columns 0, stride,
@@ -158,9 +160,9 @@ func (w *Workspace) DecayMap(ctx context.Context, sel Selection, set string, str
 		return nil, err
 	}
 	se, sr := Summarise(d.Tau), Summarise(d.Radius90)
-	r := &DecayMapResult{Lead: sel.Lead, Method: m.Name(), Stride: stride, Targets: len(d.Targets), Samples: len(inits),
-		SampleSet: desc, EFold: d.EFold, R90: d.R90, EFoldMedian: se.Median, EFoldCV: se.CV, R90Median: sr.Median, R90CV: sr.CV,
-		Device: d.Device}
+	r := &DecayMapResult{Lead: sel.Lead, Method: m.Name(), Params: m.Params().String(), Stride: stride, Targets: len(d.Targets),
+		Samples: len(inits), SampleSet: desc, EFold: d.EFold, R90: d.R90, EFoldMedian: se.Median, EFoldCV: se.CV,
+		R90Median: sr.Median, R90CV: sr.CV, Device: d.Device, Maps: d}
 	r.Duration = time.Since(start)
 	return r, nil
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"climxai/dataset"
 	"climxai/dataset/netcdf"
 )
 
@@ -69,6 +70,25 @@ func TestAnalyses(t *testing.T) {
 	}
 	if mapped != dm.Targets || dm.Targets < 3 || dm.Samples != 2 || math.IsNaN(dm.R90Median) {
 		t.Errorf("decay map: %d targets, %d mapped, %d samples, R90 median %g", dm.Targets, mapped, dm.Samples, dm.R90Median)
+	}
+	// Saved as climxai decaymap saves it: dataset.ReadMapFile (what figure --kind decaymap reads)
+	// gets the same R90 map and the statistics.
+	dmPath := filepath.Join(t.TempDir(), "map.nc")
+	if err := w.WriteDecayMapResult(dmPath, dm); err != nil {
+		t.Fatal(err)
+	}
+	mf, err := dataset.ReadMapFile(dmPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r90 := mf.Map("r90").Values
+	for i, v := range dm.R90 {
+		if g := r90[i]; g != v && !(math.IsNaN(float64(g)) && math.IsNaN(float64(v))) {
+			t.Fatalf("saved r90[%d] = %g, computed %g", i, g, v)
+		}
+	}
+	if med, ok := mf.Float("r90_median"); !ok || math.Abs(med-dm.R90Median) > 1e-9*dm.R90Median {
+		t.Errorf("saved r90_median %g (%v), computed %g", med, ok, dm.R90Median)
 	}
 
 	ab, err := w.Ablate(context.Background(), sel, "all:4", []float64{0, 1000, math.Inf(1)}, []int{1, 36}, nil)
