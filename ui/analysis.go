@@ -32,14 +32,14 @@ type analysisViews struct {
 	agg        *app.AggregateResult
 
 	dmSamples, dmStride, dmMaxLag *widget.Entry
-	dmRun                         *widget.Button
+	dmRun, dmSave                 *widget.Button
 	dmShow                        *widget.RadioGroup
 	dmMap                         *MapCanvas
 	dmNote                        *widget.Label
 	dm                            *app.DecayMapResult
 
 	abSamples, abRadii, abLags *widget.Entry
-	abRun                      *widget.Button
+	abRun, abSave              *widget.Button
 	abRadius, abLag            *canvas.Image
 	abNote                     *widget.Label
 	ab                         *app.AblationOutcome
@@ -82,6 +82,8 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.dmMaxLag.SetPlaceHolder("all")
 	v.dmRun = widget.NewButton("Map decay", w.RunDecayMap)
 	v.dmRun.Importance = widget.HighImportance
+	v.dmSave = widget.NewButtonWithIcon("Save as NetCDF…", theme.DocumentSaveIcon(), w.chooseSaveDecayMap)
+	v.dmSave.Disable()
 	v.dmShow = widget.NewRadioGroup([]string{"e-folding time (months)", "R90 (km)"}, func(string) { w.showDecayMap() })
 	v.dmShow.Horizontal = true
 	v.dmShow.Selected = "e-folding time (months)"
@@ -90,13 +92,15 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.dmNote = note(analysisHint)
 	dm := container.NewBorder(
 		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), dmS, widget.NewLabel("Stride"), dmK,
-			widget.NewLabel("Max lag"), dmL, v.dmRun, v.dmShow), v.dmNote), nil, nil, nil, v.dmMap)
+			widget.NewLabel("Max lag"), dmL, v.dmRun, v.dmSave, v.dmShow), v.dmNote), nil, nil, nil, v.dmMap)
 
 	v.abSamples, abS = entry("test", 90)
 	v.abRadii, abR = entry("0,250,500,1000,2000,inf", 210)
 	v.abLags, abL = entry("1,3,6,12,24,36", 150)
 	v.abRun = widget.NewButton("Ablate", w.RunAblation)
 	v.abRun.Importance = widget.HighImportance
+	v.abSave = widget.NewButtonWithIcon("Save as NetCDF…", theme.DocumentSaveIcon(), w.chooseSaveAblation)
+	v.abSave.Disable()
 	v.abRadius, v.abLag = canvas.NewImageFromImage(nil), canvas.NewImageFromImage(nil)
 	for _, im := range []*canvas.Image{v.abRadius, v.abLag} {
 		im.FillMode = canvas.ImageFillContain
@@ -105,7 +109,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.abNote = note("The forecast's skill when inputs farther than a radius from the target, or older than the k most recent months, are set to climatology, against the full input and persistence (climxai ablate). " + analysisHint)
 	ab := container.NewBorder(
 		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), abS, widget.NewLabel("Radii (km)"), abR,
-			widget.NewLabel("Months kept"), abL, v.abRun), v.abNote), nil, nil, nil,
+			widget.NewLabel("Months kept"), abL, v.abRun, v.abSave), v.abNote), nil, nil, nil,
 		container.NewGridWithColumns(2, v.abRadius, v.abLag))
 
 	return []*container.TabItem{
@@ -119,6 +123,8 @@ func (w *Window) analysisTabs() []*container.TabItem {
 func (v *analysisViews) clear() {
 	v.agg, v.dm, v.ab = nil, nil, nil
 	v.aggSave.Disable()
+	v.dmSave.Disable()
+	v.abSave.Disable()
 	v.aggMap.SetPlaceholder("Press Aggregate to average the attribution of the target's forecast over the samples.")
 	v.aggChart.Clear("The mean importance per lag appears here.")
 	v.dmMap.SetPlaceholder("Press Map decay: every stride-th ocean cell becomes the target in turn.")
@@ -215,6 +221,40 @@ func (w *Window) SaveAggregate(path string) {
 		func(path string) error { return ws.WriteAggregateResult(path, r) })
 }
 
+// chooseSaveDecayMap asks where to save the last decay map.
+func (w *Window) chooseSaveDecayMap() {
+	if r := w.an.dm; r != nil {
+		w.chooseNetCDF(fmt.Sprintf("decaymap_%s_lead%02d.nc", r.Method, r.Lead), w.SaveDecayMap)
+	}
+}
+
+// SaveDecayMap writes the last decay map at path as climxai decaymap writes its --out file.
+func (w *Window) SaveDecayMap(path string) {
+	if w.an.dm == nil || w.ws == nil {
+		return
+	}
+	ws, r := w.ws, w.an.dm
+	w.saveNetCDF(path, "(as climxai decaymap writes it: climxai figure --kind decaymap draws it)", "saved-decaymap",
+		func(path string) error { return ws.WriteDecayMapResult(path, r) })
+}
+
+// chooseSaveAblation asks where to save the last ablation.
+func (w *Window) chooseSaveAblation() {
+	if o := w.an.ab; o != nil {
+		w.chooseNetCDF(fmt.Sprintf("ablate_lead%02d.nc", o.Lead), w.SaveAblation)
+	}
+}
+
+// SaveAblation writes the last ablation at path as climxai ablate writes its --out file.
+func (w *Window) SaveAblation(path string) {
+	if w.an.ab == nil || w.ws == nil {
+		return
+	}
+	ws, o := w.ws, w.an.ab
+	w.saveNetCDF(path, "(as climxai ablate writes it)", "saved-ablation",
+		func(path string) error { return ws.WriteAblationOutcome(path, o) })
+}
+
 // RunDecayMap maps the e-folding time and R90 over the domain.
 func (w *Window) RunDecayMap() {
 	if w.ws == nil {
@@ -239,6 +279,7 @@ func (w *Window) RunDecayMap() {
 		},
 		func(r *app.DecayMapResult) {
 			w.an.dm = r
+			w.an.dmSave.Enable()
 			w.an.dmNote.SetText(fmt.Sprintf("%s, lead %d: %d targets (stride %d) × %d samples (%s) · e-folding time median %s months, CV %.2f · R90 median %.0f km, CV %.2f · %s, %v",
 				r.Method, r.Lead, r.Targets, r.Stride, r.Samples, r.SampleSet, num(r.EFoldMedian), r.EFoldCV, r.R90Median, r.R90CV, r.Device, r.Duration.Round(1e6)))
 			w.showDecayMap()
@@ -313,6 +354,7 @@ func (w *Window) RunAblation() {
 		},
 		func(d drawn) {
 			w.an.ab = d.out
+			w.an.abSave.Enable()
 			w.an.abRadius.Image, w.an.abLag.Image = d.rad, d.lagIm
 			w.an.abRadius.Refresh()
 			w.an.abLag.Refresh()

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"climxai/app"
+	"climxai/dataset"
 )
 
 // TestAnalysisViews runs the Aggregate, Decay map and Ablation tabs on the random-weight 2°
@@ -66,6 +68,12 @@ func TestAnalysisViews(t *testing.T) {
 	if values < 100 || v.dm.Stride != 12 || !strings.HasPrefix(f.Title, "R90") || !strings.Contains(v.dmNote.Text, "CV") {
 		t.Errorf("decay map: %d cells with a value in %q, note %q", values, f.Title, v.dmNote.Text)
 	}
+	dmPath := filepath.Join(t.TempDir(), "map.nc")
+	onUI(func() { w.SaveDecayMap(dmPath) })
+	await(t, events, "saved-decaymap", 20*time.Second)
+	if mf, err := dataset.ReadMapFile(dmPath); err != nil || mf.Map("r90") == nil || mf.Attrs["stride"] != "12" {
+		t.Errorf("saved decay map: %v", err)
+	}
 
 	onUI(func() {
 		w.tabs.SelectIndex(4)
@@ -77,6 +85,12 @@ func TestAnalysisViews(t *testing.T) {
 	await(t, events, "ablated", 30*time.Second)
 	if v.abRadius.Image == nil || v.abLag.Image == nil || !nonBlank(v.abRadius.Image) || !strings.Contains(v.abNote.Text, "persistence") {
 		t.Errorf("ablation view: images %v %v, note %q", v.abRadius.Image != nil, v.abLag.Image != nil, v.abNote.Text)
+	}
+	abPath := filepath.Join(t.TempDir(), "abl.nc")
+	onUI(func() { w.SaveAblation(abPath) })
+	await(t, events, "saved-ablation", 20*time.Second)
+	if st, err := os.Stat(abPath); err != nil || st.Size() == 0 || v.abSave.Disabled() {
+		t.Errorf("saved ablation: %v", err)
 	}
 	onUI(func() { v.abRadii.SetText("near") })
 	onUI(func() { test.Tap(v.abRun) })
