@@ -65,7 +65,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.aggSamples, aggBox = entry("test:24", 110)
 	v.aggRun = widget.NewButton("Aggregate", w.RunAggregate)
 	v.aggRun.Importance = widget.HighImportance
-	v.aggSave = widget.NewButtonWithIcon("Save as NetCDF…", theme.DocumentSaveIcon(), w.chooseSaveAggregate)
+	v.aggSave = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), w.chooseSaveAggregate)
 	v.aggSave.Disable()
 	v.aggMap = NewMapCanvas("Aggregate the attribution of the target's forecast over many samples: each sample normalised to sum 1, then averaged (climxai aggregate).")
 	v.aggMap.SetScale("sequential")
@@ -82,7 +82,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.dmMaxLag.SetPlaceHolder("all")
 	v.dmRun = widget.NewButton("Map decay", w.RunDecayMap)
 	v.dmRun.Importance = widget.HighImportance
-	v.dmSave = widget.NewButtonWithIcon("Save as NetCDF…", theme.DocumentSaveIcon(), w.chooseSaveDecayMap)
+	v.dmSave = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), w.chooseSaveDecayMap)
 	v.dmSave.Disable()
 	v.dmShow = widget.NewRadioGroup([]string{"e-folding time (months)", "R90 (km)"}, func(string) { w.showDecayMap() })
 	v.dmShow.Horizontal = true
@@ -99,7 +99,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.abLags, abL = entry("1,3,6,12,24,36", 150)
 	v.abRun = widget.NewButton("Ablate", w.RunAblation)
 	v.abRun.Importance = widget.HighImportance
-	v.abSave = widget.NewButtonWithIcon("Save as NetCDF…", theme.DocumentSaveIcon(), w.chooseSaveAblation)
+	v.abSave = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), w.chooseSaveAblation)
 	v.abSave.Disable()
 	v.abRadius, v.abLag = canvas.NewImageFromImage(nil), canvas.NewImageFromImage(nil)
 	for _, im := range []*canvas.Image{v.abRadius, v.abLag} {
