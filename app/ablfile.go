@@ -111,15 +111,11 @@ func (w *Workspace) WriteAblationOutcome(path string, o *AblationOutcome) error 
 	if o == nil || o.Result == nil {
 		return selErr("no ablation to save: run one first")
 	}
-	cm, err := w.Card.Model(o.Lead)
-	if err != nil {
-		return err
-	}
-	e, err := w.emulator(o.Lead)
+	modelFile, modelSHA, err := w.modelOf(o.Lead)
 	if err != nil {
 		return err
 	}
 	return WriteAblation(path, o.Result, o.RadiiKm, o.Lags, w.Card.Preprocess.ScaleStd, AblationProvenance{Card: w.CardPath,
-		DataFile: w.DataPath, ModelFile: cm.File, ModelSHA256: e.SHA256, Lead: o.Lead, TargetSpec: o.Target.Spec, Target: o.Target,
+		DataFile: w.DataPath, ModelFile: modelFile, ModelSHA256: modelSHA, Lead: o.Lead, TargetSpec: o.Target.Spec, Target: o.Target,
 		SampleSet: o.SampleSet, Split: o.Description, Inits: o.Inits})
 }

@@ -90,11 +90,7 @@ func (w *Workspace) WriteAggregateResult(path string, r *AggregateResult) error 
 	if r == nil || r.Sums == nil || len(r.Inits) == 0 {
 		return selErr("no aggregate to save: run one first")
 	}
-	cm, err := w.Card.Model(r.Lead)
-	if err != nil {
-		return err
-	}
-	e, err := w.emulator(r.Lead)
+	modelFile, modelSHA, err := w.modelOf(r.Lead)
 	if err != nil {
 		return err
 	}
@@ -113,7 +109,7 @@ func (w *Workspace) WriteAggregateResult(path string, r *AggregateResult) error 
 		"written_by":       "climxai gui",
 	}
 	meta := dataset.AttributionMeta{Method: r.Method, Parameters: r.Params, Target: t.Spec, Lead: r.Lead,
-		ModelFile: cm.File, ModelSHA256: e.SHA256, DataFile: w.DataPath, Version: Version, Other: other}
+		ModelFile: modelFile, ModelSHA256: modelSHA, DataFile: w.DataPath, Version: Version, Other: other}
 	_, err = WriteAggregate(path, w.Card.Grid.Grid(), r.Sums, meta)
 	return err
 }

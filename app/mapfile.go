@@ -47,16 +47,12 @@ func (w *Workspace) WriteDecayMapResult(path string, r *DecayMapResult) error {
 	if r == nil || r.Maps == nil {
 		return selErr("no decay map to save: run one first")
 	}
-	cm, err := w.Card.Model(r.Lead)
-	if err != nil {
-		return err
-	}
-	e, err := w.emulator(r.Lead)
+	modelFile, modelSHA, err := w.modelOf(r.Lead)
 	if err != nil {
 		return err
 	}
 	attrs := DecayMapAttrs(DecayMapProvenance{Method: r.Method, Parameters: r.Params, Lead: r.Lead, Stride: r.Stride,
-		Samples: r.Samples, SampleSet: r.SampleSet, ModelFile: cm.File, ModelSHA256: e.SHA256, DataFile: w.DataPath,
+		Samples: r.Samples, SampleSet: r.SampleSet, ModelFile: modelFile, ModelSHA256: modelSHA, DataFile: w.DataPath,
 		Card: w.CardPath, Device: r.Device, Seconds: r.Duration.Seconds()}, r.Maps, Summarise(r.Maps.Tau), Summarise(r.Maps.Radius90))
 	attrs["written_by"] = "climxai gui"
 	return WriteDecayMap(path, w.Card.Grid.Grid(), r.Maps, attrs)

@@ -411,6 +411,19 @@ func (w *Workspace) forecast(ctx context.Context, e *attribution.Emulator, x []f
 	return f, nil
 }
 
+// modelOf returns the ONNX file of lead's emulator and its SHA-256, for result files' provenance.
+func (w *Workspace) modelOf(lead int) (file, sha string, err error) {
+	cm, err := w.Card.Model(lead)
+	if err != nil {
+		return "", "", err
+	}
+	e, err := w.emulator(lead)
+	if err != nil {
+		return "", "", err
+	}
+	return cm.File, e.SHA256, nil
+}
+
 // ExplainLeads explains sel at every lead of the card, in lead order (sel.Lead is ignored), from
 // the same init month and for the same target, so leads can be compared side by side. Progress
 // counts over all leads.
@@ -457,11 +470,7 @@ func containsMonth(ms []dataset.Month, m dataset.Month) bool {
 // model file and SHA-256, data file, device, duration, f(x), completeness).
 func (w *Workspace) WriteResult(path string, ex *Explanation) error {
 	r, sel := ex.Result, ex.Selection
-	cm, err := w.Card.Model(sel.Lead)
-	if err != nil {
-		return err
-	}
-	e, err := w.emulator(sel.Lead)
+	modelFile, modelSHA, err := w.modelOf(sel.Lead)
 	if err != nil {
 		return err
 	}
@@ -486,7 +495,7 @@ func (w *Workspace) WriteResult(path string, ex *Explanation) error {
 	}
 	af := &dataset.AttributionFile{Grid: w.Card.Grid.Grid(), Lags: lags, Values: r.Values,
 		Meta: dataset.AttributionMeta{Method: r.Method, Parameters: r.Params.String(), Target: sel.Target.Spec,
-			Lead: sel.Lead, Init: sel.Init.String(), ModelFile: cm.File, ModelSHA256: e.SHA256,
+			Lead: sel.Lead, Init: sel.Init.String(), ModelFile: modelFile, ModelSHA256: modelSHA,
 			DataFile: w.DataPath, Version: Version, Other: other}}
 	return dataset.WriteAttribution(path, af)
 }
