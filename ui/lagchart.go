@@ -20,7 +20,9 @@ type LagChart struct {
 	OnTapped func(lag int)
 
 	values  []float64
-	current int
+	current int    // the highlighted bar; -1: none
+	xLabel  string // the x axis' label
+	xHi     string // the label at the right end ("": the last bar's index)
 	title   string
 	note    string // shown when there are no values
 	plotX   float32
@@ -29,7 +31,7 @@ type LagChart struct {
 
 // NewLagChart returns an empty chart that shows note until SetValues.
 func NewLagChart(note string) *LagChart {
-	c := &LagChart{note: note, title: "Importance per lag"}
+	c := &LagChart{note: note, title: "Importance per lag", xLabel: "lag (months before init)"}
 	c.ExtendBaseWidget(c)
 	return c
 }
@@ -37,6 +39,13 @@ func NewLagChart(note string) *LagChart {
 // SetValues shows values (one per lag, lag 0 first) under title.
 func (c *LagChart) SetValues(title string, values []float64) {
 	c.title, c.values = title, append([]float64(nil), values...)
+	c.Refresh()
+}
+
+// SetAxis labels the x axis (label) and its right end (hi; "" for the last bar's index) and
+// highlights the bar current (-1: none): the chart then shows something other than lags.
+func (c *LagChart) SetAxis(label, hi string, current int) {
+	c.xLabel, c.xHi, c.current = label, hi, current
 	c.Refresh()
 }
 
@@ -148,6 +157,7 @@ func (r *lagRenderer) Refresh() {
 	}
 	r.axis.StrokeColor = fg
 	r.title.Text = c.title
+	r.xlabel.Text = c.xLabel
 	n := len(c.values)
 	for len(r.bars) < n {
 		r.bars = append(r.bars, canvas.NewRectangle(barColor))
@@ -169,6 +179,9 @@ func (r *lagRenderer) Refresh() {
 	} else {
 		r.note.Hide()
 		r.xhi.Text = fmt.Sprint(n - 1)
+		if c.xHi != "" {
+			r.xhi.Text = c.xHi
+		}
 		r.ymax.Text = fmt.Sprintf("%.2g", vmax)
 		r.objects = append(r.objects, r.axis, r.xlo, r.xhi, r.xlabel, r.ymax)
 		for _, b := range r.bars {

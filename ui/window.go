@@ -55,6 +55,7 @@ type Window struct {
 	ws       *app.Workspace
 	mapw     *MapCanvas
 	chart    *LagChart
+	dist     *LagChart // importance against distance from the target
 	lead     *widget.Select
 	method   *widget.Select
 	target   *widget.Select // "cell" (clicked on the map) or a named box
@@ -136,6 +137,8 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.mapw.SetScale(w.prefs.scale())
 	w.chart = NewLagChart("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.chart.OnTapped = func(lag int) { w.lag.SetValue(float64(lag)) }
+	w.dist = NewLagChart(distNote)
+	w.dist.SetAxis("km from the target", "", -1)
 
 	w.lead = widget.NewSelect(nil, w.onLead)
 	w.lead.PlaceHolder = "lead"
@@ -213,7 +216,9 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 		}
 	}
 	left := container.NewBorder(nil, lagRow, nil, nil, w.tabs)
-	split := container.NewHSplit(left, w.chart)
+	charts := container.NewVSplit(w.chart, w.dist)
+	charts.Offset = 0.6
+	split := container.NewHSplit(left, charts)
 	split.Offset = 0.68
 	bottom := container.NewVBox(w.progress, w.status)
 	w.Win.SetContent(container.NewBorder(controls, bottom, nil, nil, split))
@@ -369,6 +374,7 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.setAnalysesEnabled(true)
 	w.updateParamsButton()
 	w.chart.Clear("Click a cell on the map: the bars show how much each input month matters to its forecast.")
+	w.dist.Clear(distNote)
 	w.showMap()
 	w.mapw.SetMarker(Cell{Row: sel.Target.Row, Col: sel.Target.Col})
 	for _, n := range ws.Notices {
@@ -621,6 +627,26 @@ func (w *Window) showForecast(view string) {
 	w.mapw.SetField(MapField{Grid: g, Values: vals, Limit: limit, Title: title})
 }
 
+// distNote is what the distance chart shows before an explanation.
+const distNote = "The share of importance (all lags) at each distance from the target appears here, with R50 and R90."
+
+// distBinKm is the width of the distance chart's bars.
+const distBinKm = 250
+
+// showDistance draws the share of ex's importance (|attribution| over all lags) in 250 km
+// rings around the target, with the radii holding 50% and 90% of it.
+func (w *Window) showDistance(ex *app.Explanation) {
+	g := w.ws.Card.Grid.Grid()
+	t := ex.Selection.Target
+	e := attribution.SpatialExtent(ex.Result.Values, ex.Result.Lags, g.Lat, g.Lon, t.Lat, t.Lon, distBinKm)
+	if !(e.Total > 0) {
+		w.dist.Clear("The attribution is zero everywhere: no distances to show.")
+		return
+	}
+	w.dist.SetAxis(fmt.Sprintf("km from the target (%d km bins)", distBinKm), fmt.Sprintf("%d", len(e.Share)*distBinKm), -1)
+	w.dist.SetValues(fmt.Sprintf("By distance: R50 %.0f km, R90 %.0f km", e.R50, e.R90), e.Share)
+}
+
 // Explain explains the current selection on a worker goroutine, cancelling the job before.
 func (w *Window) Explain() {
 	if w.ws == nil {
@@ -697,6 +723,7 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 	w.chart.SetValues(fmt.Sprintf("Importance per lag · %s, lead %d, %s", ex.Result.Method, s.Lead,
 		targetLabel(s.Target)), ex.LagImportance)
 	w.chart.SetCurrent(w.curLag)
+	w.showDistance(ex)
 	w.updating = true
 	view := viewAttribution
 	if v := w.view.Selected; v == viewPrediction || v == viewTruth || v == viewError {

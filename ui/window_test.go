@@ -153,6 +153,14 @@ func TestTapExplainsCell(t *testing.T) {
 	if len(vals) != 36 || math.Abs(sum-1) > 1e-6 {
 		t.Fatalf("lag chart: %d bars summing to %g", len(vals), sum)
 	}
+	// The distance chart: shares of importance in rings around the target, summing to 1.
+	var dsum float64
+	for _, v := range w.dist.Values() {
+		dsum += v
+	}
+	if len(w.dist.Values()) < 10 || math.Abs(dsum-1) > 1e-6 {
+		t.Errorf("distance chart: %d bars summing to %g", len(w.dist.Values()), dsum)
+	}
 	f, ok := w.mapw.Field()
 	if !ok || w.view.Selected != viewAttribution || !strings.Contains(f.Title, "saliency attribution") {
 		t.Fatalf("map shows %q (view %s)", f.Title, w.view.Selected)
