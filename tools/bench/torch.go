@@ -221,6 +221,11 @@ func alternate(ctx context.Context, repeat int, warm bool, sides ...func() (time
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
+			// Each side gets a machine the other has left: ONNX Runtime's and PyTorch's pools
+			// spin-wait for a while after a run, and spinning threads of one process slowed the
+			// other's next run by up to a quarter (PyTorch at batch 1: 42 ms a sample right
+			// after climxai's runs, 32 ms with ONNX Runtime's spinning off).
+			time.Sleep(settle)
 			d, err := s()
 			if err != nil {
 				return nil, err
@@ -235,6 +240,9 @@ func alternate(ctx context.Context, repeat int, warm bool, sides ...func() (time
 	}
 	return out, nil
 }
+
+// settle is the pause before each timed run.
+const settle = 300 * time.Millisecond
 
 // rounds is the number of timed rounds at batch n: batch-1 runs are short and, on a shared
 // machine, the most disturbed (a descheduled thread stalls the whole run), so they get five
