@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"climxai/app"
+	"climxai/inference"
 )
 
 // newFlags returns a flag set for a verb that reports errors instead of exiting, so that the
@@ -44,3 +45,46 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		args = args[1:]
 	}
 }
+
+// runFlags are --device and --threads of every verb that runs models, and --budget-mb of those
+// that run them in batches.
+type runFlags struct {
+	device  inference.Device
+	threads *int
+	budget  *int // nil: the verb has no --budget-mb
+}
+
+// addRunFlags defines --device, --threads and, with budget, --budget-mb on fs.
+func addRunFlags(fs *flag.FlagSet, budget bool) *runFlags {
+	r := &runFlags{}
+	fs.Var(&r.device, "device", "auto|cpu|cuda[:N]")
+	r.threads = fs.Int("threads", 0, "intra-op threads (0: one per core)")
+	if budget {
+		r.budget = fs.Int("budget-mb", int(inference.DefaultBudget>>20), "memory budget of batched runs (MiB)")
+	}
+	return r
+}
+
+// check returns verb's usage error for a negative --threads or a --budget-mb below 1 or above
+// maxMB (no upper bound when maxMB is 0; why, if any, says where the bound comes from).
+func (r *runFlags) check(verb string, maxMB int, why string) error {
+	switch {
+	case *r.threads < 0:
+		return app.Usagef("%s: --threads must be 0 or positive", verb)
+	case r.budget == nil:
+		return nil
+	case maxMB == 0 && *r.budget < 1:
+		return app.Usagef("%s: --budget-mb must be positive", verb)
+	case maxMB > 0 && (*r.budget < 1 || *r.budget > maxMB):
+		return app.Usagef("%s: --budget-mb must be from 1 to %d%s", verb, maxMB, why)
+	}
+	return nil
+}
+
+// options are the inference options the flags ask for.
+func (r *runFlags) options() inference.Options {
+	return inference.Options{Device: r.device, Threads: *r.threads}
+}
+
+// budgetBytes is --budget-mb in bytes.
+func (r *runFlags) budgetBytes() int64 { return int64(*r.budget) << 20 }

@@ -35,10 +35,7 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("out", "", "NetCDF file to write")
 	asJSON := fs.Bool("json", false, "print a JSON summary instead of text")
 	fig := addFigureFlag(fs, "the correlation against the radius kept (or the months kept), with the full input and persistence")
-	var device inference.Device
-	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
-	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
-	budget := fs.Int("budget-mb", int(inference.DefaultBudget>>20), "memory budget of batched runs (MiB)")
+	rf := addRunFlags(fs, true)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -48,10 +45,9 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return app.Usagef("ablate: unexpected arguments %q", pos)
 	case *cardPath == "" || *dataPath == "" || *targetStr == "" || *out == "":
 		return app.Usagef("ablate: --card, --data, --target and --out are required")
-	case *threads < 0:
-		return app.Usagef("ablate: --threads must be 0 or positive")
-	case *budget < 1:
-		return app.Usagef("ablate: --budget-mb must be positive")
+	}
+	if err := rf.check("ablate", 0, ""); err != nil {
+		return err
 	}
 	radii, err := parseRadii(*radiiStr)
 	if err != nil {
@@ -106,11 +102,11 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer rt.Close()
-	e, err := attribution.OpenEmulator(rt, card, *lead, inference.Options{Device: device, Threads: *threads})
+	e, err := attribution.OpenEmulator(rt, card, *lead, rf.options())
 	if err != nil {
 		return err
 	}
-	e.Budget = int64(*budget) << 20
+	e.Budget = rf.budgetBytes()
 	prog := app.NewProgress(stderr, "ablate: forward runs")
 	res, err := abl.Run(ctx, attribution.AblationRequest{Emulator: e, Target: target, Ocean: p.Ocean, Grid: card.Grid,
 		N: len(inits), Truth: truth, Progress: prog.Func(),

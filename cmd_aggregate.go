@@ -38,10 +38,7 @@ func cmdAggregate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	out := fs.String("out", "", "aggregate NetCDF file to write")
 	asJSON := fs.Bool("json", false, "print a JSON summary instead of text")
 	fig := addFigureFlag(fs, "a map of the importance summed over all lags")
-	var device inference.Device
-	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
-	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
-	budget := fs.Int("budget-mb", int(inference.DefaultBudget>>20), "memory budget of batched runs (MiB)")
+	rf := addRunFlags(fs, true)
 	mf := addMethodFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -52,10 +49,9 @@ func cmdAggregate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return app.Usagef("aggregate: unexpected arguments %q", pos)
 	case *cardPath == "" || *dataPath == "" || *targetStr == "" || *out == "":
 		return app.Usagef("aggregate: --card, --data, --target and --out are required")
-	case *threads < 0:
-		return app.Usagef("aggregate: --threads must be 0 or positive")
-	case *budget < 1 || *budget > 1024:
-		return app.Usagef("aggregate: --budget-mb must be from 1 to 1024 (aggregation stays within 1 GiB)")
+	}
+	if err := rf.check("aggregate", 1024, " (aggregation stays within 1 GiB)"); err != nil {
+		return err
 	}
 	sel, err := parseSampleSpec(*samples)
 	if err != nil {
@@ -98,11 +94,11 @@ func cmdAggregate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer rt.Close()
-	e, err := attribution.OpenEmulator(rt, w.card, *lead, inference.Options{Device: device, Threads: *threads})
+	e, err := attribution.OpenEmulator(rt, w.card, *lead, rf.options())
 	if err != nil {
 		return err
 	}
-	e.Budget = int64(*budget) << 20
+	e.Budget = rf.budgetBytes()
 	label := "aggregate " + m.Name()
 	if shard.n > 0 {
 		label += " shard " + shard.String()

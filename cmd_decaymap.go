@@ -32,10 +32,7 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	maxLag := fs.Int("max-lag", -1, "fit the e-folding time over lags 0..K only (-1: all lags)")
 	out := fs.String("out", "", "map NetCDF file to write")
 	asJSON := fs.Bool("json", false, "print a JSON summary instead of text")
-	var device inference.Device
-	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
-	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
-	budget := fs.Int("budget-mb", int(inference.DefaultBudget>>20), "memory budget of batched runs (MiB)")
+	rf := addRunFlags(fs, true)
 	mf := addMethodFlags(fs)
 	fig := addFigureFlag(fs, "maps of the e-folding time and R90 with their median, IQR and CV")
 	pos, err := parseFlags(fs, args)
@@ -52,10 +49,9 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return app.Usagef("decaymap: --card, --data and --out are required")
 	case *stride < 1:
 		return app.Usagef("decaymap: --stride must be 1 or more")
-	case *threads < 0:
-		return app.Usagef("decaymap: --threads must be 0 or positive")
-	case *budget < 1 || *budget > 1024:
-		return app.Usagef("decaymap: --budget-mb must be from 1 to 1024")
+	}
+	if err := rf.check("decaymap", 1024, ""); err != nil {
+		return err
 	}
 	sel, err := parseSampleSpec(*samples)
 	if err != nil {
@@ -87,11 +83,11 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer rt.Close()
-	e, err := attribution.OpenEmulator(rt, w.card, *lead, inference.Options{Device: device, Threads: *threads})
+	e, err := attribution.OpenEmulator(rt, w.card, *lead, rf.options())
 	if err != nil {
 		return err
 	}
-	e.Budget = int64(*budget) << 20
+	e.Budget = rf.budgetBytes()
 	prog := app.NewProgress(stderr, fmt.Sprintf("decaymap %s, %d targets x %d samples", m.Name(), len(targets), len(inits)))
 	start := time.Now()
 	d, err := app.ComputeDecayMap(ctx, e, m, w.card, w.p, inits, *stride, *maxLag, prog.Update)

@@ -34,10 +34,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	out := fs.String("out", "", "result NetCDF file to write")
 	asJSON := fs.Bool("json", false, "print a JSON summary instead of text")
 	fig := addFigureFlag(fs, "a map of the attribution at lag 0")
-	var device inference.Device
-	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
-	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
-	budget := fs.Int("budget-mb", int(inference.DefaultBudget>>20), "memory budget of batched runs (MiB)")
+	rf := addRunFlags(fs, true)
 	mf := addMethodFlags(fs)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -48,10 +45,9 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return app.Usagef("explain: unexpected arguments %q", pos)
 	case *cardPath == "" || *dataPath == "" || *initStr == "" || *targetStr == "" || *out == "":
 		return app.Usagef("explain: --card, --data, --init, --target and --out are required")
-	case *threads < 0:
-		return app.Usagef("explain: --threads must be 0 or positive")
-	case *budget < 1:
-		return app.Usagef("explain: --budget-mb must be positive")
+	}
+	if err := rf.check("explain", 0, ""); err != nil {
+		return err
 	}
 	if _, err := mf.parse("explain", fs); err != nil {
 		return err
@@ -87,11 +83,11 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer rt.Close()
-	e, err := attribution.OpenEmulator(rt, card, *lead, inference.Options{Device: device, Threads: *threads})
+	e, err := attribution.OpenEmulator(rt, card, *lead, rf.options())
 	if err != nil {
 		return err
 	}
-	e.Budget = int64(*budget) << 20
+	e.Budget = rf.budgetBytes()
 	prog := app.NewProgress(stderr, "explain "+mf.spec.Name)
 	res, err := m.Attribute(ctx, attribution.Request{Emulator: e, X: x, Target: target, Ocean: p.Ocean, Progress: prog.Func()})
 	prog.Done()

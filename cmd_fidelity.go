@@ -40,10 +40,7 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	seed := fs.Uint64("seed", 1, "seed of the weight randomisation")
 	out := fs.String("out", "", "write the scores and curves: FILE.nc (NetCDF) or FILE.json")
 	asJSON := fs.Bool("json", false, "print a JSON summary instead of text")
-	var device inference.Device
-	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
-	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
-	budget := fs.Int("budget-mb", int(inference.DefaultBudget>>20), "memory budget of batched runs (MiB)")
+	rf := addRunFlags(fs, true)
 	fig := addFigureFlag(fs, "the correlations with the truth, the randomisation check and the deletion and insertion curves per method")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -64,10 +61,9 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return app.Usagef("fidelity: --curve-steps must be 1 to 10000")
 	case *randomSamples < 0:
 		return app.Usagef("fidelity: --random-samples must be 0 (skip) or positive")
-	case *threads < 0:
-		return app.Usagef("fidelity: --threads must be 0 or positive")
-	case *budget < 1:
-		return app.Usagef("fidelity: --budget-mb must be positive")
+	}
+	if err := rf.check("fidelity", 0, ""); err != nil {
+		return err
 	}
 	var methods []attribution.Method
 	for _, name := range strings.Split(*methodsStr, ",") {
@@ -133,11 +129,11 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	defer rt.Close()
-	e, err := attribution.OpenEmulator(rt, card, *lead, inference.Options{Device: device, Threads: *threads})
+	e, err := attribution.OpenEmulator(rt, card, *lead, rf.options())
 	if err != nil {
 		return err
 	}
-	e.Budget = int64(*budget) << 20
+	e.Budget = rf.budgetBytes()
 	var rnd *attribution.Emulator
 	if *randomSamples > 0 {
 		dir, err := os.MkdirTemp("", "climxai-fidelity-")

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"climxai/app"
-	"climxai/inference"
 	"climxai/ui"
 )
 
@@ -20,9 +19,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := newFlags("gui", "gui [--card C --data D] [--device D] [--threads N]", stderr)
 	card := fs.String("card", "", "emulator card (TOML) beside its ONNX files")
 	data := fs.String("data", "", "NetCDF file of monthly SST")
-	var device inference.Device
-	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
-	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
+	rf := addRunFlags(fs, false)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -32,8 +29,9 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return app.Usagef("gui: unexpected argument %q (the card and data are given with --card and --data)", pos[0])
 	case (*card == "") != (*data == ""):
 		return app.Usagef("gui: give both --card and --data, or neither (then open them in the window)")
-	case *threads < 0:
-		return app.Usagef("gui: --threads must be 0 or positive")
+	}
+	if err := rf.check("gui", 0, ""); err != nil {
+		return err
 	}
 	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		// Without a display Fyne would abort the process; say what to do instead.
@@ -58,5 +56,5 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	return ui.Run(ctx, ui.Config{Card: *card, Data: *data, Options: inference.Options{Device: device, Threads: *threads}, Log: stderr})
+	return ui.Run(ctx, ui.Config{Card: *card, Data: *data, Options: rf.options(), Log: stderr})
 }

@@ -27,9 +27,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	initStr := fs.String("init", "", "init month YYYY-MM (the last observed month)")
 	lead := fs.Int("lead", 0, "lead in months (default: every lead of the card)")
 	out := fs.String("out", "", "NetCDF file to write")
-	var device inference.Device
-	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
-	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
+	rf := addRunFlags(fs, false)
 	asJSON := fs.Bool("json", false, "print a JSON summary instead of text")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -40,8 +38,9 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return app.Usagef("predict: unexpected arguments %q", pos)
 	case *cardPath == "" || *dataPath == "" || *initStr == "" || *out == "":
 		return app.Usagef("predict: --card, --data, --init and --out are required")
-	case *threads < 0:
-		return app.Usagef("predict: --threads must be 0 or positive")
+	}
+	if err := rf.check("predict", 0, ""); err != nil {
+		return err
 	}
 	init, err := dataset.ParseMonth(*initStr)
 	if err != nil {
@@ -97,7 +96,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var summary []leadSummary
 	var shas []string
 	for _, cm := range models {
-		m, err := rt.Open(card.Spec(cm), inference.Options{Device: device, Threads: *threads})
+		m, err := rt.Open(card.Spec(cm), rf.options())
 		if err != nil {
 			return err
 		}

@@ -37,9 +37,7 @@ func cmdSkill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("out", "", "NetCDF file to write the skill maps to")
 	asJSON := fs.Bool("json", false, "print a JSON summary instead of text")
 	fig := addFigureFlag(fs, "area-mean correlation against lead for the emulator and persistence")
-	var device inference.Device
-	fs.Var(&device, "device", "auto|cpu|cuda[:N]")
-	threads := fs.Int("threads", 0, "intra-op threads (0: one per core)")
+	rf := addRunFlags(fs, false)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -49,8 +47,9 @@ func cmdSkill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return app.Usagef("skill: unexpected arguments %q", pos)
 	case *cardPath == "" || *dataPath == "" || *out == "":
 		return app.Usagef("skill: --card, --data and --out are required")
-	case *threads < 0:
-		return app.Usagef("skill: --threads must be 0 or positive")
+	}
+	if err := rf.check("skill", 0, ""); err != nil {
+		return err
 	}
 	subset, err := dataset.ParseSubset(*splitStr)
 	if err != nil {
@@ -87,7 +86,7 @@ func cmdSkill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var rows []skillRow
 	var maps [][]float64 // per lead: acc, rmse, acc_p, rmse_p, acc_d, rmse_d
 	for _, lead := range leads {
-		r, m, err := skillOfLead(ctx, rt, card, p, split, subset, lead, inference.Options{Device: device, Threads: *threads}, stderr)
+		r, m, err := skillOfLead(ctx, rt, card, p, split, subset, lead, rf.options(), stderr)
 		if err != nil {
 			return err
 		}
