@@ -1,10 +1,6 @@
 package dataset
 
-import (
-	"fmt"
-	"runtime"
-	"sync"
-)
+import "fmt"
 
 // The time contract (DESIGN.md): the init month t is the last observed month; input channel c
 // of a window of n months holds month t-(n-1)+c, so with n = 36 channel 0 is month t-35 and
@@ -23,42 +19,6 @@ func (p *Prepared) Window(init Month, months int, dst []float32) error {
 		return err
 	}
 	copy(dst, w)
-	return nil
-}
-
-// Windows copies the input windows of several init months into dst, one after another (a
-// batch of model inputs), on every core: copying windows is memory-bound work that one core
-// cannot saturate.
-func (p *Prepared) Windows(inits []Month, months int, dst []float32) error {
-	n := months * p.Series.Grid.Size()
-	if months < 1 || len(dst) != len(inits)*n {
-		return fmt.Errorf("dataset: Windows: dst holds %d values, want %d windows x %d months x %d cells", len(dst), len(inits), months, p.Series.Grid.Size())
-	}
-	views := make([][]float32, len(inits))
-	for i, m := range inits {
-		w, err := p.WindowView(m, months)
-		if err != nil {
-			return err
-		}
-		views[i] = w
-	}
-	// Split the batch's values (not its windows) evenly, so that a batch of one uses every core too.
-	total := len(dst)
-	workers := min(runtime.GOMAXPROCS(0), max(1, total/(1<<16)))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		lo, hi := total*w/workers, total*(w+1)/workers
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for lo < hi {
-				i, off := lo/n, lo%n
-				k := copy(dst[lo:hi], views[i][off:])
-				lo += k
-			}
-		}()
-	}
-	wg.Wait()
 	return nil
 }
 

@@ -173,39 +173,3 @@ func TestWindowErrors(t *testing.T) {
 		t.Error("Window into a too small buffer: no error")
 	}
 }
-
-// Windows fills a batch exactly as Window fills each of its windows, also when the batch is
-// split between cores in the middle of a window.
-func TestWindowsEqualsWindow(t *testing.T) {
-	s := seriesOf(centres(0, 1, 40), centres(100, 1, 40), NewMonth(2000, 1), 60, func(tt int, y, x float64) float64 {
-		if y < 3 && x < 103 {
-			return math.NaN()
-		}
-		return float64(tt)*0.37 + y*0.01 - x*0.02 + math.Sin(float64(tt)*y)
-	})
-	p, err := Prepare(s, GridSpec{0, 1, 40, 100, 1, 40}, PreprocessSpec{Anomaly: AnomalyTimeMean, Filter: "none", ScaleMean: 0, ScaleStd: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	inits := p.Inits(1, 36)[:7]
-	inits[3], inits[5] = inits[5], inits[3] // any order
-	n := 36 * 40 * 40
-	got := make([]float32, len(inits)*n)
-	if err := p.Windows(inits, 36, got); err != nil {
-		t.Fatal(err)
-	}
-	want := make([]float32, n)
-	for i, m := range inits {
-		if err := p.Window(m, 36, want); err != nil {
-			t.Fatal(err)
-		}
-		for j := range want {
-			if got[i*n+j] != want[j] {
-				t.Fatalf("window %d value %d: %v, want %v", i, j, got[i*n+j], want[j])
-			}
-		}
-	}
-	if err := p.Windows(inits, 36, got[:n]); err == nil {
-		t.Fatal("Windows accepted a buffer of the wrong size")
-	}
-}

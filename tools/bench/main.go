@@ -160,10 +160,10 @@ func benchPrepare(ctx context.Context, b *bench) ([]row, error) {
 		checksum, nwin = 0, len(inits)
 		for b0 := 0; b0 < len(inits); b0 += batch {
 			k := min(batch, len(inits)-b0)
-			if err := p.Windows(inits[b0:b0+k], months, buf[:k*n]); err != nil {
-				return nil, err
-			}
 			for i := 0; i < k; i++ {
+				if err := p.Window(inits[b0+i], months, buf[i*n:(i+1)*n]); err != nil {
+					return nil, err
+				}
 				for _, v := range buf[i*n+(months-1)*g.Size() : (i+1)*n] {
 					checksum += math.Abs(float64(v))
 				}
