@@ -131,14 +131,14 @@ type DecayMapResult struct {
 	Stride           int
 	Targets, Samples int
 	SampleSet        string
-	// EFold (months) and R90 (km) are maps [NLat*NLon] on the card's grid, NaN at cells that
-	// were not targets or have no value; +Inf marks an e-folding time without decay.
-	EFold, R90 []float32
 	// Median and coefficient of variation over the mapped cells with a finite value.
 	EFoldMedian, EFoldCV, R90Median, R90CV float64
 	Device                                 string
 	Duration                               time.Duration
-	Maps                                   *DecayMaps // every map, as climxai decaymap writes them
+	// Maps holds every map on the card's grid (EFold in months, R90 in km, …; NaN at cells that
+	// were not targets or have no value, +Inf for an e-folding time without decay), as climxai
+	// decaymap writes them.
+	Maps *DecayMaps
 }
 
 // DecayMap aggregates sel's method for every stride-th ocean cell (rows and columns 0, stride,
@@ -161,7 +161,7 @@ func (w *Workspace) DecayMap(ctx context.Context, sel Selection, set string, str
 	}
 	se, sr := Summarise(d.Tau), Summarise(d.Radius90)
 	r := &DecayMapResult{Lead: sel.Lead, Method: m.Name(), Params: m.Params().String(), Stride: stride, Targets: len(d.Targets),
-		Samples: len(inits), SampleSet: desc, EFold: d.EFold, R90: d.R90, EFoldMedian: se.Median, EFoldCV: se.CV,
+		Samples: len(inits), SampleSet: desc, EFoldMedian: se.Median, EFoldCV: se.CV,
 		R90Median: sr.Median, R90CV: sr.CV, Device: d.Device, Maps: d}
 	r.Duration = time.Since(start)
 	return r, nil

@@ -60,7 +60,7 @@ func TestAnalyses(t *testing.T) {
 		t.Fatal(err)
 	}
 	mapped := 0
-	for i, v := range dm.R90 {
+	for i, v := range dm.Maps.R90 {
 		if !math.IsNaN(float64(v)) {
 			mapped++
 			if r, c := i/63, i%63; r%12 != 0 || c%12 != 0 || !w.Prepared.Ocean[i] {
@@ -82,7 +82,7 @@ func TestAnalyses(t *testing.T) {
 		t.Fatal(err)
 	}
 	r90 := mf.Map("r90").Values
-	for i, v := range dm.R90 {
+	for i, v := range dm.Maps.R90 {
 		if g := r90[i]; g != v && !(math.IsNaN(float64(g)) && math.IsNaN(float64(v))) {
 			t.Fatalf("saved r90[%d] = %g, computed %g", i, g, v)
 		}

@@ -294,9 +294,9 @@ func (w *Window) showDecayMap() {
 	if r == nil || w.ws == nil {
 		return
 	}
-	vals, what := r.EFold, "e-folding time (months)"
+	vals, what := r.Maps.EFold, "e-folding time (months)"
 	if strings.HasPrefix(w.an.dmShow.Selected, "R90") {
-		vals, what = r.R90, "R90 (km)"
+		vals, what = r.Maps.R90, "R90 (km)"
 	}
 	g := w.ws.Card.Grid
 	shown := make([]float32, len(vals))
