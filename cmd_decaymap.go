@@ -90,7 +90,7 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	e.Budget = rf.budgetBytes()
 	prog := app.NewProgress(stderr, fmt.Sprintf("decaymap %s, %d targets x %d samples", m.Name(), len(targets), len(inits)))
 	start := time.Now()
-	d, err := app.ComputeDecayMap(ctx, e, m, w.card, w.p, inits, *stride, *maxLag, prog.Update)
+	d, err := app.ComputeDecayMap(ctx, e, m, w.card, w.p, inits, targets, *maxLag, prog.Update)
 	prog.Done()
 	if err != nil {
 		return err

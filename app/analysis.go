@@ -155,7 +155,11 @@ func (w *Workspace) DecayMap(ctx context.Context, sel Selection, set string, str
 	if err != nil {
 		return nil, err
 	}
-	d, err := ComputeDecayMap(ctx, e, m, w.Card, w.Prepared, inits, stride, maxLag, progress)
+	targets, err := DecayMapTargets(w.Card.Grid, w.Prepared.Ocean, stride)
+	if err != nil {
+		return nil, err
+	}
+	d, err := ComputeDecayMap(ctx, e, m, w.Card, w.Prepared, inits, targets, maxLag, progress)
 	if err != nil {
 		return nil, err
 	}

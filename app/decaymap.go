@@ -54,18 +54,14 @@ func DecayMapTargets(gs dataset.GridSpec, ocean []bool, stride int) ([]attributi
 	return targets, nil
 }
 
-// ComputeDecayMap aggregates m's attribution for every target of DecayMapTargets over the
-// windows of inits (targets share batched backward runs: attribution.AggregateTargets), fits
-// each target's e-folding time over lags 0..maxLag (< 0: all; attribution.FitDecay) and
+// ComputeDecayMap aggregates m's attribution for every target (the cells of DecayMapTargets)
+// over the windows of inits (targets share batched backward runs: attribution.AggregateTargets),
+// fits each target's e-folding time over lags 0..maxLag (< 0: all; attribution.FitDecay) and
 // measures its R50 and R90 (attribution.SpatialExtent). Progress counts samples over all
 // targets.
 func ComputeDecayMap(ctx context.Context, e *attribution.Emulator, m attribution.Method, card *inference.Card, p *dataset.Prepared,
-	inits []dataset.Month, stride, maxLag int, progress func(done, total int)) (*DecayMaps, error) {
+	inits []dataset.Month, targets []attribution.Target, maxLag int, progress func(done, total int)) (*DecayMaps, error) {
 	gs := card.Grid
-	targets, err := DecayMapTargets(gs, p.Ocean, stride)
-	if err != nil {
-		return nil, err
-	}
 	grid := gs.Grid()
 	n := gs.NLat * gs.NLon
 	nan := float32(math.NaN())
