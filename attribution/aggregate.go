@@ -287,10 +287,10 @@ func AggregateTargets(ctx context.Context, req TargetsRequest) (AggregateStats, 
 }
 
 // cpuBatchBytes caps the estimated memory of one batch on the CPU. Larger batches only add to
-// the working set: on a 2-core Xeon, saliency of the reference DenseNet ran at 30.5 ms/sample
-// in batches of 1 or 2 at 1° and 32.0 in batches of 8, and at 7.5 ms/sample in batches of 2 or
-// 8 at 2° against 8.1 in batches of 32 (6 and 4 alternating rounds). 128 MiB gives batches of
-// 2 at 1° and 8 at 2°. On a GPU the memory budget alone sets the batch.
+// the working set: ONNX Runtime's lanes (inference/lanes.go) already run samples one or a few at
+// a time on every core, and with them aggregation of the reference DenseNet at 1° ran at 23.5
+// ms/sample in batches of 2 (128 MiB), 23.5-24.1 in batches of 4 and 23.8-24.0 in batches of 8.
+// On a GPU the memory budget alone sets the batch.
 const cpuBatchBytes = 128 << 20
 
 // aggregateGradients is the batched path of AggregateSamples and AggregateTargets: the gradient
@@ -322,12 +322,26 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 	}
 	B := min(n*G, g.BatchSize(batchBudget))
 	st.Batch, st.TargetsPerPass = B, G
-	xs, seeds := make([]float32, B*s), make([]float32, B*c)
+	// Two input buffers: while batch j+1 runs, batch j's gradients (and, for ixg, inputs) are
+	// normalised into the sums by one goroutine, in row order, so the sums do not depend on
+	// scheduling. Without the overlap a core would idle while the other adds up.
+	xsBuf := [2][]float32{make([]float32, B*s), make([]float32, B*s)}
+	seeds := make([]float32, B*c)
 	lags := make([]float32, s)
 	var window []float32 // sample k's input, copied into each of its rows (groups of > 1 target)
 	if G > 1 {
 		window = make([]float32, s)
 	}
+	consumed := make(chan error, 1)
+	busy := false
+	wait := func() error { // waits for the batch being added up, if any
+		if !busy {
+			return nil
+		}
+		busy = false
+		return <-consumed
+	}
+	defer wait()
 	total := n * len(targets)
 	for g0 := 0; g0 < len(targets); g0 += G {
 		grp := targets[g0:min(g0+G, len(targets))]
@@ -336,11 +350,11 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 			sums[i] = NewSums(e.Months(), e.NLat(), e.NLon())
 		}
 		rows, filled := n*len(grp), -1
-		for r0 := 0; r0 < rows; r0 += B {
+		for j, r0 := 0, 0; r0 < rows; j, r0 = j+1, r0+B {
 			if err := ctx.Err(); err != nil {
 				return st, err
 			}
-			m := min(B, rows-r0)
+			m, xs := min(B, rows-r0), xsBuf[j%2]
 			for r := range m {
 				k, t := (r0+r)/len(grp), (r0+r)%len(grp)
 				dst := xs[r*s : (r+1)*s]
@@ -363,18 +377,26 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 			if err != nil {
 				return st, err
 			}
-			for r := range m {
-				grad := out[1][r*s : (r+1)*s]
-				if timesInput {
-					for i, v := range xs[r*s : (r+1)*s] {
-						grad[i] *= v
+			if err := wait(); err != nil {
+				return st, err
+			}
+			busy = true
+			go func() {
+				for r := range m {
+					grad := out[1][r*s : (r+1)*s]
+					if timesInput {
+						for i, v := range xs[r*s : (r+1)*s] {
+							grad[i] *= v
+						}
+					}
+					e.toLagsInto(lags, grad, ocean)
+					if _, err := sums[(r0+r)%len(grp)].Add(lags); err != nil {
+						consumed <- err
+						return
 					}
 				}
-				e.toLagsInto(lags, grad, ocean)
-				if _, err := sums[(r0+r)%len(grp)].Add(lags); err != nil {
-					return st, err
-				}
-			}
+				consumed <- nil
+			}()
 			if progress != nil {
 				if len(targets) == 1 {
 					progress(r0+m, n)
@@ -382,6 +404,9 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 					progress(g0*n+r0+m, total)
 				}
 			}
+		}
+		if err := wait(); err != nil {
+			return st, err
 		}
 		for i, sm := range sums {
 			if err := done(g0+i, sm); err != nil {

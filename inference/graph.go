@@ -89,6 +89,12 @@ func (r *Runtime) OpenGraph(spec GraphSpec, build func() ([]byte, error), opts O
 		return nil, err
 	}
 	g := &Graph{spec: spec, placement: place, model: &Model{sig: Signature{Path: spec.Name}, sess: sess}}
+	if n := laneCount(opts.Threads); n > 0 && place.Device.Kind == DeviceCPU {
+		sig := Signature{Path: spec.Name}
+		g.model.lanes = &lanes{n: n, make: func() (*ort.DynamicAdvancedSession, error) {
+			return cpuGraphSession(onnx, sig, ins, outs, 1)
+		}}
+	}
 	if r.graphs == nil {
 		r.graphs = map[graphKey]*Graph{}
 	}
@@ -268,6 +274,23 @@ func (g *Graph) run(ctx context.Context, ins, outs [][]float32, n int) error {
 	if m.sess == nil {
 		return &Error{Model: g.spec.Name, Kind: ErrClosed, Hint: "open the graph through a new Runtime"}
 	}
+	return m.lanes.spread(ctx, m.sess, n, g.SampleBytes(), 0, func(ctx context.Context, sess *ort.DynamicAdvancedSession, s, k int) error {
+		bi := make([][]float32, len(ins))
+		for i, io := range g.spec.Inputs {
+			z := io.size()
+			bi[i] = ins[i][s*z : (s+k)*z]
+		}
+		bo := make([][]float32, len(outs))
+		for i, io := range g.spec.Outputs {
+			z := io.size()
+			bo[i] = outs[i][s*z : (s+k)*z]
+		}
+		return g.runOn(ctx, sess, bi, bo, k)
+	})
+}
+
+// runOn runs n samples from ins into outs on sess (the model's read lock held).
+func (g *Graph) runOn(ctx context.Context, sess *ort.DynamicAdvancedSession, ins, outs [][]float32, n int) error {
 	tensor := func(io GraphIO, data []float32) (*ort.Tensor[float32], error) {
 		shape := append(ort.Shape{int64(n)}, io.Shape...)
 		return ort.NewTensor(shape, data)
@@ -295,7 +318,7 @@ func (g *Graph) run(ctx context.Context, ins, outs [][]float32, n int) error {
 		return &Error{Model: g.spec.Name, Kind: ErrRuntimeLoad, Err: err}
 	}
 	defer release()
-	err = m.sess.RunWithOptions(vin, vout, ro)
+	err = sess.RunWithOptions(vin, vout, ro)
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}

@@ -98,6 +98,9 @@ func (r *Runtime) Open(spec ModelSpec, opts Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{sig: sig, placement: place, sess: sess}
+	if n := laneCount(opts.Threads); n > 0 && place.Device.Kind == DeviceCPU {
+		m.lanes = &lanes{n: n, make: func() (*ort.DynamicAdvancedSession, error) { return cpuSession(sig, 1) }}
+	}
 	if sig.DynamicOutputExtent {
 		// The file leaves the output's spatial sizes symbolic: one trial sample shows whether the
 		// model really predicts on the input's grid.
@@ -250,8 +253,9 @@ type Model struct {
 	sig       Signature
 	placement Placement
 
-	mu   sync.RWMutex
-	sess *ort.DynamicAdvancedSession // nil once closed
+	mu    sync.RWMutex
+	sess  *ort.DynamicAdvancedSession // nil once closed
+	lanes *lanes                      // single-threaded concurrent runs on the CPU (lanes.go); nil: none
 }
 
 // Signature returns the model's checked inputs and outputs.
@@ -273,22 +277,14 @@ func (m *Model) Run(ctx context.Context, in []float32, n int) ([]float32, error)
 			Msg: fmt.Sprintf("%d values for %d samples of %d x %d x %d", len(in), n, m.sig.Months, m.sig.NLat, m.sig.NLon)}
 	}
 	out := make([]float32, n*m.sig.NLat*m.sig.NLon)
-	if m.sig.FixedBatch {
-		s, o := m.SampleLen(), m.sig.NLat*m.sig.NLon
-		for i := range n {
-			if err := m.run(ctx, in[i*s:(i+1)*s], out[i*o:(i+1)*o], 1); err != nil {
-				return nil, err
-			}
-		}
-		return out, nil
-	}
 	if err := m.run(ctx, in, out, n); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// run runs n samples from in into out (both exactly sized).
+// run runs n samples from in into out (both exactly sized): on the lanes when the model has them,
+// one sample per run when its batch axis is fixed at 1.
 func (m *Model) run(ctx context.Context, in, out []float32, n int) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -298,6 +294,18 @@ func (m *Model) run(ctx context.Context, in, out []float32, n int) error {
 	if m.sess == nil {
 		return &Error{Model: m.sig.Path, Kind: ErrClosed, Hint: "open the model through a new Runtime"}
 	}
+	maxChunk := 0
+	if m.sig.FixedBatch {
+		maxChunk = 1
+	}
+	s, o := m.SampleLen(), m.sig.NLat*m.sig.NLon
+	return m.lanes.spread(ctx, m.sess, n, m.SampleBytes(), maxChunk, func(ctx context.Context, sess *ort.DynamicAdvancedSession, i, k int) error {
+		return m.runOn(ctx, sess, in[i*s:(i+k)*s], out[i*o:(i+k)*o], k)
+	})
+}
+
+// runOn runs n samples from in into out on sess (m.mu held).
+func (m *Model) runOn(ctx context.Context, sess *ort.DynamicAdvancedSession, in, out []float32, n int) error {
 	x, err := ort.NewTensor(ort.NewShape(int64(n), int64(m.sig.Months), int64(m.sig.NLat), int64(m.sig.NLon)), in)
 	if err != nil {
 		return &Error{Model: m.sig.Path, Kind: ErrBadInput, Err: err}
@@ -314,7 +322,7 @@ func (m *Model) run(ctx context.Context, in, out []float32, n int) error {
 		return &Error{Model: m.sig.Path, Kind: ErrRuntimeLoad, Err: err}
 	}
 	defer release()
-	err = m.sess.RunWithOptions([]ort.Value{x}, []ort.Value{y}, ro)
+	err = sess.RunWithOptions([]ort.Value{x}, []ort.Value{y}, ro)
 	if cerr := ctx.Err(); cerr != nil {
 		return cerr
 	}
@@ -357,6 +365,9 @@ func (m *Model) close() error {
 	}
 	err := m.sess.Destroy()
 	m.sess = nil
+	if m.lanes != nil {
+		err = errors.Join(err, m.lanes.close())
+	}
 	return err
 }
 
