@@ -118,6 +118,7 @@ func BuildGraph(g *Graph, opt Options) (m *onnx.ModelProto, err error) {
 		gx = b.op("ConstantOfShape", []string{b.op("Shape", []string{g.Input})})
 	}
 	b.nodes = append(b.nodes, &onnx.NodeProto{OpType: "Identity", Name: b.prefix + "grad", Input: []string{gx}, Output: []string{opt.Grad}})
+	b.foldChannelScales([]string{g.Output, opt.Grad})
 	return b.model(opt)
 }
 

@@ -306,6 +306,8 @@ func opCases() []opCase {
 			c := g.op("Conv", []string{"x", g.w([]int64{3, 2, 1, 1}, 0.5, 1)}, "")
 			g.op("MaxPool", []string{c}, "y", ia("kernel_shape", 3, 3), ia("strides", 1, 2), ia("pads", 1, 1, 1, 1))
 		}},
+		{name: "Chain/bn_relu_conv_dense", x: []int64{2, 3, 5, 6}, away: 0.05, graph: bnReluConvDense},
+		{name: "Chain/bn_relu_conv_grouped_shared", x: []int64{2, 4, 5, 6}, away: 0.05, graph: bnReluConvShared},
 		{name: "Chain/conv_bn_relu_concat_resize", x: []int64{2, 2, 5, 6}, graph: func(g *testGraph) {
 			c := g.op("Conv", []string{"x", g.w([]int64{3, 2, 3, 3}, -1, 1)}, "", ia("pads", 1, 1, 1, 1))
 			b := g.op("BatchNormalization", []string{c, g.w([]int64{3}, 0.5, 1.5), g.w([]int64{3}, -1, 1), g.w([]int64{3}, -1, 1), g.w([]int64{3}, 0.2, 2)}, "")
@@ -315,6 +317,30 @@ func opCases() []opCase {
 			g.op("Conv", []string{u, g.w([]int64{1, 5, 3, 3}, -1, 1)}, "y", ia("pads", 1, 1, 1, 1), ia("strides", 2, 1))
 		}},
 	}
+}
+
+// bnReluConvDense is a dense block's layer: BN -> ReLU -> Conv, concatenated with its input, then
+// BN -> ReLU -> Conv again. Its backward graph folds both BatchNorm scales into the adjoint
+// convolutions (TestFoldChannelScales).
+func bnReluConvDense(g *testGraph) {
+	bn := func(in string, c int64) string {
+		return g.op("BatchNormalization", []string{in, g.w([]int64{c}, -1.5, 1.5), g.w([]int64{c}, -1, 1), g.w([]int64{c}, -1, 1), g.w([]int64{c}, 0.2, 2)}, "")
+	}
+	r := g.op("Relu", []string{bn("x", 3)}, "")
+	f := g.op("Conv", []string{r, g.w([]int64{2, 3, 3, 3}, -1, 1)}, "", ia("pads", 1, 1, 1, 1))
+	cat := g.op("Concat", []string{"x", f}, "", IntAttr("axis", 1))
+	r2 := g.op("Relu", []string{bn(cat, 5)}, "")
+	g.op("Conv", []string{r2, g.w([]int64{1, 5, 3, 3}, -1, 1)}, "y", ia("pads", 1, 1, 1, 1))
+}
+
+// bnReluConvShared has a grouped convolution after BN -> ReLU, whose ReLU output is also added
+// to the output: the adjoint convolution's result has another use there, so the BatchNorm
+// scale must stay a multiplication of its own.
+func bnReluConvShared(g *testGraph) {
+	b := g.op("BatchNormalization", []string{"x", g.w([]int64{4}, -1.5, 1.5), g.w([]int64{4}, -1, 1), g.w([]int64{4}, -1, 1), g.w([]int64{4}, 0.2, 2)}, "")
+	r := g.op("Relu", []string{b}, "")
+	c := g.op("Conv", []string{r, g.w([]int64{4, 2, 3, 3}, -1, 1)}, "", ia("pads", 1, 1, 1, 1), IntAttr("group", 2))
+	g.op("Add", []string{c, r}, "y")
 }
 
 // scales adds a FLOAT scales initializer.

@@ -404,14 +404,40 @@ func batchNormVJP(s *Step) error {
 		return err
 	}
 	eps := n.AttrFloat("epsilon", 1e-5)
-	k := s.Emit("Div", []string{s.In(1), s.Emit("Sqrt", []string{s.Emit("Add", []string{s.In(4), s.ConstFloat(nil, eps)})})})
 	shape := []int64{x[1]}
 	for range x[2:] {
 		shape = append(shape, 1)
 	}
-	k = s.Emit("Reshape", []string{k, s.ConstInt([]int64{int64(len(shape))}, shape...)})
+	var k string
+	if scale, ok := batchNormScale(s, eps); ok && int64(len(scale)) == x[1] {
+		// A constant per-channel factor, which foldChannelScales can move into the convolution
+		// that computes the cotangent.
+		k = s.ConstFloat(shape, scale...)
+	} else {
+		k = s.Emit("Div", []string{s.In(1), s.Emit("Sqrt", []string{s.Emit("Add", []string{s.In(4), s.ConstFloat(nil, eps)})})})
+		k = s.Emit("Reshape", []string{k, s.ConstInt([]int64{int64(len(shape))}, shape...)})
+	}
 	s.SetInGrad(0, s.Emit("Mul", []string{s.OutGrad(0), k}))
 	return nil
+}
+
+// batchNormScale is γ / sqrt(var + ε) per channel when the scale and variance are constants,
+// computed in float32 as ONNX Runtime computes it.
+func batchNormScale(s *Step, eps float32) ([]float32, bool) {
+	gv, vv := s.InValue(1), s.InValue(4)
+	if gv == nil || vv == nil || gv.Const == nil || vv.Const == nil {
+		return nil, false
+	}
+	gamma, err1 := onnx.Float32s(gv.Const)
+	variance, err2 := onnx.Float32s(vv.Const)
+	if err1 != nil || err2 != nil || len(gamma) != len(variance) || len(gamma) == 0 {
+		return nil, false
+	}
+	k := make([]float32, len(gamma))
+	for c := range k {
+		k[c] = gamma[c] / float32(math.Sqrt(float64(variance[c]+eps)))
+	}
+	return k, true
 }
 
 // arithmeticVJP: for y = a ∘ b with broadcasting, da = unbroadcast(dy ∂y/∂a), db likewise;
