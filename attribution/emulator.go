@@ -188,9 +188,10 @@ func (e *Emulator) backwardRun(ctx context.Context, r rules, xs, seeds, refs []f
 
 // backwardStream runs the backward graph of r (not DeepLIFT's) on n samples that fill writes
 // (sample k into dst, [Months][NLat][NLon]), all with one shared seed, and hands each sample's y
-// and backward quantity to consume, in order. Samples are made and run one batch at a time, so
-// memory stays within e.Budget however large n is; ctx is checked between batches and progress
-// called after each.
+// and backward quantity to consume, in order, from one goroutine at a time: while a batch runs,
+// the previous batch is consumed (consume must not touch what fill writes). Samples are made and
+// run one batch at a time, so memory stays within e.Budget however large n is; ctx is checked
+// between batches and progress called after each batch has run.
 func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []float32,
 	fill func(k int, dst []float32), consume func(k int, y, grad []float32), progress func(done, total int)) (inference.Placement, error) {
 	g, err := e.graph(r)
@@ -200,6 +201,8 @@ func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []fl
 	s, c := e.sampleLen(), e.cells()
 	b := min(n, g.BatchSize(e.Budget))
 	xs, seeds := make([]float32, b*s), repeat(seed, b)
+	var pending sync.WaitGroup // the batch being consumed
+	defer pending.Wait()
 	for k0 := 0; k0 < n; k0 += b {
 		if err := ctx.Err(); err != nil {
 			return inference.Placement{}, err
@@ -212,13 +215,17 @@ func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []fl
 		if err != nil {
 			return inference.Placement{}, err
 		}
-		for k := range m {
-			consume(k0+k, out[0][k*c:(k+1)*c], out[1][k*s:(k+1)*s])
-		}
+		pending.Wait()
+		pending.Go(func() {
+			for k := range m {
+				consume(k0+k, out[0][k*c:(k+1)*c], out[1][k*s:(k+1)*s])
+			}
+		})
 		if progress != nil {
 			progress(k0+m, n)
 		}
 	}
+	pending.Wait()
 	return g.Placement(), nil
 }
 
