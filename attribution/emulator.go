@@ -140,6 +140,15 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 			return nil, err
 		}
 		opt := backward.Options{Seed: seedName, Grad: gradName}
+		if r.composite == nil && !r.reference && !r.canonize {
+			// The faster form of the forward part (the exact gradient's graph only, so that
+			// nothing about rules on the split form needs deciding).
+			fm, _, err := backward.SplitInputConvs(m)
+			if err != nil {
+				return nil, err
+			}
+			opt.Forward = fm
+		}
 		if r.composite != nil {
 			opt.Rules = r.composite(ir)
 		}

@@ -24,6 +24,10 @@ type Options struct {
 	// Reference, when set, adds an input of that name with x's shape and a copy of the forward
 	// graph evaluated on it, which rules read through Step.Ref (DeepLIFT's reference input).
 	Reference string
+	// Forward, when set, is an equivalent form of the model (SplitInputConvs) whose nodes and
+	// initializers make the forward part of the result, while the backward part is built from
+	// the model itself. It must compute every value of the model under the same name.
+	Forward *onnx.ModelProto
 }
 
 // Build returns a new model with inputs (x, seed) and outputs (y, grad): the forward nodes of m
@@ -235,10 +239,14 @@ func (b *builder) model(opt Options) (*onnx.ModelProto, error) {
 			out = vi
 		}
 	}
+	fwd := gp
+	if opt.Forward != nil && opt.Forward.Graph != nil {
+		fwd = opt.Forward.Graph
+	}
 	ng := &onnx.GraphProto{
 		Name:        gp.Name + "_backward",
-		Node:        append(append([]*onnx.NodeProto{}, gp.Node...), b.nodes...),
-		Initializer: append(append([]*onnx.TensorProto{}, gp.Initializer...), b.inits...),
+		Node:        append(append([]*onnx.NodeProto{}, fwd.Node...), b.nodes...),
+		Initializer: append(append([]*onnx.TensorProto{}, fwd.Initializer...), b.inits...),
 		Input:       append(append([]*onnx.ValueInfoProto{}, gp.Input...), valueInfo(opt.Seed, yShape)),
 		Output:      []*onnx.ValueInfoProto{out, valueInfo(opt.Grad, shapeOf(in))},
 		ValueInfo:   gp.ValueInfo,
