@@ -140,15 +140,13 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 			return nil, err
 		}
 		opt := backward.Options{Seed: seedName, Grad: gradName}
-		if r.composite == nil && !r.reference && !r.canonize {
-			// The faster form of the forward part (the exact gradient's graph only, so that
-			// nothing about rules on the split form needs deciding).
-			fm, _, err := backward.SplitInputConvs(m)
-			if err != nil {
-				return nil, err
-			}
-			opt.Forward = fm
+		// The faster form of the forward part; the rules still see the model's own nodes, so
+		// every rule reads the same values (to float32 rounding) either way.
+		fm, _, err := backward.SplitInputConvs(m)
+		if err != nil {
+			return nil, err
 		}
+		opt.Forward = fm
 		if r.composite != nil {
 			opt.Rules = r.composite(ir)
 		}
