@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -18,7 +19,7 @@ type call struct {
 }
 
 // record runs spread with a run that records its calls and how many ran at once.
-func record(t *testing.T, l *lanes, main *ort.DynamicAdvancedSession, n int, sampleBytes int64, maxChunk int, fail func(i int) error) ([]call, int, error) {
+func record(t *testing.T, l *lanes, main *ort.DynamicAdvancedSession, n int, sampleBytes int64, maxChunk int, fail func(ctx context.Context, i int) error) ([]call, int, error) {
 	t.Helper()
 	var (
 		mu      sync.Mutex
@@ -35,7 +36,7 @@ func record(t *testing.T, l *lanes, main *ort.DynamicAdvancedSession, n int, sam
 		calls = append(calls, call{sess, i, k})
 		mu.Unlock()
 		if fail != nil {
-			return fail(i)
+			return fail(ctx, i)
 		}
 		return nil
 	})
@@ -118,11 +119,18 @@ func TestSpread(t *testing.T) {
 
 	// The first failure is returned and stops the lanes from taking more chunks.
 	boom := errors.New("boom")
-	calls, _, err = record(t, withLanes(2), main, 40, laneBytes, 0, func(i int) error {
+	calls, _, err = record(t, withLanes(2), main, 40, laneBytes, 0, func(ctx context.Context, i int) error {
 		if i == 0 {
 			return boom
 		}
-		return nil
+		// The other lane's run is still going when the failure comes (a real run would be):
+		// it ends with the cancellation instead of racing through the remaining chunks.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Second):
+			return nil
+		}
 	})
 	if !errors.Is(err, boom) || len(calls) >= 40 {
 		t.Errorf("failure: err %v after %d of 40 calls", err, len(calls))
@@ -134,13 +142,23 @@ func TestSpreadCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var runs atomic.Int32
 	err := l.spread(ctx, nil, 50, laneBytes, 0, func(ctx context.Context, _ *ort.DynamicAdvancedSession, i, k int) error {
-		if runs.Add(1) == 3 {
+		switch r := runs.Add(1); {
+		case r == 3:
 			cancel()
+		case r > 3:
+			// The third run's lane may not have called cancel yet: wait for it, as a real run
+			// would still be running, rather than finish every chunk in the meantime.
+			select {
+			case <-ctx.Done():
+			case <-time.After(5 * time.Second):
+				return errors.New("not cancelled")
+			}
 		}
 		return ctx.Err()
 	})
-	if !errors.Is(err, context.Canceled) || runs.Load() >= 50 {
-		t.Errorf("cancel: %v after %d runs", err, runs.Load())
+	// At most one run per lane starts after the third.
+	if !errors.Is(err, context.Canceled) || runs.Load() > 4 {
+		t.Errorf("cancel: %v after %d runs, want context.Canceled after at most 4", err, runs.Load())
 	}
 }
 
