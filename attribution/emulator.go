@@ -46,6 +46,10 @@ type Emulator struct {
 
 	mu     sync.Mutex
 	graphs map[string]*inference.Graph
+
+	headOnce sync.Once
+	head     *backward.Head // the model cut after a linear first layer; nil if it has none
+	headErr  error
 }
 
 // OpenEmulator opens the card's model for lead on opts' device for attribution.
@@ -105,9 +109,46 @@ type rules struct {
 	composite func(g *backward.Graph) backward.Composite // nil: exact gradient
 	canonize  bool                                       // merge BatchNorm into convolutions first (LRP)
 	reference bool                                       // DeepLIFT: the graph takes a reference input
+	part      part                                       // the whole model, or a part of it (linearHead)
 }
 
-var gradientRules = rules{key: "gradient"}
+// part says which part of a model cut by linearHead a gradient graph covers.
+type part uint8
+
+const (
+	whole       part = iota
+	tailPart         // (x, seed) -> (y, ∇h): the gradient at the first layer's output h
+	headAdjoint      // (x, seed over h) -> (h, ∇x): the first layer's adjoint
+)
+
+var (
+	gradientRules = rules{key: "gradient"}
+	tailRules     = rules{key: "gradient at the first layer's output", part: tailPart}
+	headRules     = rules{key: "adjoint of the first layer", part: headAdjoint}
+)
+
+// linearHead returns the model cut after its first layer when that layer is linear (a
+// convolution x feeds alone; backward.Head), nil when it is not.
+func (e *Emulator) linearHead() (*backward.Head, error) {
+	e.headOnce.Do(func() {
+		h, ok, err := backward.SplitHead(e.model, e.sig.Input)
+		if err != nil {
+			e.headErr = err
+		} else if ok {
+			e.head = h
+		}
+	})
+	return e.head, e.headErr
+}
+
+// hiddenLen is the number of values of one sample of the first layer's output.
+func hiddenLen(h *backward.Head) int {
+	n := 1
+	for _, d := range h.Shape {
+		n *= int(d)
+	}
+	return n
+}
 
 // graph returns the backward graph of r, building it on first use.
 func (e *Emulator) graph(r rules) (*inference.Graph, error) {
@@ -127,7 +168,28 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 	if r.reference {
 		spec.Inputs = append(spec.Inputs, inference.GraphIO{Name: refName, Shape: x})
 	}
+	var head *backward.Head
+	if r.part != whole {
+		var err error
+		if head, err = e.linearHead(); err != nil {
+			return nil, err
+		}
+		if head == nil {
+			return nil, errorf(ErrBadRequest, "", "%s: the model's first layer is not linear", e.File)
+		}
+		h := head.Shape
+		switch r.part {
+		case tailPart:
+			spec.Outputs[1].Shape = h
+		case headAdjoint:
+			spec.Inputs[1].Shape = h
+			spec.Outputs[0] = inference.GraphIO{Name: head.Hidden, Shape: h}
+		}
+	}
 	g, err := e.rt.OpenGraph(spec, func() ([]byte, error) {
+		if head != nil {
+			return e.partGraph(head, r.part)
+		}
 		m := e.model
 		if r.canonize {
 			var err error
@@ -164,6 +226,60 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 	}
 	e.graphs[r.key] = g
 	return g, nil
+}
+
+// partGraph builds the gradient graph of one part of a model cut by linearHead.
+func (e *Emulator) partGraph(h *backward.Head, p part) ([]byte, error) {
+	opt := backward.Options{Seed: seedName, Grad: gradName}
+	conv, _, err := backward.SplitInputConvs(h.Conv) // the faster forward form of the first layer
+	if err != nil {
+		return nil, err
+	}
+	var bm *onnx.ModelProto
+	switch p {
+	case tailPart:
+		ir, err := backward.NewGraph(h.Tail, h.Hidden, e.sig.Output)
+		if err != nil {
+			return nil, err
+		}
+		if bm, err = backward.BuildGraph(ir, opt); err != nil {
+			return nil, err
+		}
+		bm = h.PrependHead(bm, conv)
+	default:
+		ir, err := backward.NewGraph(h.Conv, e.sig.Input, h.Hidden)
+		if err != nil {
+			return nil, err
+		}
+		opt.Forward = conv
+		if bm, err = backward.BuildGraph(ir, opt); err != nil {
+			return nil, err
+		}
+	}
+	return proto.Marshal(bm)
+}
+
+// firstLayerAdjoint applies the adjoint of the linear first layer (linearHead) to a cotangent
+// at its output: the input gradient that cotangent gives.
+func (e *Emulator) firstLayerAdjoint(ctx context.Context, gh []float64) ([]float64, error) {
+	g, err := e.graph(headRules)
+	if err != nil {
+		return nil, err
+	}
+	seed := make([]float32, len(gh))
+	for i, v := range gh {
+		seed[i] = float32(v)
+	}
+	// x only sets the shapes: the adjoint of a linear layer does not depend on it.
+	out, err := g.Run(ctx, [][]float32{make([]float32, e.sampleLen()), seed}, 1)
+	if err != nil {
+		return nil, err
+	}
+	gx := make([]float64, len(out[1]))
+	for i, v := range out[1] {
+		gx[i] = float64(v)
+	}
+	return gx, nil
 }
 
 // backwardRun runs the backward graph of r on n samples xs ([n][Months][NLat][NLon]) with seeds
@@ -206,6 +322,10 @@ func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []fl
 		return inference.Placement{}, err
 	}
 	s, c := e.sampleLen(), e.cells()
+	gs := 1 // one sample's backward quantity: x's size, or h's for the tail part
+	for _, d := range g.Spec().Outputs[1].Shape {
+		gs *= int(d)
+	}
 	b := min(n, g.BatchSize(e.Budget))
 	xs, seeds := make([]float32, b*s), repeat(seed, b)
 	var pending sync.WaitGroup // the batch being consumed
@@ -225,7 +345,7 @@ func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []fl
 		pending.Wait()
 		pending.Go(func() {
 			for k := range m {
-				consume(k0+k, out[0][k*c:(k+1)*c], out[1][k*s:(k+1)*s])
+				consume(k0+k, out[0][k*c:(k+1)*c], out[1][k*gs:(k+1)*gs])
 			}
 		})
 		if progress != nil {

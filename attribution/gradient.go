@@ -194,13 +194,23 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	}
 	alpha, weight := m.Quadrature.nodes(m.Steps)
 	s := e.sampleLen()
-	acc := make([]float64, s)
+	// With a linear first layer h = Conv(x, W), Σ_k w_k ∇f(x_k) = Wᵀ Σ_k w_k ∇_h f(x_k): the steps
+	// stop at h and the first layer's adjoint runs once, on the sum.
+	head, err := e.linearHead()
+	if err != nil {
+		return nil, err
+	}
+	r, gl := gradientRules, s
+	if head != nil {
+		r, gl = tailRules, hiddenLen(head)
+	}
+	acc := make([]float64, gl)
 	// f(x) and f(b) for the completeness check: the trapezoid's end nodes are b and x themselves,
 	// whose outputs the backward runs return; Gauss-Legendre's nodes stop short of the ends, so
 	// it needs two forward runs.
 	var fx, fb float64
 	ends := 0
-	place, err := e.backwardStream(ctx, gradientRules, len(alpha), req.Target.Weights,
+	place, err := e.backwardStream(ctx, r, len(alpha), req.Target.Weights,
 		func(k int, p []float32) {
 			switch a := float32(alpha[k]); a {
 			case 0:
@@ -227,6 +237,11 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 		}, req.Progress)
 	if err != nil {
 		return nil, err
+	}
+	if head != nil {
+		if acc, err = e.firstLayerAdjoint(ctx, acc); err != nil {
+			return nil, err
+		}
 	}
 	attr := make([]float32, s)
 	var sum float64

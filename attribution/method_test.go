@@ -317,3 +317,45 @@ func TestAttributeBatch(t *testing.T) {
 		t.Errorf("a partial window: %v", err)
 	}
 }
+
+// TestIGFirstLayerOnce: on models whose first layer is a convolution the input feeds alone, IG
+// sums the steps' gradients at that layer's output and applies its adjoint once; the result
+// equals IG computed with input gradients at every step (the whole-model path).
+func TestIGFirstLayerOnce(t *testing.T) {
+	for _, name := range []string{"tinyrelu.onnx", "random2deg.onnx"} {
+		t.Run(name, func(t *testing.T) {
+			e := openTest(t, name)
+			h, err := e.linearHead()
+			if err != nil || h == nil {
+				t.Fatalf("linearHead: %v, %v; want the first convolution", h, err)
+			}
+			ocean := testOcean()
+			x := randomInput(9, ocean)
+			tg := cellTarget(t, "45,-60", ocean)
+			m := IntegratedGradients{Steps: 8, Quadrature: Riemann}
+			req := Request{Emulator: e, X: x, Target: tg, Ocean: ocean}
+			got, err := m.Attribute(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The same IG with the cut switched off.
+			whole := openTest(t, name)
+			whole.headOnce.Do(func() {})
+			want, err := m.Attribute(context.Background(), Request{Emulator: whole, X: x, Target: tg, Ocean: ocean})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var maxErr, scale float64
+			for i, v := range want.Values {
+				if v == v {
+					maxErr = max(maxErr, math.Abs(float64(got.Values[i]-v)))
+					scale = max(scale, math.Abs(float64(v)))
+				}
+			}
+			if maxErr > 1e-5*scale || got.Completeness.Expected != want.Completeness.Expected {
+				t.Errorf("first layer once: max |Δ| %.3g (scale %.3g); f(x)-f(b) %g against %g",
+					maxErr, scale, got.Completeness.Expected, want.Completeness.Expected)
+			}
+		})
+	}
+}
