@@ -329,8 +329,20 @@ func (m SmoothGrad) Attribute(ctx context.Context, req Request) (*Result, error)
 	res := begin(m, req)
 	n, s := m.NoiseSamples, e.sampleLen()
 	noise := m.noise(req)
-	sum, sq := make([]float64, s), make([]float64, s)
-	place, err := e.backwardStream(ctx, gradientRules, n, req.Target.Weights,
+	// The mean gradient is linear in the gradients, so, as for IG, it can stop at a linear first
+	// layer's output and apply that layer's adjoint once; the squares cannot.
+	head, err := e.linearHead()
+	if err != nil {
+		return nil, err
+	}
+	r, gl := gradientRules, s
+	if head == nil || m.Kind != SmoothGradMean {
+		head = nil
+	} else {
+		r, gl = tailRules, hiddenLen(head)
+	}
+	sum, sq := make([]float64, gl), make([]float64, gl)
+	place, err := e.backwardStream(ctx, r, n, req.Target.Weights,
 		func(_ int, p []float32) { noise(p) },
 		func(_ int, _, g []float32) {
 			for i, v := range g {
@@ -340,6 +352,12 @@ func (m SmoothGrad) Attribute(ctx context.Context, req Request) (*Result, error)
 		}, req.Progress)
 	if err != nil {
 		return nil, err
+	}
+	if head != nil {
+		if sum, err = e.firstLayerAdjoint(ctx, sum); err != nil {
+			return nil, err
+		}
+		sq = sum // unused by the mean
 	}
 	res.Values = e.toLags(m.combine(sum, sq, n), req.Ocean)
 	ys, err := e.forward(ctx, req.X, 1, nil)
