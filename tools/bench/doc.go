@@ -24,7 +24,9 @@
 //     Target: at most 0.5x PyTorch's time.
 //   - ig: Integrated Gradients, 32 trapezoid steps from the zero baseline, one explanation with
 //     its completeness check, attribution.IntegratedGradients against a PyTorch loop doing the
-//     same (steps in one batch, input-only autograd, f(x) and f(baseline)). Target: at most 0.5x.
+//     same (steps in one batch, input-only autograd, f(x) and f(baseline)); climxai stops the
+//     steps' gradients at the stem's output and applies the stem's adjoint once to their sum
+//     (the same attributions, checked below). Target: at most 0.5x.
 //   - aggregate: mean |saliency| (each sample normalised to sum 1) and the signed mean over the
 //     36-month windows of a monthly series, -agg-samples of them (1280), through
 //     attribution.AggregateSamples (the path of `climxai aggregate`: batches under the default
