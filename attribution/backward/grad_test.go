@@ -93,6 +93,21 @@ type opCase struct {
 
 func ia(name string, v ...int64) *onnx.AttributeProto { return IntsAttr(name, v) }
 
+// model builds the case's graph: opset 13 unless set, dimension 0 symbolic unless static.
+func (c opCase) model() *onnx.ModelProto {
+	g := newTestGraph()
+	c.graph(g)
+	xs := append([]int64{}, c.x...)
+	if !c.static {
+		xs[0] = Unknown
+	}
+	opset := c.opset
+	if opset == 0 {
+		opset = 13
+	}
+	return g.model(opset, xs)
+}
+
 func opCases() []opCase {
 	conv := func(w []int64, attrs ...*onnx.AttributeProto) func(g *testGraph) {
 		return func(g *testGraph) { g.op("Conv", []string{"x", g.w(w, -1, 1)}, "y", attrs...) }
@@ -379,17 +394,7 @@ func inputFor(c opCase, rng *rand.Rand) tensor {
 func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	for _, c := range opCases() {
 		t.Run(c.name, func(t *testing.T) {
-			g := newTestGraph()
-			c.graph(g)
-			xs := append([]int64{}, c.x...)
-			if !c.static {
-				xs[0] = Unknown
-			}
-			opset := c.opset
-			if opset == 0 {
-				opset = 13
-			}
-			m := g.model(opset, xs)
+			m := c.model()
 			rng := rand.New(rand.NewPCG(3, 4))
 			x := inputFor(c, rng)
 			checkGradient(t, m, x, rng)

@@ -450,17 +450,7 @@ func TestLRPZeroIsInputTimesGradient(t *testing.T) {
 	}
 	for _, c := range lrpIdentityCases() {
 		t.Run(c.name, func(t *testing.T) {
-			g := newTestGraph()
-			c.graph(g)
-			xs := append([]int64{}, c.x...)
-			if !c.static {
-				xs[0] = Unknown
-			}
-			opset := c.opset
-			if opset == 0 {
-				opset = 13
-			}
-			m := g.model(opset, xs)
+			m := c.model()
 			x := inputFor(opCase{x: c.x, away: 0.05}, rand.New(rand.NewPCG(18, 19)))
 			worst := func(comp func(g *Graph) Composite) float64 {
 				var w float64
