@@ -18,11 +18,7 @@ import (
 // DenseNet with small sample sets (buttons tapped as a user would), checks what they show, and
 // cancels a long decay map.
 func TestAnalysisViews(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
-	onUI(func() { w.Open(randomCard, data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second)
+	w, events, _ := openedWindow(t)
 	v := &w.an
 
 	onUI(func() { w.tabs.SelectIndex(2); v.aggSamples.SetText("all:3"); test.Tap(v.aggRun) })

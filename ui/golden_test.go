@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"climxai/dataset"
 )
@@ -100,11 +99,7 @@ func differing(a, b image.Image, tol uint32) (n, total int) {
 // testdata/golden/window.png. The status line carries timings that change from run to run, and
 // ONNX Runtime's threads may round differently, so up to 1.5% of the pixels may differ.
 func TestWindowGolden(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
-	onUI(func() { w.Open(randomCard, data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second)
+	w, _, _ := openedWindow(t)
 	var img image.Image
 	onUI(func() { img = w.Win.Canvas().Capture() })
 	path := filepath.Join("testdata", "golden", "window.png")

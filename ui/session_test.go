@@ -19,11 +19,7 @@ import (
 // TestMapZoomPanBox zooms with the wheel about the pointer, pans, shows the world and the
 // domain, and drags a box on the map, which becomes the target and is explained.
 func TestMapZoomPanBox(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
-	onUI(func() { w.Open(randomCard, data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second)
+	w, events, _ := openedWindow(t)
 	m := w.mapw
 	dom := m.View()
 
@@ -151,11 +147,7 @@ func TestSessionRestoresView(t *testing.T) {
 // TestPreferences sets the colour scale (the maps follow at once) and the threads (the
 // workspace is reopened with them, keeping the view), and checks the recent-files menu.
 func TestPreferences(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
-	onUI(func() { w.Open(randomCard, data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second)
+	w, events, data := openedWindow(t)
 	onUI(func() { test.TapAt(w.mapw, w.mapw.CellPosition(17, 25)) })
 	await(t, events, "explained", 20*time.Second)
 	onUI(func() { w.SetPreferences(inference.Options{Device: inference.CPU, Threads: 1}, "sequential") })

@@ -61,6 +61,18 @@ func testWindow(t *testing.T) (*Window, chan string) {
 	return w, events
 }
 
+// openedWindow is testWindow with the random-weight 2° card opened on a fresh synthetic file
+// (returned) and the default cell explained.
+func openedWindow(t *testing.T) (*Window, chan string, string) {
+	t.Helper()
+	w, events := testWindow(t)
+	data := synthFile(t)
+	onUI(func() { w.Open(randomCard, data) })
+	await(t, events, "opened", 20*time.Second)
+	await(t, events, "explained", 20*time.Second)
+	return w, events, data
+}
+
 // uiMu stands for the UI goroutine in tests: worker hand-offs (Window.do) and the test's
 // actions while a job may run (onUI) hold it.
 var uiMu sync.Mutex
@@ -91,12 +103,7 @@ func await(t *testing.T, events chan string, want string, timeout time.Duration)
 // target, that its saliency lands on the map and in the lag chart, and logs the click-to-heatmap
 // latency.
 func TestTapExplainsCell(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
-
-	onUI(func() { w.Open(randomCard, data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second) // the default cell; builds the backward graph
+	w, events, _ := openedWindow(t) // the default cell explained; builds the backward graph
 	if !strings.Contains(w.Win.Title(), "random weights") {
 		t.Errorf("title %q", w.Win.Title())
 	}
@@ -327,11 +334,7 @@ func TestMain(m *testing.M) {
 // TestCancelStopsIG starts integrated gradients (64 steps) and cancels it: the window must say
 // so within a second and keep the last saliency result.
 func TestCancelStopsIG(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
-	onUI(func() { w.Open(randomCard, data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second)
+	w, events, _ := openedWindow(t)
 	before := w.last
 
 	var running bool
