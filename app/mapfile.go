@@ -2,7 +2,6 @@ package app
 
 import (
 	"math"
-	"slices"
 	"strconv"
 	"time"
 
@@ -136,21 +135,13 @@ func writeMap(path string, grid dataset.Grid, fields []mapField, attrs map[strin
 		all := map[string]any{"Conventions": "CF-1.8", "title": "climxai decay map", "source": "climxai",
 			"history": time.Now().UTC().Format(time.RFC3339) + " written by climxai decaymap"}
 		for k, v := range attrs {
-			all[k] = v
-		}
-		keys := make([]string, 0, len(all))
-		for k := range all {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			v := all[k]
 			if x, ok := v.(float64); ok && (math.IsNaN(x) || math.IsInf(x, 0)) {
 				v = strconv.FormatFloat(x, 'g', -1, 64) // NaN and Inf as text, readable everywhere
 			}
-			if err := f.PutAttr(k, v); err != nil {
-				return err
-			}
+			all[k] = v
+		}
+		if err := netcdf.PutAttrs(f.PutAttr, all); err != nil {
+			return err
 		}
 		if err := f.EndDef(); err != nil {
 			return err

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"sort"
 	"time"
 
 	"climxai/dataset"
@@ -49,15 +48,8 @@ func WriteTableNC(path string, dims []NCDim, vars []NCVar, global map[string]str
 			if err != nil {
 				return err
 			}
-			keys := make([]string, 0, len(v.Attrs))
-			for k := range v.Attrs {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if err := nv.PutAttr(k, v.Attrs[k]); err != nil {
-					return err
-				}
+			if err := netcdf.PutAttrs(nv.PutAttr, v.Attrs); err != nil {
+				return err
 			}
 			defs[i] = nv
 		}
@@ -66,15 +58,8 @@ func WriteTableNC(path string, dims []NCDim, vars []NCVar, global map[string]str
 		for k, v := range global {
 			g[k] = v
 		}
-		keys := make([]string, 0, len(g))
-		for k := range g {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := f.PutAttr(k, g[k]); err != nil {
-				return err
-			}
+		if err := netcdf.PutAttrs(f.PutAttr, g); err != nil {
+			return err
 		}
 		if err := f.EndDef(); err != nil {
 			return err

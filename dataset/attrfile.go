@@ -106,7 +106,7 @@ func WriteAttribution(path string, a *AttributionFile) error {
 		for k, v := range m.Other {
 			g[k] = v
 		}
-		if err := putAttrs(f, provenance("climxai attribution ("+m.Method+")", g)); err != nil {
+		if err := netcdf.PutAttrs(f.PutAttr, provenance("climxai attribution ("+m.Method+")", g)); err != nil {
 			return err
 		}
 		if err := f.EndDef(); err != nil {

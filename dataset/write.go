@@ -5,7 +5,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -126,21 +125,6 @@ func provenance(title string, extra map[string]string) map[string]string {
 	return a
 }
 
-// putAttrs writes string attributes in name order (deterministic files).
-func putAttrs(f *netcdf.File, attrs map[string]string) error {
-	keys := make([]string, 0, len(attrs))
-	for k := range attrs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := f.PutAttr(k, attrs[k]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // gridVars defines the lat and lon dimensions and coordinate variables of g.
 func gridVars(f *netcdf.File, g Grid) (lat, lon netcdf.Dim, write func() error, err error) {
 	if lat, err = f.DefDim("lat", g.NLat()); err != nil {
@@ -212,15 +196,8 @@ func dataVar(f *netcdf.File, name string, dims []netcdf.Dim, attrs map[string]st
 	if err := v.PutAttr("_FillValue", fillValue); err != nil {
 		return nil, err
 	}
-	keys := make([]string, 0, len(attrs))
-	for k := range attrs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := v.PutAttr(k, attrs[k]); err != nil {
-			return nil, err
-		}
+	if err := netcdf.PutAttrs(v.PutAttr, attrs); err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -282,7 +259,7 @@ func WriteSeries(path string, s *Series, attrs map[string]string) error {
 		if len(s.Notices) > 0 {
 			g["notices"] = strings.Join(s.Notices, "\n")
 		}
-		if err := putAttrs(f, g); err != nil {
+		if err := netcdf.PutAttrs(f.PutAttr, g); err != nil {
 			return err
 		}
 		if err := f.EndDef(); err != nil {

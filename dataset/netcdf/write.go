@@ -8,6 +8,8 @@ import "C"
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"unsafe"
 )
 
@@ -119,6 +121,17 @@ func (v *Var) PutAttr(name string, value any) error {
 		return err
 	}
 	return v.f.putAttr(v.id, v.Name, name, value)
+}
+
+// PutAttrs writes attrs through put (a File's or a Var's PutAttr) in name order, so that the
+// same attributes always give the same file.
+func PutAttrs[V any](put func(name string, value any) error, attrs map[string]V) error {
+	for _, k := range slices.Sorted(maps.Keys(attrs)) {
+		if err := put(k, attrs[k]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // putAttr writes one attribute. The Go type picks the NetCDF type: string → char,

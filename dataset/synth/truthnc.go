@@ -3,7 +3,6 @@ package synth
 import (
 	"fmt"
 	"math"
-	"sort"
 	"time"
 
 	"climxai/dataset"
@@ -99,27 +98,13 @@ func (tr *Truth) WriteNetCDF(path string, attrs map[string]string) error {
 					return err
 				}
 			}
-			keys := make([]string, 0, len(d.attrs))
-			for k := range d.attrs {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				if err := v.PutAttr(k, d.attrs[k]); err != nil {
-					return err
-				}
+			if err := netcdf.PutAttrs(v.PutAttr, d.attrs); err != nil {
+				return err
 			}
 			vars[d.name] = v
 		}
-		keys := make([]string, 0, len(global))
-		for k := range global {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := f.PutAttr(k, global[k]); err != nil {
-				return err
-			}
+		if err := netcdf.PutAttrs(f.PutAttr, global); err != nil {
+			return err
 		}
 		if err := f.EndDef(); err != nil {
 			return err
