@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"sync"
 	"time"
 
 	"climxai/inference"
@@ -332,16 +333,11 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 	if G > 1 {
 		window = make([]float32, s)
 	}
-	consumed := make(chan error, 1)
-	busy := false
-	wait := func() error { // waits for the batch being added up, if any
-		if !busy {
-			return nil
-		}
-		busy = false
-		return <-consumed
-	}
-	defer wait()
+	var (
+		adding sync.WaitGroup // the batch being added up
+		addErr error          // its error, read after adding.Wait
+	)
+	defer adding.Wait()
 	total := n * len(targets)
 	for g0 := 0; g0 < len(targets); g0 += G {
 		grp := targets[g0:min(g0+G, len(targets))]
@@ -377,11 +373,10 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 			if err != nil {
 				return st, err
 			}
-			if err := wait(); err != nil {
-				return st, err
+			if adding.Wait(); addErr != nil {
+				return st, addErr
 			}
-			busy = true
-			go func() {
+			adding.Go(func() {
 				for r := range m {
 					grad := out[1][r*s : (r+1)*s]
 					if timesInput {
@@ -391,12 +386,11 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 					}
 					e.toLagsInto(lags, grad, ocean)
 					if _, err := sums[(r0+r)%len(grp)].Add(lags); err != nil {
-						consumed <- err
+						addErr = err
 						return
 					}
 				}
-				consumed <- nil
-			}()
+			})
 			if progress != nil {
 				if len(targets) == 1 {
 					progress(r0+m, n)
@@ -405,8 +399,8 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 				}
 			}
 		}
-		if err := wait(); err != nil {
-			return st, err
+		if adding.Wait(); addErr != nil {
+			return st, addErr
 		}
 		for i, sm := range sums {
 			if err := done(g0+i, sm); err != nil {
