@@ -259,6 +259,22 @@ func (e *Emulator) partGraph(h *backward.Head, p part) ([]byte, error) {
 	return proto.Marshal(bm)
 }
 
+// sumOfGradients is where the steps of a weighted sum of input gradients (IG, SmoothGrad's mean)
+// stop. With a linear first layer h = Conv(x, W), Σ_k w_k ∇x f(x_k) = Wᵀ Σ_k w_k ∇h f(x_k): the
+// steps stop at h (atHead: the rules of the tail part, gradients of hiddenLen values) and
+// firstLayerAdjoint turns their sum into the input gradient; otherwise they run to the input
+// (gradientRules, sampleLen values).
+func (e *Emulator) sumOfGradients() (r rules, n int, atHead bool, err error) {
+	head, err := e.linearHead()
+	if err != nil {
+		return rules{}, 0, false, err
+	}
+	if head == nil {
+		return gradientRules, e.sampleLen(), false, nil
+	}
+	return tailRules, hiddenLen(head), true, nil
+}
+
 // firstLayerAdjoint applies the adjoint of the linear first layer (linearHead) to a cotangent
 // at its output: the input gradient that cotangent gives.
 func (e *Emulator) firstLayerAdjoint(ctx context.Context, gh []float64) ([]float64, error) {

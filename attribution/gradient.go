@@ -194,15 +194,9 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	}
 	alpha, weight := m.Quadrature.nodes(m.Steps)
 	s := e.sampleLen()
-	// With a linear first layer h = Conv(x, W), Σ_k w_k ∇f(x_k) = Wᵀ Σ_k w_k ∇_h f(x_k): the steps
-	// stop at h and the first layer's adjoint runs once, on the sum.
-	head, err := e.linearHead()
+	r, gl, atHead, err := e.sumOfGradients()
 	if err != nil {
 		return nil, err
-	}
-	r, gl := gradientRules, s
-	if head != nil {
-		r, gl = tailRules, hiddenLen(head)
 	}
 	acc := make([]float64, gl)
 	// f(x) and f(b) for the completeness check: the trapezoid's end nodes are b and x themselves,
@@ -238,7 +232,7 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	if head != nil {
+	if atHead {
 		if acc, err = e.firstLayerAdjoint(ctx, acc); err != nil {
 			return nil, err
 		}
@@ -329,17 +323,13 @@ func (m SmoothGrad) Attribute(ctx context.Context, req Request) (*Result, error)
 	res := begin(m, req)
 	n, s := m.NoiseSamples, e.sampleLen()
 	noise := m.noise(req)
-	// The mean gradient is linear in the gradients, so, as for IG, it can stop at a linear first
-	// layer's output and apply that layer's adjoint once; the squares cannot.
-	head, err := e.linearHead()
-	if err != nil {
-		return nil, err
-	}
-	r, gl := gradientRules, s
-	if head == nil || m.Kind != SmoothGradMean {
-		head = nil
-	} else {
-		r, gl = tailRules, hiddenLen(head)
+	// The mean is a sum of gradients; the squares need every gradient itself.
+	r, gl, atHead := gradientRules, s, false
+	if m.Kind == SmoothGradMean {
+		var err error
+		if r, gl, atHead, err = e.sumOfGradients(); err != nil {
+			return nil, err
+		}
 	}
 	sum, sq := make([]float64, gl), make([]float64, gl)
 	place, err := e.backwardStream(ctx, r, n, req.Target.Weights,
@@ -353,7 +343,7 @@ func (m SmoothGrad) Attribute(ctx context.Context, req Request) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
-	if head != nil {
+	if atHead {
 		if sum, err = e.firstLayerAdjoint(ctx, sum); err != nil {
 			return nil, err
 		}
