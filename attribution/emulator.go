@@ -141,15 +141,6 @@ func (e *Emulator) linearHead() (*backward.Head, error) {
 	return e.head, e.headErr
 }
 
-// hiddenLen is the number of values of one sample of the first layer's output.
-func hiddenLen(h *backward.Head) int {
-	n := 1
-	for _, d := range h.Shape {
-		n *= int(d)
-	}
-	return n
-}
-
 // graph returns the backward graph of r, building it on first use.
 func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 	e.mu.Lock()
@@ -261,7 +252,7 @@ func (e *Emulator) partGraph(h *backward.Head, p part) ([]byte, error) {
 
 // sumOfGradients is where the steps of a weighted sum of input gradients (IG, SmoothGrad's mean)
 // stop. With a linear first layer h = Conv(x, W), Σ_k w_k ∇x f(x_k) = Wᵀ Σ_k w_k ∇h f(x_k): the
-// steps stop at h (atHead: the rules of the tail part, gradients of hiddenLen values) and
+// steps stop at h (atHead: the rules of the tail part, gradients of Head.Len values) and
 // firstLayerAdjoint turns their sum into the input gradient; otherwise they run to the input
 // (gradientRules, sampleLen values).
 func (e *Emulator) sumOfGradients() (r rules, n int, atHead bool, err error) {
@@ -272,7 +263,7 @@ func (e *Emulator) sumOfGradients() (r rules, n int, atHead bool, err error) {
 	if head == nil {
 		return gradientRules, e.sampleLen(), false, nil
 	}
-	return tailRules, hiddenLen(head), true, nil
+	return tailRules, int(head.Len()), true, nil
 }
 
 // firstLayerAdjoint applies the adjoint of the linear first layer (linearHead) to a cotangent
@@ -338,10 +329,7 @@ func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []fl
 		return inference.Placement{}, err
 	}
 	s, c := e.sampleLen(), e.cells()
-	gs := 1 // one sample's backward quantity: x's size, or h's for the tail part
-	for _, d := range g.Spec().Outputs[1].Shape {
-		gs *= int(d)
-	}
+	gs := g.Spec().Outputs[1].Size() // one sample's backward quantity: x's size, or h's for the tail part
 	b := min(n, g.BatchSize(e.Budget))
 	xs, seeds := make([]float32, b*s), repeat(seed, b)
 	var pending sync.WaitGroup // the batch being consumed

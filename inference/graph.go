@@ -16,8 +16,8 @@ type GraphIO struct {
 	Shape []int64
 }
 
-// size is the number of float32 values of one sample.
-func (io GraphIO) size() int {
+// Size is the number of float32 values of one sample.
+func (io GraphIO) Size() int {
 	n := 1
 	for _, d := range io.Shape {
 		n *= int(d)
@@ -183,10 +183,10 @@ func (g *Graph) SampleBytes() int64 {
 	}
 	var n int64
 	for _, io := range g.spec.Inputs {
-		n += int64(io.size())
+		n += int64(io.Size())
 	}
 	for _, io := range g.spec.Outputs {
-		n += int64(io.size())
+		n += int64(io.Size())
 	}
 	return 4 * n * int64(f)
 }
@@ -208,7 +208,7 @@ func (g *Graph) Run(ctx context.Context, ins [][]float32, n int) ([][]float32, e
 	}
 	outs := make([][]float32, len(g.spec.Outputs))
 	for i, o := range g.spec.Outputs {
-		outs[i] = make([]float32, n*o.size())
+		outs[i] = make([]float32, n*o.Size())
 	}
 	return outs, g.run(ctx, ins, outs, n)
 }
@@ -221,7 +221,7 @@ func (g *Graph) RunBatched(ctx context.Context, ins [][]float32, n int, budgetBy
 	}
 	outs := make([][]float32, len(g.spec.Outputs))
 	for i, o := range g.spec.Outputs {
-		outs[i] = make([]float32, n*o.size())
+		outs[i] = make([]float32, n*o.Size())
 	}
 	b := g.BatchSize(budgetBytes)
 	bi := make([][]float32, len(ins))
@@ -232,11 +232,11 @@ func (g *Graph) RunBatched(ctx context.Context, ins [][]float32, n int, budgetBy
 		}
 		k := min(b, n-s)
 		for i, io := range g.spec.Inputs {
-			z := io.size()
+			z := io.Size()
 			bi[i] = ins[i][s*z : (s+k)*z]
 		}
 		for i, io := range g.spec.Outputs {
-			z := io.size()
+			z := io.Size()
 			bo[i] = outs[i][s*z : (s+k)*z]
 		}
 		if err := g.run(ctx, bi, bo, k); err != nil {
@@ -255,7 +255,7 @@ func (g *Graph) check(ins [][]float32, n int) error {
 			Msg: fmt.Sprintf("%d inputs for %d samples, the graph has %d inputs", len(ins), n, len(g.spec.Inputs))}
 	}
 	for i, io := range g.spec.Inputs {
-		if len(ins[i]) != n*io.size() {
+		if len(ins[i]) != n*io.Size() {
 			return &Error{Model: g.spec.Name, Kind: ErrBadInput,
 				Msg: fmt.Sprintf("input %s: %d values for %d samples of %v", io.Name, len(ins[i]), n, io.Shape)}
 		}
@@ -277,12 +277,12 @@ func (g *Graph) run(ctx context.Context, ins, outs [][]float32, n int) error {
 	return m.lanes.spread(ctx, m.sess, n, g.SampleBytes(), 0, func(ctx context.Context, sess *ort.DynamicAdvancedSession, s, k int) error {
 		bi := make([][]float32, len(ins))
 		for i, io := range g.spec.Inputs {
-			z := io.size()
+			z := io.Size()
 			bi[i] = ins[i][s*z : (s+k)*z]
 		}
 		bo := make([][]float32, len(outs))
 		for i, io := range g.spec.Outputs {
-			z := io.size()
+			z := io.Size()
 			bo[i] = outs[i][s*z : (s+k)*z]
 		}
 		return g.runOn(ctx, sess, bi, bo, k)

@@ -20,6 +20,9 @@ type Head struct {
 	Tail   *onnx.ModelProto // h -> y: the model without the convolution, h its input
 }
 
+// Len is the number of values of one sample of h.
+func (h *Head) Len() int64 { return dimProd(h.Shape) }
+
 // SplitHead cuts m after its first layer when that layer is linear (see Head); ok is false
 // otherwise: x used by more than one node or by an output, the first node not a Conv with
 // constant weights and bias, or h's shape not static apart from the batch.
