@@ -224,22 +224,12 @@ func (g *Graph) RunBatched(ctx context.Context, ins [][]float32, n int, budgetBy
 		outs[i] = make([]float32, n*o.Size())
 	}
 	b := g.BatchSize(budgetBytes)
-	bi := make([][]float32, len(ins))
-	bo := make([][]float32, len(outs))
 	for s := 0; s < n; s += b {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		k := min(b, n-s)
-		for i, io := range g.spec.Inputs {
-			z := io.Size()
-			bi[i] = ins[i][s*z : (s+k)*z]
-		}
-		for i, io := range g.spec.Outputs {
-			z := io.Size()
-			bo[i] = outs[i][s*z : (s+k)*z]
-		}
-		if err := g.run(ctx, bi, bo, k); err != nil {
+		if err := g.run(ctx, samples(g.spec.Inputs, ins, s, k), samples(g.spec.Outputs, outs, s, k), k); err != nil {
 			return nil, err
 		}
 		if progress != nil {
@@ -275,18 +265,18 @@ func (g *Graph) run(ctx context.Context, ins, outs [][]float32, n int) error {
 		return &Error{Model: g.spec.Name, Kind: ErrClosed, Hint: "open the graph through a new Runtime"}
 	}
 	return m.lanes.spread(ctx, m.sess, n, g.SampleBytes(), 0, func(ctx context.Context, sess *ort.DynamicAdvancedSession, s, k int) error {
-		bi := make([][]float32, len(ins))
-		for i, io := range g.spec.Inputs {
-			z := io.Size()
-			bi[i] = ins[i][s*z : (s+k)*z]
-		}
-		bo := make([][]float32, len(outs))
-		for i, io := range g.spec.Outputs {
-			z := io.Size()
-			bo[i] = outs[i][s*z : (s+k)*z]
-		}
-		return g.runOn(ctx, sess, bi, bo, k)
+		return g.runOn(ctx, sess, samples(g.spec.Inputs, ins, s, k), samples(g.spec.Outputs, outs, s, k), k)
 	})
+}
+
+// samples returns samples [s, s+k) of each of data's arrays, laid out as ios says.
+func samples(ios []GraphIO, data [][]float32, s, k int) [][]float32 {
+	out := make([][]float32, len(data))
+	for i, io := range ios {
+		z := io.Size()
+		out[i] = data[i][s*z : (s+k)*z]
+	}
+	return out
 }
 
 // runOn runs n samples from ins into outs on sess (the model's read lock held).
