@@ -44,29 +44,10 @@ func TestFieldImageGolden(t *testing.T) {
 func compareGolden(t *testing.T, img image.Image, path string) {
 	t.Helper()
 	if *regen {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		out, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer out.Close()
-		if err := png.Encode(out, img); err != nil {
-			t.Fatal(err)
-		}
-		t.Log("wrote", path)
+		writePNG(t, path, img)
 		return
 	}
-	in, err := os.Open(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -run Golden -regen)", err)
-	}
-	defer in.Close()
-	want, err := png.Decode(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := readPNG(t, path)
 	if want.Bounds() != img.Bounds() {
 		t.Fatalf("image %v, golden %v", img.Bounds(), want.Bounds())
 	}
