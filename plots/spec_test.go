@@ -84,15 +84,7 @@ func TestSpecRegenerates(t *testing.T) {
 				}
 			}
 			// Regenerate from the sidecar alone, into another directory.
-			other := filepath.Join(t.TempDir(), "again."+tc.ext)
-			if err := Make(side, filepath.Dir(out), other); err != nil {
-				t.Fatal(err)
-			}
-			a, _ := os.ReadFile(out)
-			b, _ := os.ReadFile(other)
-			if !bytes.Equal(a, b) {
-				t.Errorf("regenerated %s differs from the original (%d vs %d bytes)", tc.ext, len(a), len(b))
-			}
+			redrawSame(t, side, filepath.Dir(out), out)
 		})
 	}
 }
@@ -120,15 +112,7 @@ func TestLinesSpec(t *testing.T) {
 	if len(side.Inputs[0].SHA256) != 64 || side.Lines == nil || side.Lines.References[0].Y != 0.6 {
 		t.Fatalf("sidecar %+v", side)
 	}
-	again := filepath.Join(dir, "again.pdf")
-	if err := Make(side, dir, again); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := os.ReadFile(out)
-	b, _ := os.ReadFile(again)
-	if !bytes.Equal(a, b) {
-		t.Error("lines figure from its sidecar differs")
-	}
+	redrawSame(t, side, dir, out)
 	s.Lines = nil
 	if err := s.validate(); !errors.Is(err, ErrSpec) {
 		t.Errorf("lines without curves: %v", err)
@@ -301,15 +285,7 @@ func TestDecayMapSpec(t *testing.T) {
 		if in := side.Inputs[0]; in.Method != "saliency" || in.Lead != 1 || in.Samples != 24 || len(in.SHA256) != 64 {
 			t.Errorf("sidecar input %+v", in)
 		}
-		again := filepath.Join(t.TempDir(), "again."+ext)
-		if err := Make(side, dir, again); err != nil {
-			t.Fatal(err)
-		}
-		a, _ := os.ReadFile(out)
-		b, _ := os.ReadFile(again)
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s from the sidecar differs", ext)
-		}
+		redrawSame(t, side, dir, out)
 	}
 	if _, err := DecayMapOf(&dataset.MapFile{Grid: m.Grid, Maps: m.Maps[:1]}, "x.nc"); !errors.Is(err, ErrSpec) {
 		t.Errorf("map file without r90: %v, want ErrSpec", err)
@@ -319,6 +295,20 @@ func TestDecayMapSpec(t *testing.T) {
 	s, _ := NewSpec(KindDecayMap, res[:1], nil)
 	if err := Make(s, ".", filepath.Join(dir, "x.png")); !errors.Is(err, dataset.ErrNoVariable) {
 		t.Errorf("decaymap of an attribution file: %v, want dataset.ErrNoVariable", err)
+	}
+}
+
+// redrawSame draws side (read from out's sidecar) again and checks that it gives out's bytes.
+func redrawSame(t *testing.T, side Spec, dir, out string) {
+	t.Helper()
+	again := filepath.Join(t.TempDir(), "again"+filepath.Ext(out))
+	if err := Make(side, dir, again); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := os.ReadFile(out)
+	b, _ := os.ReadFile(again)
+	if !bytes.Equal(a, b) {
+		t.Errorf("%s from the sidecar differs from the original (%d vs %d bytes)", filepath.Ext(out), len(a), len(b))
 	}
 }
 
@@ -349,15 +339,7 @@ func TestFidelitySpec(t *testing.T) {
 		if !math.IsNaN(float64(side.Fidelity.Rows[0].RandomAbs[0])) || side.Fidelity.Rows[3].SamplePearson[1] != f.Rows[3].SamplePearson[1] {
 			t.Errorf("scores did not survive the sidecar: %v %v", side.Fidelity.Rows[0].RandomAbs, side.Fidelity.Rows[3].SamplePearson)
 		}
-		again := filepath.Join(t.TempDir(), "again."+ext)
-		if err := Make(side, dir, again); err != nil {
-			t.Fatal(err)
-		}
-		a, _ := os.ReadFile(out)
-		b, _ := os.ReadFile(again)
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s from the sidecar differs", ext)
-		}
+		redrawSame(t, side, dir, out)
 	}
 }
 
