@@ -18,7 +18,7 @@ import (
 // DenseNet with small sample sets (buttons tapped as a user would), checks what they show, and
 // cancels a long decay map.
 func TestAnalysisViews(t *testing.T) {
-	w, events, _ := openedWindow(t)
+	w, events, _ := openedWindow(t, randomCard)
 	v := &w.an
 
 	onUI(func() { w.tabs.SelectIndex(2); v.aggSamples.SetText("all:3"); test.Tap(v.aggRun) })

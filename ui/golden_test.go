@@ -80,7 +80,7 @@ func differing(a, b image.Image, tol uint32) (n, total int) {
 // testdata/golden/window.png. The status line carries timings that change from run to run, and
 // ONNX Runtime's threads may round differently, so up to 1.5% of the pixels may differ.
 func TestWindowGolden(t *testing.T) {
-	w, _, _ := openedWindow(t)
+	w, _, _ := openedWindow(t, randomCard)
 	var img image.Image
 	onUI(func() { img = w.Win.Canvas().Capture() })
 	path := filepath.Join("testdata", "golden", "window.png")

@@ -19,7 +19,7 @@ import (
 // TestMapZoomPanBox zooms with the wheel about the pointer, pans, shows the world and the
 // domain, and drags a box on the map, which becomes the target and is explained.
 func TestMapZoomPanBox(t *testing.T) {
-	w, events, _ := openedWindow(t)
+	w, events, _ := openedWindow(t, randomCard)
 	m := w.mapw
 	dom := m.View()
 
@@ -76,12 +76,8 @@ func TestMapZoomPanBox(t *testing.T) {
 // steps, an earlier init, a box target, lag 4, zoomed, the input view) and loads it into a new
 // window, which must show the same.
 func TestSessionRestoresView(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
 	card := filepath.Join("..", "inference", "testdata", "tiny.toml")
-	onUI(func() { w.Open(card, data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second)
+	w, events, _ := openedWindow(t, card)
 	onUI(func() { w.lead.SetSelected("6") })
 	await(t, events, "explained", 20*time.Second)
 	init := w.ws.Inits(6)[2]
@@ -147,7 +143,7 @@ func TestSessionRestoresView(t *testing.T) {
 // TestPreferences sets the colour scale (the maps follow at once) and the threads (the
 // workspace is reopened with them, keeping the view), and checks the recent-files menu.
 func TestPreferences(t *testing.T) {
-	w, events, data := openedWindow(t)
+	w, events, data := openedWindow(t, randomCard)
 	onUI(func() { test.TapAt(w.mapw, w.mapw.CellPosition(17, 25)) })
 	await(t, events, "explained", 20*time.Second)
 	onUI(func() { w.SetPreferences(inference.Options{Device: inference.CPU, Threads: 1}, "sequential") })

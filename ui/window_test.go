@@ -61,13 +61,13 @@ func testWindow(t *testing.T) (*Window, chan string) {
 	return w, events
 }
 
-// openedWindow is testWindow with the random-weight 2° card opened on a fresh synthetic file
-// (returned) and the default cell explained.
-func openedWindow(t *testing.T) (*Window, chan string, string) {
+// openedWindow is testWindow with card opened on a fresh synthetic file (returned) and the
+// default cell explained.
+func openedWindow(t *testing.T, card string) (*Window, chan string, string) {
 	t.Helper()
 	w, events := testWindow(t)
 	data := synthFile(t)
-	onUI(func() { w.Open(randomCard, data) })
+	onUI(func() { w.Open(card, data) })
 	await(t, events, "opened", 20*time.Second)
 	await(t, events, "explained", 20*time.Second)
 	return w, events, data
@@ -103,7 +103,7 @@ func await(t *testing.T, events chan string, want string, timeout time.Duration)
 // target, that its saliency lands on the map and in the lag chart, and logs the click-to-heatmap
 // latency.
 func TestTapExplainsCell(t *testing.T) {
-	w, events, _ := openedWindow(t) // the default cell explained; builds the backward graph
+	w, events, _ := openedWindow(t, randomCard) // the default cell explained; builds the backward graph
 	if !strings.Contains(w.Win.Title(), "random weights") {
 		t.Errorf("title %q", w.Win.Title())
 	}
@@ -334,7 +334,7 @@ func TestMain(m *testing.M) {
 // TestCancelStopsIG starts integrated gradients (64 steps) and cancels it: the window must say
 // so within a second and keep the last saliency result.
 func TestCancelStopsIG(t *testing.T) {
-	w, events, _ := openedWindow(t)
+	w, events, _ := openedWindow(t, randomCard)
 	before := w.last
 
 	var running bool
@@ -369,11 +369,7 @@ func TestCancelStopsIG(t *testing.T) {
 // TestLeadSelector switches the tiny two-lead card (inference/testdata/tiny.toml) from lead 1
 // to lead 6 and checks the explanation follows.
 func TestLeadSelector(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
-	onUI(func() { w.Open(filepath.Join("..", "inference", "testdata", "tiny.toml"), data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second)
+	w, events, _ := openedWindow(t, filepath.Join("..", "inference", "testdata", "tiny.toml"))
 	if got := w.lead.Options; len(got) != 2 || got[0] != "1" || got[1] != "6" || w.last.Selection.Lead != 1 {
 		t.Fatalf("lead options %v, first explanation at lead %d", got, w.last.Selection.Lead)
 	}
@@ -452,11 +448,7 @@ func findButton(o fyne.CanvasObject, text string) *widget.Button {
 // result file and sidecar), a PDF of leads side by side (which runs the comparison first), the
 // data as NetCDF, and the figure to the clipboard (the text fallback: the PNG's path).
 func TestExport(t *testing.T) {
-	w, events := testWindow(t)
-	data := synthFile(t)
-	onUI(func() { w.Open(filepath.Join("..", "inference", "testdata", "tiny.toml"), data) })
-	await(t, events, "opened", 20*time.Second)
-	await(t, events, "explained", 20*time.Second)
+	w, events, _ := openedWindow(t, filepath.Join("..", "inference", "testdata", "tiny.toml"))
 	dir := t.TempDir()
 	w.lastExportDir = dir
 

@@ -43,18 +43,20 @@ func (g *testGraph) op(op string, in []string, out string, attrs ...*onnx.Attrib
 
 // w adds a random float initializer.
 func (g *testGraph) w(dims []int64, lo, hi float64) string {
-	n := 1
-	for _, d := range dims {
-		n *= int(d)
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(lo + (hi-lo)*g.rng.Float64())
-	}
+	v := g.uniform(dims, lo, hi)
 	g.n++
 	name := fmt.Sprintf("w%d", g.n)
 	g.inits = append(g.inits, onnx.FloatTensor(name, dims, v))
 	return name
+}
+
+// uniform draws a tensor of the given shape uniformly from [lo, hi).
+func (g *testGraph) uniform(dims []int64, lo, hi float64) []float32 {
+	v := make([]float32, dimProd(dims))
+	for i := range v {
+		v[i] = float32(lo + (hi-lo)*g.rng.Float64())
+	}
+	return v
 }
 
 // ints adds an INT64 initializer.

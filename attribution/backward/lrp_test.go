@@ -369,14 +369,7 @@ func TestCompositesRunOnDenseNet(t *testing.T) {
 
 // constNode adds a Constant node holding a float tensor and returns its output's name.
 func constNode(g *testGraph, dims []int64, lo, hi float64) string {
-	n := 1
-	for _, d := range dims {
-		n *= int(d)
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = float32(lo + (hi-lo)*g.rng.Float64())
-	}
+	v := g.uniform(dims, lo, hi)
 	g.n++
 	name := fmt.Sprintf("c%d", g.n)
 	g.nodes = append(g.nodes, &onnx.NodeProto{OpType: "Constant", Name: name + "_node", Output: []string{name},
