@@ -305,7 +305,15 @@ const cpuBatchBytes = 128 << 20
 func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targets []Target, ocean []bool, n int,
 	fill func(k int, dst []float32) error, done func(i int, s *Sums) error, progress func(done, total int)) (AggregateStats, error) {
 	st := AggregateStats{Batched: true}
-	g, err := e.graph(gradientRules)
+	weights := make([][]float32, len(targets))
+	for i, t := range targets {
+		weights[i] = t.Weights
+	}
+	r, win, err := e.windowed(gradientRules, weights...)
+	if err != nil {
+		return st, err
+	}
+	g, err := e.graph(r)
 	if err != nil {
 		return st, err
 	}
@@ -327,7 +335,7 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 	// normalised into the sums by one goroutine, in row order, so the sums do not depend on
 	// scheduling. Without the overlap a core would idle while the other adds up.
 	xsBuf := [2][]float32{make([]float32, B*s), make([]float32, B*s)}
-	seeds := make([]float32, B*c)
+	seeds, wins := make([]float32, B*c), repeat(win, B)
 	lags := make([]float32, s)
 	var window []float32 // sample k's input, copied into each of its rows (groups of > 1 target)
 	if G > 1 {
@@ -369,7 +377,11 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 				}
 				copy(seeds[r*c:(r+1)*c], grp[t].Weights)
 			}
-			out, err := g.Run(ctx, [][]float32{xs[:m*s], seeds[:m*c]}, m)
+			ins := [][]float32{xs[:m*s], seeds[:m*c]}
+			if win != nil {
+				ins = append(ins, wins[:m*2])
+			}
+			out, err := g.Run(ctx, ins, m)
 			if err != nil {
 				return st, err
 			}

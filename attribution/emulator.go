@@ -50,6 +50,9 @@ type Emulator struct {
 	headOnce sync.Once
 	head     *backward.Head // the model cut after a linear first layer; nil if it has none
 	headErr  error
+
+	cropMu sync.Mutex
+	crops  map[part]*backward.Crop // each part's local tail (windowed); nil if it has none
 }
 
 // OpenEmulator opens the card's model for lead on opts' device for attribution.
@@ -110,6 +113,7 @@ type rules struct {
 	canonize  bool                                       // merge BatchNorm into convolutions first (LRP)
 	reference bool                                       // DeepLIFT: the graph takes a reference input
 	part      part                                       // the whole model, or a part of it (linearHead)
+	window    [2]int64                                   // rows and columns the local tail runs on (windowed); zero: the whole grid
 }
 
 // part says which part of a model cut by linearHead a gradient graph covers.
@@ -159,6 +163,9 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 	if r.reference {
 		spec.Inputs = append(spec.Inputs, inference.GraphIO{Name: refName, Shape: x})
 	}
+	if r.window != [2]int64{} {
+		spec.Inputs = append(spec.Inputs, inference.GraphIO{Name: windowName, Shape: []int64{2}})
+	}
 	var head *backward.Head
 	if r.part != whole {
 		var err error
@@ -178,6 +185,9 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 		}
 	}
 	g, err := e.rt.OpenGraph(spec, func() ([]byte, error) {
+		if r.window != [2]int64{} {
+			return e.windowGraph(r)
+		}
 		if head != nil {
 			return e.partGraph(head, r.part)
 		}
@@ -295,6 +305,10 @@ func (e *Emulator) firstLayerAdjoint(ctx context.Context, gh []float64) ([]float
 // quantity [n][Months][NLat][NLon] and the device it ran on. Runs are batched under e.Budget and
 // ctx is checked between batches.
 func (e *Emulator) backwardRun(ctx context.Context, r rules, xs, seeds, refs []float32, n int, progress func(done, total int)) (y, grad []float32, place inference.Placement, err error) {
+	r, win, err := e.windowed(r, seeds)
+	if err != nil {
+		return nil, nil, place, err
+	}
 	g, err := e.graph(r)
 	if err != nil {
 		return nil, nil, place, err
@@ -308,6 +322,9 @@ func (e *Emulator) backwardRun(ctx context.Context, r rules, xs, seeds, refs []f
 			refs = repeat(refs, n)
 		}
 		ins = append(ins, refs)
+	}
+	if win != nil {
+		ins = append(ins, repeat(win, n))
 	}
 	out, err := g.RunBatched(ctx, ins, n, e.Budget, progress)
 	if err != nil {
@@ -324,6 +341,10 @@ func (e *Emulator) backwardRun(ctx context.Context, r rules, xs, seeds, refs []f
 // between batches and progress called after each batch has run.
 func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []float32,
 	fill func(k int, dst []float32), consume func(k int, y, grad []float32), progress func(done, total int)) (inference.Placement, error) {
+	r, win, err := e.windowed(r, seed)
+	if err != nil {
+		return inference.Placement{}, err
+	}
 	g, err := e.graph(r)
 	if err != nil {
 		return inference.Placement{}, err
@@ -331,7 +352,7 @@ func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []fl
 	s, c := e.sampleLen(), e.cells()
 	gs := g.Spec().Outputs[1].Size() // one sample's backward quantity: x's size, or h's for the tail part
 	b := min(n, g.BatchSize(e.Budget))
-	xs, seeds := make([]float32, b*s), repeat(seed, b)
+	xs, seeds, wins := make([]float32, b*s), repeat(seed, b), repeat(win, b)
 	var pending sync.WaitGroup // the batch being consumed
 	defer pending.Wait()
 	for k0 := 0; k0 < n; k0 += b {
@@ -342,7 +363,11 @@ func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []fl
 		for k := range m {
 			fill(k0+k, xs[k*s:(k+1)*s])
 		}
-		out, err := g.Run(ctx, [][]float32{xs[:m*s], seeds[:m*c]}, m)
+		ins := [][]float32{xs[:m*s], seeds[:m*c]}
+		if win != nil {
+			ins = append(ins, wins[:m*2])
+		}
+		out, err := g.Run(ctx, ins, m)
 		if err != nil {
 			return inference.Placement{}, err
 		}

@@ -267,7 +267,7 @@ func TestAttributeBatch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				e.Budget = 2 * g.SampleBytes() // two windows per run: three runs
+				e.Budget = 5 * g.SampleBytes() / 2 // two windows per run (with or without the tail window's input): three runs
 				calls := 0
 				got, err := m.AttributeBatch(context.Background(), BatchRequest{Emulator: e, X: xs, Targets: tc.targets, Ocean: ocean,
 					Progress: func(done, total int) { calls++ }})
@@ -352,7 +352,9 @@ func TestIGFirstLayerOnce(t *testing.T) {
 					scale = max(scale, math.Abs(float64(v)))
 				}
 			}
-			if maxErr > 1e-5*scale || got.Completeness.Expected != want.Completeness.Expected {
+			// f(x) - f(b) comes from forward runs of different graphs (the tail on a window in
+			// one, on the whole grid in the other): equal to float32 rounding.
+			if ex := want.Completeness.Expected; maxErr > 1e-5*scale || math.Abs(got.Completeness.Expected-ex) > 1e-6*(1+math.Abs(ex)) {
 				t.Errorf("first layer once: max |Δ| %.3g (scale %.3g); f(x)-f(b) %g against %g",
 					maxErr, scale, got.Completeness.Expected, want.Completeness.Expected)
 			}

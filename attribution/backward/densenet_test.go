@@ -148,23 +148,51 @@ func TestReferenceEmulatorMatchesPyTorchAutograd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := out[1].data
-	var worst float64
-	for k, i := range want.Index {
-		worst = math.Max(worst, math.Abs(float64(g[i])-want.Grad[k]))
-	}
-	t.Logf("spot checks: max abs error / max |grad| = %.3g", worst/want.MaxAbs)
-	if worst > goldenTol*want.MaxAbs {
-		t.Errorf("grad differs from torch.autograd's by %.3g relative at the spot checks", worst/want.MaxAbs)
-	}
-	plane := int(h * w)
-	for ch, ws := range want.ChannelSum {
-		var s float64
-		for _, v := range g[ch*plane : (ch+1)*plane] {
-			s += float64(v)
+	check := func(form string, g []float32) {
+		var worst float64
+		for k, i := range want.Index {
+			worst = math.Max(worst, math.Abs(float64(g[i])-want.Grad[k]))
 		}
-		if math.Abs(s-ws) > goldenTol*want.MaxAbs*math.Sqrt(float64(plane)) {
-			t.Errorf("channel %d: sum of grad %.6g, torch %.6g", ch, s, ws)
+		t.Logf("%s: spot checks: max abs error / max |grad| = %.3g", form, worst/want.MaxAbs)
+		if worst > goldenTol*want.MaxAbs {
+			t.Errorf("%s: grad differs from torch.autograd's by %.3g relative at the spot checks", form, worst/want.MaxAbs)
+		}
+		plane := int(h * w)
+		for ch, ws := range want.ChannelSum {
+			var s float64
+			for _, v := range g[ch*plane : (ch+1)*plane] {
+				s += float64(v)
+			}
+			if math.Abs(s-ws) > goldenTol*want.MaxAbs*math.Sqrt(float64(plane)) {
+				t.Errorf("%s: channel %d: sum of grad %.6g, torch %.6g", form, ch, s, ws)
+			}
 		}
 	}
+	check("whole graph", out[1].data)
+
+	// The same with the local tail (the last two convolutions) on a window around the cell.
+	cr, ok, err := SplitCrop(m, "", "")
+	if err != nil || !ok {
+		t.Fatalf("SplitCrop: ok %v, %v", ok, err)
+	}
+	r, col := int64(want.SeedCell[0]), int64(want.SeedCell[1])
+	start, size := cr.Window(r, r, col, col)
+	body, err := Build(cr.Body, Options{Seed: "fseed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail, err := Build(cr.Tail(size), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wm, err := cr.Compose(body, tail, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := tensor{shape: []int64{1, 2}, data: []float32{float32(start[0]), float32(start[1])}}
+	wout, err := newSession(t, wm, []string{"x", "seed", "win"}, []string{"y", "grad"}).run(x, seed, win)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(fmt.Sprintf("tail on %dx%d cells", size[0], size[1]), wout[1].data)
 }

@@ -10,8 +10,9 @@ import (
 	"climxai/onnx"
 )
 
-// FuzzBuild feeds arbitrary model bytes to NewGraph and Build: a model from outside may be
-// wrong in any way, and the engine must answer with an error, never a panic.
+// FuzzBuild feeds arbitrary model bytes to NewGraph and Build, and to SplitCrop and the windowed
+// graph's parts: a model from outside may be wrong in any way, and the engine must answer with
+// an error, never a panic.
 func FuzzBuild(f *testing.F) {
 	if b, err := os.ReadFile(filepath.Join("testdata", "densenet.onnx")); err == nil {
 		f.Add(b)
@@ -25,11 +26,30 @@ func FuzzBuild(f *testing.F) {
 			f.Add(b)
 		}
 	}
+	g := newTestGraph()
+	cropNet(g)
+	if b, err := proto.Marshal(g.model(13, []int64{Unknown, 3, 8, 10})); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := onnx.Parse(b, "fuzz.onnx")
 		if err != nil {
 			return
 		}
 		_, _ = Build(m, Options{})
+		c, ok, err := SplitCrop(m, "", "")
+		if err != nil || !ok {
+			return
+		}
+		_, size := c.Window(0, 0, 0, 0)
+		body, err := Build(c.Body, Options{Input: c.Input, Output: c.Frontier, Seed: "fseed"})
+		if err != nil {
+			return
+		}
+		tail, err := Build(c.Tail(size), Options{})
+		if err != nil {
+			return
+		}
+		_, _ = c.Compose(body, tail, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
 	})
 }

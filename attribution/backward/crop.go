@@ -1,0 +1,351 @@
+package backward
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	"climxai/onnx"
+)
+
+// Crop is a model cut before its local tail: the last nodes before the output that work
+// position by position on the output's grid (stride-1 convolutions whose output keeps the
+// input's size, BatchNorm, activations, arithmetic with per-channel constants). The output at a
+// grid cell depends only on the frontier F (the tail's input) within Lo cells before and Hi cells
+// after it on each spatial axis, so the gradient of a target that covers a few cells needs the
+// tail only on a window around them.
+//
+// The window is clamped inside the grid and keeps its size: the tail runs on it with its own
+// zero padding, which is the model's padding where the window touches the grid's edge and a
+// wrong value where it does not. A wrong value at the window's inner border reaches one cell
+// further in per layer, and a target's cotangent reaches one cell further out per layer, so with
+// at least Lo and Hi cells of margin on the inner sides neither meets the other: the target's
+// output, the activations its gradient reads and the cotangent at F are the full model's. The
+// tail of the reference DenseNet (the last 3 x 3 convolution to a quarter of the channels, then
+// BN-ReLU-conv 3 x 3) is 17% of a gradient run on the whole grid and 5 x 5 cells around a cell.
+type Crop struct {
+	Input, Output string           // the model's x and y
+	Frontier      string           // F, the tail's input
+	FShape        []int64          // F's shape per sample, [C, H, W]
+	YShape        []int64          // y's shape per sample, [C, H, W]
+	Lo, Hi        [2]int64         // cells of F before and after an output cell that it depends on
+	Body          *onnx.ModelProto // x -> F: the model without the tail
+	tail          []*onnx.NodeProto
+	inits         []*onnx.TensorProto // the tail's constants
+	opsets        []*onnx.OperatorSetIdProto
+	irVersion     int64
+}
+
+// SplitCrop finds the local tail of m's output (see Crop); ok is false when there is none with a
+// spatial convolution, or the output is not [N, C, H, W] with static C, H, W.
+func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err error) {
+	g, err := NewGraph(m, input, output)
+	if err != nil {
+		return nil, false, err
+	}
+	ys := g.shape(g.Output)
+	if len(ys) != 4 || slices.Contains(ys[1:], Unknown) {
+		return nil, false, nil
+	}
+	producer := map[string]*Node{}
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			producer[o] = n
+		}
+	}
+	uses := map[string]int{}
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			uses[in]++
+		}
+	}
+	for _, o := range m.Graph.Output {
+		uses[o.Name]++
+	}
+	var chain []*Node // output first
+	var lo, hi [2]int64
+	convs := 0
+	t := g.Output
+	for {
+		n := producer[t]
+		if n == nil || len(n.Outputs) != 1 || uses[t] != 1 {
+			break
+		}
+		in, dLo, dHi, local := g.localStep(n, ys[2:])
+		if !local || in == g.Input {
+			break
+		}
+		if s := g.shape(in); len(s) != 4 || slices.Contains(s[1:], Unknown) || s[2] != ys[2] || s[3] != ys[3] {
+			break
+		}
+		if n.Op == "Conv" {
+			convs++
+		}
+		for i := range 2 {
+			lo[i] += dLo[i]
+			hi[i] += dHi[i]
+		}
+		chain = append(chain, n)
+		t = in
+	}
+	if convs == 0 || uses[t] != 1 {
+		return nil, false, nil
+	}
+	slices.Reverse(chain)
+	c = &Crop{Input: g.Input, Output: g.Output, Frontier: t, FShape: g.shape(t)[1:], YShape: ys[1:], Lo: lo, Hi: hi,
+		opsets: m.OpsetImport, irVersion: m.IrVersion}
+	inTail := map[*onnx.NodeProto]bool{}
+	for _, n := range chain {
+		inTail[n.Proto] = true
+		c.tail = append(c.tail, proto.Clone(n.Proto).(*onnx.NodeProto))
+	}
+	// The tail's constants: initializers, and Constant nodes' values (NewGraph folded them).
+	for _, n := range chain {
+		for _, name := range n.Inputs {
+			if v := g.Values[name]; name != "" && v.Const != nil &&
+				!slices.ContainsFunc(c.inits, func(t *onnx.TensorProto) bool { return t.Name == name }) {
+				init := proto.Clone(v.Const).(*onnx.TensorProto)
+				init.Name = name
+				c.inits = append(c.inits, init)
+			}
+		}
+	}
+
+	body := proto.Clone(m).(*onnx.ModelProto)
+	bg := body.Graph
+	keep := bg.Node[:0]
+	for i, n := range m.Graph.Node {
+		if !inTail[n] {
+			keep = append(keep, bg.Node[i])
+		}
+	}
+	bg.Node = keep
+	bg.Output = []*onnx.ValueInfoProto{valueInfo(t, append([]int64{Unknown}, c.FShape...))}
+	bodyUses := map[string]bool{}
+	for _, n := range bg.Node {
+		for _, in := range n.Input {
+			bodyUses[in] = true
+		}
+	}
+	bg.Initializer = slices.DeleteFunc(bg.Initializer, func(t *onnx.TensorProto) bool { return !bodyUses[t.Name] })
+	bg.Input = slices.DeleteFunc(bg.Input, func(vi *onnx.ValueInfoProto) bool {
+		return vi.Name != c.Input && !bodyUses[vi.Name]
+	})
+	c.Body = body
+	return c, true, nil
+}
+
+// localStep reports whether n works position by position on a grid of size hw (see Crop), and
+// if so its one input on the path to the output and how many cells before and after an output
+// cell it reads.
+func (g *Graph) localStep(n *Node, hw []int64) (in string, lo, hi [2]int64, ok bool) {
+	// A constant is an initializer or a Constant node's value: the tail takes it along.
+	variable := func(i int) bool { v := g.Values[n.input(i)]; return n.input(i) != "" && (v == nil || v.Const == nil) }
+	// onlyFirst: the first input is the path, every other one a constant.
+	onlyFirst := func() bool {
+		for i := 1; i < len(n.Inputs); i++ {
+			if variable(i) {
+				return false
+			}
+		}
+		return variable(0)
+	}
+	switch n.Op {
+	case "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Identity", "Elu", "Softplus":
+		return n.input(0), lo, hi, len(n.Inputs) == 1 && variable(0)
+	case "BatchNormalization":
+		return n.input(0), lo, hi, len(n.Outputs) == 1 && onlyFirst()
+	case "Add", "Sub", "Mul", "Div":
+		if len(n.Inputs) != 2 {
+			return "", lo, hi, false
+		}
+		path, other := 0, 1
+		if !variable(0) {
+			path, other = 1, 0
+		}
+		if variable(other) || !variable(path) {
+			return "", lo, hi, false
+		}
+		// The constant must not vary along the grid: its last two axes (H and W, when it
+		// broadcasts against [N, C, H, W]) have size 1 or are absent.
+		s := g.shape(n.input(other))
+		for i := max(0, len(s)-2); i < len(s); i++ {
+			if s[i] != 1 {
+				return "", lo, hi, false
+			}
+		}
+		return n.input(path), lo, hi, true
+	case "Conv":
+		if !onlyFirst() {
+			return "", lo, hi, false
+		}
+		x, w := g.shape(n.input(0)), g.shape(n.input(1))
+		if len(x) != 4 || len(w) != 4 {
+			return "", lo, hi, false
+		}
+		geo, err := convGeometry(n, x, w[2:])
+		if err != nil {
+			return "", lo, hi, false
+		}
+		for i := range 2 {
+			if geo.strides[i] != 1 || geo.padBegin[i]+geo.padEnd[i] != (geo.kernel[i]-1)*geo.dilations[i] ||
+				geo.padBegin[i] < 0 || geo.padEnd[i] < 0 {
+				return "", lo, hi, false
+			}
+			lo[i], hi[i] = geo.padBegin[i], geo.padEnd[i]
+		}
+		return n.input(0), lo, hi, true
+	}
+	return "", lo, hi, false
+}
+
+// Window returns the start and size, per spatial axis, of the window of F (and y) that a target
+// covering rows r0..r1 and columns c0..c1 of y needs, clamped inside the grid.
+func (c *Crop) Window(r0, r1, c0, c1 int64) (start, size [2]int64) {
+	first, last := [2]int64{r0, c0}, [2]int64{r1, c1}
+	for i := range 2 {
+		n := c.YShape[1+i]
+		size[i] = min(n, last[i]-first[i]+1+c.Lo[i]+c.Hi[i])
+		start[i] = min(max(0, first[i]-c.Lo[i]), n-size[i])
+	}
+	return start, size
+}
+
+// Tail returns the tail as a model F -> y on a window of the given size.
+func (c *Crop) Tail(size [2]int64) *onnx.ModelProto {
+	fs := []int64{Unknown, c.FShape[0], size[0], size[1]}
+	ys := []int64{Unknown, c.YShape[0], size[0], size[1]}
+	g := &onnx.GraphProto{Name: "tail", Input: []*onnx.ValueInfoProto{valueInfo(c.Frontier, fs)},
+		Output: []*onnx.ValueInfoProto{valueInfo(c.Output, ys)}}
+	for _, n := range c.tail {
+		g.Node = append(g.Node, proto.Clone(n).(*onnx.NodeProto))
+	}
+	for _, t := range c.inits {
+		g.Initializer = append(g.Initializer, proto.Clone(t).(*onnx.TensorProto))
+	}
+	return &onnx.ModelProto{IrVersion: c.irVersion, OpsetImport: c.opsets, Graph: g}
+}
+
+// CropNames names the inputs and outputs of a model Compose joins.
+type CropNames struct {
+	Seed     string // the seed input over the whole y, and the tail model's seed input
+	Grad     string // both parts' gradient output, and the result's
+	Window   string // the window input: [N, 2] float32, each row the window's start (row, column)
+	BodySeed string // the body model's seed input (the cotangent at F)
+}
+
+// Compose joins the backward model body of c.Body ((x, BodySeed) -> (F, Grad)) and the backward
+// model tail of c.Tail(size) ((F, Seed) -> (y, Grad)) into one model (x, Seed, Window) -> (y,
+// Grad) with Seed and y over the whole grid: F and the seed are cut to the window starting at
+// the first row of Window (every row must hold the same start), the tail runs on it, and its
+// output and its cotangent at F are padded back with zeros. y is therefore the model's output
+// where the target's window guarantees it (Crop) and 0 outside the window.
+func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNames) (*onnx.ModelProto, error) {
+	out := proto.Clone(body).(*onnx.ModelProto)
+	g := out.Graph
+	taken := map[string]bool{}
+	for _, n := range g.Node {
+		taken[n.Name] = true
+		for _, v := range append(slices.Clone(n.Input), n.Output...) {
+			taken[v] = true
+		}
+	}
+	for _, t := range g.Initializer {
+		taken[t.Name] = true
+	}
+	prefix := "crop/" // the tail's names and the window's nodes get it; no body name may start with it
+	for slices.ContainsFunc(slices.Collect(maps.Keys(taken)), func(s string) bool { return strings.HasPrefix(s, prefix) }) {
+		prefix = "_" + prefix
+	}
+	if taken[names.Window] || taken[names.Seed] {
+		return nil, graphErr("the model already has a value named %q or %q; pick other names", names.Window, names.Seed)
+	}
+	rename := func(s string) string {
+		if s == "" {
+			return s
+		}
+		return prefix + s
+	}
+	tg := proto.Clone(tail).(*onnx.ModelProto).Graph
+	for _, n := range tg.Node {
+		n.Name = rename(n.Name)
+		for i := range n.Input {
+			n.Input[i] = rename(n.Input[i])
+		}
+		for i := range n.Output {
+			n.Output[i] = rename(n.Output[i])
+		}
+	}
+	for _, t := range tg.Initializer {
+		t.Name = rename(t.Name)
+	}
+	k := 0
+	var nodes []*onnx.NodeProto
+	node := func(op string, in []string, attrs ...*onnx.AttributeProto) string {
+		k++
+		name := fmt.Sprintf("%swindow_%d", prefix, k)
+		nodes = append(nodes, &onnx.NodeProto{OpType: op, Name: name, Input: in, Output: []string{name}, Attribute: attrs})
+		return name
+	}
+	konst := func(v ...int64) string {
+		k++
+		name := fmt.Sprintf("%swindow_%d", prefix, k)
+		tg.Initializer = append(tg.Initializer, onnx.Int64Tensor(name, []int64{int64(len(v))}, v))
+		return name
+	}
+	zero := konst(0)
+	row := node("Gather", []string{names.Window, zero}, &onnx.AttributeProto{Name: "axis", Type: onnx.AttributeProto_INT, I: 0})
+	start := node("Cast", []string{node("Reshape", []string{row, konst(2)})},
+		&onnx.AttributeProto{Name: "to", Type: onnx.AttributeProto_INT, I: int64(onnx.TensorProto_INT64)})
+	end := node("Add", []string{start, konst(size[0], size[1])})
+	axes := konst(2, 3)
+	nodes = append(nodes,
+		&onnx.NodeProto{OpType: "Slice", Name: prefix + "window_F", Input: []string{c.Frontier, start, end, axes},
+			Output: []string{rename(c.Frontier)}},
+		&onnx.NodeProto{OpType: "Slice", Name: prefix + "window_seed", Input: []string{names.Seed, start, end, axes},
+			Output: []string{rename(names.Seed)}})
+	after := node("Sub", []string{konst(c.YShape[1], c.YShape[2]), end})
+	pads := node("Concat", []string{konst(0, 0), start, konst(0, 0), after},
+		&onnx.AttributeProto{Name: "axis", Type: onnx.AttributeProto_INT, I: 0})
+	tg.Node = append(nodes, tg.Node...)
+	tg.Node = append(tg.Node,
+		&onnx.NodeProto{OpType: "Pad", Name: prefix + "pad_grad", Input: []string{rename(names.Grad), pads}, Output: []string{names.BodySeed}},
+		&onnx.NodeProto{OpType: "Pad", Name: prefix + "pad_y", Input: []string{rename(c.Output), pads}, Output: []string{c.Output}})
+
+	// The tail's part comes first in node order only after F exists: put it after the body's
+	// forward nodes, which make F, and before the body's backward nodes, which read BodySeed.
+	split := len(g.Node)
+	for i, n := range g.Node {
+		if slices.Contains(n.Input, names.BodySeed) {
+			split = i
+			break
+		}
+	}
+	g.Node = slices.Concat(g.Node[:split], tg.Node, g.Node[split:])
+	g.Initializer = append(g.Initializer, tg.Initializer...)
+	var xInfo *onnx.ValueInfoProto
+	for _, vi := range g.Input {
+		if vi.Name == c.Input {
+			xInfo = vi
+		}
+	}
+	if xInfo == nil {
+		return nil, graphErr("the body's backward model has no input %q", c.Input)
+	}
+	var gradInfo *onnx.ValueInfoProto
+	for _, vi := range g.Output {
+		if vi.Name == names.Grad {
+			gradInfo = vi
+		}
+	}
+	if gradInfo == nil {
+		return nil, graphErr("the body's backward model has no output %q", names.Grad)
+	}
+	ys := append([]int64{Unknown}, c.YShape...)
+	g.Input = []*onnx.ValueInfoProto{xInfo, valueInfo(names.Seed, ys), valueInfo(names.Window, []int64{Unknown, 2})}
+	g.Output = []*onnx.ValueInfoProto{valueInfo(c.Output, ys), gradInfo}
+	return out, nil
+}
