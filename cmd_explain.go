@@ -182,7 +182,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if res.Method == "ig" && c.Relative > 0.01 {
 			// README, "IG completeness": the gradient of a ReLU network jumps along the path, so
 			// the quadrature converges slowly, and f(x) - f(b) may be small next to its swings.
-			fmt.Fprintln(stdout, "  more than 1% off: the gradient jumps along the path (ReLU kinks); raise --steps (e.g. 256) or try --quadrature gausslegendre")
+			fmt.Fprintln(stdout, "  more than 1% off: the gradient jumps along the path (ReLU kinks); raise --steps (e.g. 256) or try --quadrature adaptive")
 		}
 	}
 	if len(res.Trace) > 0 {

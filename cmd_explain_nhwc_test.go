@@ -287,7 +287,7 @@ func TestExplainSecondExporter(t *testing.T) {
 		}
 		for k, steps := range []string{"64", "256"} {
 			want := f(xs[k], k) - f(b, k)
-			for _, q := range []string{"riemann", "gausslegendre"} {
+			for _, q := range []string{"riemann", "gausslegendre", "adaptive"} {
 				_, sum := explain(t, k, "ig", "--steps", steps, "--quadrature", q)
 				cc := sum.Completeness
 				if math.Abs(cc.Expected-want) > 1e-5*math.Abs(want) {

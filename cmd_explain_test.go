@@ -121,7 +121,7 @@ func TestExplainErrors(t *testing.T) {
 		{"missing target", []string{"--card", card, "--data", data, "--init", "0004-02", "--out", out}, true, "required"},
 		{"unknown method", append(base, "--method", "gradcam"), true, "unknown attribution method"},
 		{"flag of another method", append(base, "--method", "saliency", "--steps", "8"), true, "--steps not used by --method saliency"},
-		{"bad quadrature", append(base, "--method", "ig", "--quadrature", "simpson"), true, "riemann or gausslegendre"},
+		{"bad quadrature", append(base, "--method", "ig", "--quadrature", "simpson"), true, "riemann, gausslegendre or adaptive"},
 		{"bad steps", append(base, "--method", "ig", "--steps", "1"), true, "steps = 1"},
 		{"bad occlusion", append(base, "--method", "occlusion", "--occlude", "patch:0"), true, "patch:K"},
 		{"bad baseline", append(base, "--method", "ig", "--baseline", "mean"), true, "zero, blur"},

@@ -131,7 +131,7 @@ func MethodSettings(method string, params map[string]string) (attribution.Settin
 		case "quadrature":
 			q, err := attribution.ParseQuadrature(v)
 			if err != nil {
-				return s, bad(err, "riemann or gausslegendre")
+				return s, bad(err, "riemann, gausslegendre or adaptive")
 			}
 			s.Quadrature = q
 		case "occlude":

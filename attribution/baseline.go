@@ -167,24 +167,35 @@ const (
 	// GaussLegendre is Gauss-Legendre quadrature on steps nodes inside (0, 1): exact for
 	// polynomial paths of degree 2*steps-1, so it converges much faster on smooth models.
 	GaussLegendre
+	// Adaptive is the trapezoid rule on nodes placed where they are needed: a uniform grid of a
+	// quarter of the steps first, then rounds that bisect the intervals whose trapezoid is
+	// furthest from the change of f across them (IntegratedGradients.adaptive). The gradient of
+	// a ReLU network jumps along the path wherever an activation switches, and the jumps crowd
+	// where many pre-activations are small; the uniform grid spends its steps evenly.
+	Adaptive
 )
 
 func (q Quadrature) String() string {
-	if q == GaussLegendre {
+	switch q {
+	case GaussLegendre:
 		return "gausslegendre"
+	case Adaptive:
+		return "adaptive"
 	}
 	return "riemann"
 }
 
-// ParseQuadrature parses "riemann" or "gausslegendre".
+// ParseQuadrature parses "riemann", "gausslegendre" or "adaptive".
 func ParseQuadrature(s string) (Quadrature, error) {
 	switch strings.ToLower(s) {
 	case "riemann", "trapezoid", "riemann-trapezoid":
 		return Riemann, nil
 	case "gausslegendre", "gauss-legendre", "gl":
 		return GaussLegendre, nil
+	case "adaptive":
+		return Adaptive, nil
 	}
-	return 0, errorf(ErrBadParameter, "use riemann or gausslegendre", "quadrature %q", s)
+	return 0, errorf(ErrBadParameter, "use riemann, gausslegendre or adaptive", "quadrature %q", s)
 }
 
 // nodes returns the points α in [0, 1] and weights (summing to 1) of n steps.

