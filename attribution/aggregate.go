@@ -335,7 +335,7 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 	// normalised into the sums by one goroutine, in row order, so the sums do not depend on
 	// scheduling. Without the overlap a core would idle while the other adds up.
 	xsBuf := [2][]float32{make([]float32, B*s), make([]float32, B*s)}
-	seeds, wins := make([]float32, B*c), repeat(win, B)
+	seeds, wins := make([]float32, B*c), make([]float32, 2*B) // wins: each row's target's window (windowed)
 	lags := make([]float32, s)
 	var window []float32 // sample k's input, copied into each of its rows (groups of > 1 target)
 	if G > 1 {
@@ -376,6 +376,9 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 					copy(dst, window)
 				}
 				copy(seeds[r*c:(r+1)*c], grp[t].Weights)
+				if win != nil {
+					copy(wins[2*r:2*r+2], win[2*(g0+t):])
+				}
 			}
 			ins := [][]float32{xs[:m*s], seeds[:m*c]}
 			if win != nil {

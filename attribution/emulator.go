@@ -343,8 +343,11 @@ func (e *Emulator) backwardRun(ctx context.Context, r rules, xs, seeds, refs []f
 		}
 		ins = append(ins, refs)
 	}
+	if len(win) == 2 && n > 1 {
+		win = repeat(win, n) // one seed for all samples
+	}
 	if win != nil {
-		ins = append(ins, repeat(win, n))
+		ins = append(ins, win)
 	}
 	out, err := g.RunBatched(ctx, ins, n, e.Budget, progress)
 	if err != nil {

@@ -44,12 +44,13 @@ func (e *Emulator) crop(p part) (*backward.Crop, error) {
 	return c, nil
 }
 
-// windowed returns the rules of the gradient graph that runs the model's local tail only on the
-// window of the grid that seeds (one or more fields of NLat*NLon) need, and the window's start
-// (row, column) for the graph's window input; r itself and nil when the tail cannot be cut
-// (LRP, DeepLIFT, no local tail, the first layer's adjoint) or the window would cover more than
-// half the grid, where it saves little. The window's size is part of the rules' key: targets of
-// one size share a graph, and every cell target has the same window.
+// windowed returns the rules of the gradient graph that runs the model's local tail only on a
+// window of the grid around each sample's target, and the windows' starts for the graph's window
+// input: one (row, column) pair per seed field, for every NLat*NLon field of each of seeds in
+// order. It returns r itself and nil when the tail cannot be cut (LRP, DeepLIFT, no local tail,
+// the first layer's adjoint) or a window would cover more than half the grid, where it saves
+// little. All fields share one window size, that of the largest target, which is part of the
+// rules' key: cell targets, wherever they are, share one graph.
 func (e *Emulator) windowed(r rules, seeds ...[]float32) (rules, []float32, error) {
 	if r.composite != nil || r.reference || r.canonize || r.part == headAdjoint || r.window != [2]int64{} {
 		return r, nil, nil
@@ -59,26 +60,40 @@ func (e *Emulator) windowed(r rules, seeds ...[]float32) (rules, []float32, erro
 		return r, nil, err
 	}
 	nlat, nlon := e.sig.NLat, e.sig.NLon
-	r0, r1, c0, c1 := nlat, -1, nlon, -1
+	type box struct{ r0, r1, c0, c1 int }
+	var boxes []box
+	var rows, cols int64
 	for _, s := range seeds {
-		for k, v := range s {
-			if v == 0 {
-				continue
+		for f := 0; f+nlat*nlon <= len(s); f += nlat * nlon {
+			b := box{nlat, -1, nlon, -1}
+			for k, v := range s[f : f+nlat*nlon] {
+				if v != 0 {
+					i, j := k/nlon, k%nlon
+					b = box{min(b.r0, i), max(b.r1, i), min(b.c0, j), max(b.c1, j)}
+				}
 			}
-			i, j := (k/nlon)%nlat, k%nlon
-			r0, r1, c0, c1 = min(r0, i), max(r1, i), min(c0, j), max(c1, j)
+			if b.r1 < 0 { // a zero seed: any window gives its zero gradient
+				b = box{0, 0, 0, 0}
+			}
+			boxes = append(boxes, b)
+			rows, cols = max(rows, int64(b.r1-b.r0+1)), max(cols, int64(b.c1-b.c0+1))
 		}
 	}
-	if r1 < 0 {
+	if len(boxes) == 0 {
 		return r, nil, nil
 	}
-	start, size := c.Window(int64(r0), int64(r1), int64(c0), int64(c1))
+	size := c.Size(rows, cols)
 	if 2*size[0]*size[1] > int64(nlat*nlon) {
 		return r, nil, nil
 	}
+	win := make([]float32, 0, 2*len(boxes))
+	for _, b := range boxes {
+		st := c.Start(int64(b.r0), int64(b.c0), size)
+		win = append(win, float32(st[0]), float32(st[1]))
+	}
 	r.window = size
 	r.key = fmt.Sprintf("%s, tail on %dx%d cells", r.key, size[0], size[1])
-	return r, []float32{float32(start[0]), float32(start[1])}, nil
+	return r, win, nil
 }
 
 // windowGraph builds the gradient graph of rules r with r.window set: the part's body

@@ -69,6 +69,30 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 		t.Errorf("%d windowed 5x5 graphs for the cell targets, want one shared", windowed)
 	}
 
+	// One batch, every window its own target: each sample's tail runs on its own window.
+	var xs []float32
+	var each []Target
+	for k, spec := range []string{"5,-100", "73,24", "45,-60", "box:41,47,-64,-56"} {
+		xs = append(xs, randomInput(uint64(40+k), nil)...)
+		each = append(each, cellTarget(t, spec, nil))
+	}
+	batch := func(e *Emulator) []*Result {
+		rs, err := Saliency{}.AttributeBatch(ctx, BatchRequest{Emulator: e, X: xs, Targets: each})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rs
+	}
+	gotB, wantB := batch(e), batch(ref)
+	for k := range each {
+		if d, s := maxDiff(gotB[k].Values, wantB[k].Values); s == 0 || d > 1e-6*s {
+			t.Errorf("batch, window %d (%s): saliency differs by %.3g of %.3g", k, each[k], d, s)
+		}
+	}
+	if _, ok := e.graphs[gradientRules.key+", tail on 8x9 cells"]; !ok {
+		t.Errorf("the batch of cells and a box did not share the box's window")
+	}
+
 	tg := cellTarget(t, "45,-60", nil)
 	ig := IntegratedGradients{Steps: 8, Quadrature: Riemann}
 	got, err := ig.Attribute(ctx, Request{Emulator: e, X: x, Target: tg})
@@ -107,5 +131,25 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 	}
 	if d, s := maxDiff(agg(e).MeanAbs, agg(ref).MeanAbs); s == 0 || d > 1e-6*s {
 		t.Errorf("aggregate differs by %.3g of %.3g", d, s)
+	}
+	// Several targets in one pass (decaymap's path): each row's window is its target's.
+	targets := func(e *Emulator) []*Aggregate {
+		out := make([]*Aggregate, len(each))
+		_, err := AggregateTargets(ctx, TargetsRequest{Emulator: e, Method: Saliency{}, Targets: each, Samples: 3, Fill: fill,
+			Done: func(i int, s *Sums) error {
+				a, err := s.Mean()
+				out[i] = a
+				return err
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	gotT, wantT := targets(e), targets(ref)
+	for i := range each {
+		if d, s := maxDiff(gotT[i].MeanAbs, wantT[i].MeanAbs); s == 0 || d > 1e-6*s {
+			t.Errorf("targets' aggregate, %s: differs by %.3g of %.3g", each[i], d, s)
+		}
 	}
 }

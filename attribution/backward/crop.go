@@ -205,13 +205,30 @@ func (g *Graph) localStep(n *Node, hw []int64) (in string, lo, hi [2]int64, ok b
 // Window returns the start and size, per spatial axis, of the window of F (and y) that a target
 // covering rows r0..r1 and columns c0..c1 of y needs, clamped inside the grid.
 func (c *Crop) Window(r0, r1, c0, c1 int64) (start, size [2]int64) {
-	first, last := [2]int64{r0, c0}, [2]int64{r1, c1}
+	size = c.Size(r1-r0+1, c1-c0+1)
+	return c.Start(r0, c0, size), size
+}
+
+// Size is the size of the window a target of rows x cols cells needs: its extent and the
+// tail's reach on both sides, at most the grid.
+func (c *Crop) Size(rows, cols int64) (size [2]int64) {
+	extent := [2]int64{rows, cols}
 	for i := range 2 {
-		n := c.YShape[1+i]
-		size[i] = min(n, last[i]-first[i]+1+c.Lo[i]+c.Hi[i])
-		start[i] = min(max(0, first[i]-c.Lo[i]), n-size[i])
+		size[i] = min(c.YShape[1+i], extent[i]+c.Lo[i]+c.Hi[i])
 	}
-	return start, size
+	return size
+}
+
+// Start is where a window of the given size starts for a target whose first row and column are
+// r0 and c0: Lo cells before it, moved inwards at the grid's edges. A window at least as large
+// as the target's Size keeps the margins the target needs, so targets of different sizes can
+// share the largest one's window size.
+func (c *Crop) Start(r0, c0 int64, size [2]int64) (start [2]int64) {
+	first := [2]int64{r0, c0}
+	for i := range 2 {
+		start[i] = min(max(0, first[i]-c.Lo[i]), c.YShape[1+i]-size[i])
+	}
+	return start
 }
 
 // Tail returns the tail as a model F -> y on a window of the given size.
@@ -233,16 +250,17 @@ func (c *Crop) Tail(size [2]int64) *onnx.ModelProto {
 type CropNames struct {
 	Seed     string // the seed input over the whole y, and the tail model's seed input
 	Grad     string // both parts' gradient output, and the result's
-	Window   string // the window input: [N, 2] float32, each row the window's start (row, column)
+	Window   string // the window input: [N, 2] float32, row n the start (row, column) of sample n's window
 	BodySeed string // the body model's seed input (the cotangent at F)
 }
 
 // Compose joins the backward model body of c.Body ((x, BodySeed) -> (F, Grad)) and the backward
 // model tail of c.Tail(size) ((F, Seed) -> (y, Grad)) into one model (x, Seed, Window) -> (y,
-// Grad) with Seed and y over the whole grid: F and the seed are cut to the window starting at
-// the first row of Window (every row must hold the same start), the tail runs on it, and its
-// output and its cotangent at F are padded back with zeros. y is therefore the model's output
-// where the target's window guarantees it (Crop) and 0 outside the window.
+// Grad) with Seed and y over the whole grid: each sample's F and seed are cut to its window
+// (GatherElements over the flattened grid, so every sample has its own start), the tail runs on
+// the windows, and its output and its cotangent at F are scattered back into zeros. y is
+// therefore the model's output where the target's window guarantees it (Crop) and 0 outside
+// the window.
 func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNames) (*onnx.ModelProto, error) {
 	out := proto.Clone(body).(*onnx.ModelProto)
 	g := out.Graph
@@ -283,37 +301,60 @@ func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNam
 		t.Name = rename(t.Name)
 	}
 	k := 0
-	var nodes []*onnx.NodeProto
-	node := func(op string, in []string, attrs ...*onnx.AttributeProto) string {
-		k++
-		name := fmt.Sprintf("%swindow_%d", prefix, k)
-		nodes = append(nodes, &onnx.NodeProto{OpType: op, Name: name, Input: in, Output: []string{name}, Attribute: attrs})
+	var nodes, after []*onnx.NodeProto
+	fresh := func() string { k++; return fmt.Sprintf("%swindow_%d", prefix, k) }
+	emit := func(list *[]*onnx.NodeProto, op string, in []string, out string, attrs ...*onnx.AttributeProto) string {
+		if out == "" {
+			out = fresh()
+		}
+		*list = append(*list, &onnx.NodeProto{OpType: op, Name: out + "/" + op, Input: in, Output: []string{out}, Attribute: attrs})
+		return out
+	}
+	node := func(op string, in ...string) string { return emit(&nodes, op, in, "") }
+	konst := func(dims []int64, v ...int64) string {
+		name := fresh()
+		tg.Initializer = append(tg.Initializer, onnx.Int64Tensor(name, dims, v))
 		return name
 	}
-	konst := func(v ...int64) string {
-		k++
-		name := fmt.Sprintf("%swindow_%d", prefix, k)
-		tg.Initializer = append(tg.Initializer, onnx.Int64Tensor(name, []int64{int64(len(v))}, v))
-		return name
+	axis := func(a int64) *onnx.AttributeProto {
+		return &onnx.AttributeProto{Name: "axis", Type: onnx.AttributeProto_INT, I: a}
 	}
-	zero := konst(0)
-	row := node("Gather", []string{names.Window, zero}, &onnx.AttributeProto{Name: "axis", Type: onnx.AttributeProto_INT, I: 0})
-	start := node("Cast", []string{node("Reshape", []string{row, konst(2)})},
-		&onnx.AttributeProto{Name: "to", Type: onnx.AttributeProto_INT, I: int64(onnx.TensorProto_INT64)})
-	end := node("Add", []string{start, konst(size[0], size[1])})
-	axes := konst(2, 3)
-	nodes = append(nodes,
-		&onnx.NodeProto{OpType: "Slice", Name: prefix + "window_F", Input: []string{c.Frontier, start, end, axes},
-			Output: []string{rename(c.Frontier)}},
-		&onnx.NodeProto{OpType: "Slice", Name: prefix + "window_seed", Input: []string{names.Seed, start, end, axes},
-			Output: []string{rename(names.Seed)}})
-	after := node("Sub", []string{konst(c.YShape[1], c.YShape[2]), end})
-	pads := node("Concat", []string{konst(0, 0), start, konst(0, 0), after},
-		&onnx.AttributeProto{Name: "axis", Type: onnx.AttributeProto_INT, I: 0})
-	tg.Node = append(nodes, tg.Node...)
-	tg.Node = append(tg.Node,
-		&onnx.NodeProto{OpType: "Pad", Name: prefix + "pad_grad", Input: []string{rename(names.Grad), pads}, Output: []string{names.BodySeed}},
-		&onnx.NodeProto{OpType: "Pad", Name: prefix + "pad_y", Input: []string{rename(c.Output), pads}, Output: []string{c.Output}})
+	h, w := c.YShape[1], c.YShape[2]
+	cells := size[0] * size[1]
+	// Flat grid index of every window cell of every sample: [N, 1, K].
+	offsets := make([]int64, 0, cells)
+	for i := range size[0] {
+		for j := range size[1] {
+			offsets = append(offsets, i*w+j)
+		}
+	}
+	start := emit(&nodes, "Cast", []string{names.Window}, "", &onnx.AttributeProto{Name: "to", Type: onnx.AttributeProto_INT, I: int64(onnx.TensorProto_INT64)})
+	first := node("MatMul", start, konst([]int64{2, 1}, w, 1)) // row·W + column, [N, 1]
+	idx := node("Unsqueeze", node("Add", first, konst([]int64{1, cells}, offsets...)), konst([]int64{1}, 1))
+	index := map[int64]string{} // idx expanded over ch channels: [N, ch, K]
+	expanded := func(ch int64) string {
+		if index[ch] == "" {
+			index[ch] = node("Expand", idx, konst([]int64{3}, 1, ch, cells))
+		}
+		return index[ch]
+	}
+	gather := func(v string, ch int64, out string) {
+		flat := node("Reshape", v, konst([]int64{3}, 0, ch, h*w))
+		win := emit(&nodes, "GatherElements", []string{flat, expanded(ch)}, "", axis(2))
+		emit(&nodes, "Reshape", []string{win, konst([]int64{4}, 0, ch, size[0], size[1])}, out)
+	}
+	gather(c.Frontier, c.FShape[0], rename(c.Frontier))
+	gather(names.Seed, c.YShape[0], rename(names.Seed))
+	batch := node("Slice", node("Shape", names.Window), konst([]int64{1}, 0), konst([]int64{1}, 1))
+	scatter := func(v string, ch int64, out string) {
+		zeros := emit(&after, "ConstantOfShape", []string{emit(&after, "Concat", []string{batch, konst([]int64{2}, ch, h*w)}, "", axis(0))}, "")
+		vals := emit(&after, "Reshape", []string{v, konst([]int64{3}, 0, ch, cells)}, "")
+		full := emit(&after, "ScatterElements", []string{zeros, expanded(ch), vals}, "", axis(2))
+		emit(&after, "Reshape", []string{full, konst([]int64{4}, 0, ch, h, w)}, out)
+	}
+	scatter(rename(names.Grad), c.FShape[0], names.BodySeed)
+	scatter(rename(c.Output), c.YShape[0], c.Output)
+	tg.Node = slices.Concat(nodes, tg.Node, after)
 
 	// The tail's part comes first in node order only after F exists: put it after the body's
 	// forward nodes, which make F, and before the body's backward nodes, which read BodySeed.

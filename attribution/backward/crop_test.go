@@ -45,8 +45,15 @@ func TestCropMatchesWholeModel(t *testing.T) {
 	}
 	const n = 2
 	x := tensor{shape: []int64{n, 3, 8, 10}, data: g.uniform([]int64{n, 3, 8, 10}, -2, 2)}
-	for _, box := range [][4]int64{{0, 0, 0, 0}, {7, 7, 9, 9}, {0, 0, 5, 5}, {4, 4, 9, 9}, {3, 3, 4, 4}, {2, 3, 3, 5}, {6, 7, 0, 2}} {
-		start, size := c.Window(box[0], box[1], box[2], box[3])
+	boxes := [][4]int64{{0, 0, 0, 0}, {7, 7, 9, 9}, {0, 0, 5, 5}, {4, 4, 9, 9}, {3, 3, 4, 4}, {2, 3, 3, 5}, {6, 7, 0, 2}}
+	for b, box := range boxes {
+		// Sample 0 explains box, sample 1 the next one: each sample has its own window.
+		pair := [n][4]int64{box, boxes[(b+1)%len(boxes)]}
+		var rows, cols int64
+		for _, p := range pair {
+			rows, cols = max(rows, p[1]-p[0]+1), max(cols, p[3]-p[2]+1)
+		}
+		size := c.Size(rows, cols)
 		tail, err := Build(c.Tail(size), Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -56,38 +63,40 @@ func TestCropMatchesWholeModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		seed := tensor{shape: []int64{n, 2, 8, 10}, data: make([]float32, n*2*80)}
-		for k := range n {
+		win := tensor{shape: []int64{n, 2}}
+		for k, p := range pair {
 			for ch := range 2 {
-				for i := box[0]; i <= box[1]; i++ {
-					for j := box[2]; j <= box[3]; j++ {
+				for i := p[0]; i <= p[1]; i++ {
+					for j := p[2]; j <= p[3]; j++ {
 						seed.data[((k*2+ch)*8+int(i))*10+int(j)] = float32(1 + k + ch + int(i+j)%3)
 					}
 				}
 			}
+			st := c.Start(p[0], p[2], size)
+			win.data = append(win.data, float32(st[0]), float32(st[1]))
 		}
-		win := tensor{shape: []int64{n, 2}, data: []float32{float32(start[0]), float32(start[1]), float32(start[0]), float32(start[1])}}
 		got, err := newSession(t, cm, []string{"x", "seed", "win"}, []string{"y", "grad"}).run(x, seed, win)
 		if err != nil {
-			t.Fatalf("box %v: windowed run: %v", box, err)
+			t.Fatalf("boxes %v: windowed run: %v", pair, err)
 		}
 		want, err := full.run(x, seed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		scale := 0.0
-		for _, v := range want[1].data {
-			scale = max(scale, math.Abs(float64(v)))
-		}
-		worst := 0.0
-		for i, v := range got[1].data {
-			worst = max(worst, math.Abs(float64(v-want[1].data[i])))
-		}
-		if scale == 0 || worst > 1e-6*scale {
-			t.Errorf("box %v (window at %v, size %v): gradient differs by %.3g of %.3g", box, start, size, worst, scale)
+		per := len(want[1].data) / n
+		for k := range n {
+			scale, worst := 0.0, 0.0
+			for i, v := range want[1].data[k*per : (k+1)*per] {
+				scale = max(scale, math.Abs(float64(v)))
+				worst = max(worst, math.Abs(float64(got[1].data[k*per+i]-v)))
+			}
+			if scale == 0 || worst > 1e-6*scale {
+				t.Errorf("box %v (window at %v, size %v): gradient differs by %.3g of %.3g", pair[k], win.data[2*k:2*k+2], size, worst, scale)
+			}
 		}
 		for i, s := range seed.data {
 			if s != 0 && math.Abs(float64(got[0].data[i]-want[0].data[i])) > 1e-5*(1+math.Abs(float64(want[0].data[i]))) {
-				t.Errorf("box %v: y[%d] = %g, want %g", box, i, got[0].data[i], want[0].data[i])
+				t.Errorf("boxes %v: y[%d] = %g, want %g", pair, i, got[0].data[i], want[0].data[i])
 			}
 		}
 	}
