@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -14,6 +15,14 @@ func wholeGrid(t *testing.T, name string) *Emulator {
 	e := openTest(t, name)
 	e.crops = map[part]*backward.Crop{whole: nil, tailPart: nil}
 	return e
+}
+
+// sameMap fails the test when got differs from want by more than tol of want's largest value.
+func sameMap(t *testing.T, what string, got, want []float32, tol float64) {
+	t.Helper()
+	if d, s := maxDiff(got, want); s == 0 || d > tol*s {
+		t.Errorf("%s differs by %.3g of %.3g", what, d, s)
+	}
 }
 
 // maxDiff is the largest |a-b| over non-NaN elements and the largest |b|.
@@ -52,9 +61,7 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d, s := maxDiff(got.Values, want.Values); s == 0 || d > 1e-6*s {
-			t.Errorf("%s: saliency differs by %.3g of %.3g", spec, d, s)
-		}
+		sameMap(t, spec+": saliency", got.Values, want.Values, 1e-6)
 		if math.Abs(got.Output-want.Output) > 1e-5*(1+math.Abs(want.Output)) {
 			t.Errorf("%s: output %g, want %g", spec, got.Output, want.Output)
 		}
@@ -85,9 +92,7 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 	}
 	gotB, wantB := batch(e), batch(ref)
 	for k := range each {
-		if d, s := maxDiff(gotB[k].Values, wantB[k].Values); s == 0 || d > 1e-6*s {
-			t.Errorf("batch, window %d (%s): saliency differs by %.3g of %.3g", k, each[k], d, s)
-		}
+		sameMap(t, fmt.Sprintf("batch, window %d (%s): saliency", k, each[k]), gotB[k].Values, wantB[k].Values, 1e-6)
 	}
 	if _, ok := e.graphs[gradientRules.key+", tail on 8x9 cells"]; !ok {
 		t.Errorf("the batch of cells and a box did not share the box's window")
@@ -103,9 +108,7 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, s := maxDiff(got.Values, want.Values); s == 0 || d > 1e-5*s {
-		t.Errorf("IG differs by %.3g of %.3g", d, s)
-	}
+	sameMap(t, "IG", got.Values, want.Values, 1e-5)
 	if _, ok := e.graphs[tailRules.key+", tail on 5x5 cells"]; !ok {
 		t.Errorf("IG's steps did not run the windowed graph of the part after the first layer")
 	}
@@ -129,9 +132,7 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 		}
 		return a
 	}
-	if d, s := maxDiff(agg(e).MeanAbs, agg(ref).MeanAbs); s == 0 || d > 1e-6*s {
-		t.Errorf("aggregate differs by %.3g of %.3g", d, s)
-	}
+	sameMap(t, "aggregate", agg(e).MeanAbs, agg(ref).MeanAbs, 1e-6)
 	// Several targets in one pass (decaymap's path): each row's window is its target's.
 	targets := func(e *Emulator) []*Aggregate {
 		out := make([]*Aggregate, len(each))
@@ -148,8 +149,6 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 	}
 	gotT, wantT := targets(e), targets(ref)
 	for i := range each {
-		if d, s := maxDiff(gotT[i].MeanAbs, wantT[i].MeanAbs); s == 0 || d > 1e-6*s {
-			t.Errorf("targets' aggregate, %s: differs by %.3g of %.3g", each[i], d, s)
-		}
+		sameMap(t, "targets' aggregate, "+each[i].String(), gotT[i].MeanAbs, wantT[i].MeanAbs, 1e-6)
 	}
 }

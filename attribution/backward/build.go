@@ -223,21 +223,14 @@ func (b *builder) sum(gs []string) string {
 func (b *builder) model(opt Options) (*onnx.ModelProto, error) {
 	src := b.g.Model
 	gp := src.Graph
-	var in, out *onnx.ValueInfoProto
-	for _, vi := range gp.Input {
-		if vi.Name == b.g.Input {
-			in = vi
-		}
-	}
+	in := infoNamed(gp.Input, b.g.Input)
 	yShape := b.g.Values[b.g.Output].Shape
 	if yShape == nil {
 		return nil, graphErr("cannot infer the shape of output %q, which the seed input needs", b.g.Output)
 	}
-	out = valueInfo(b.g.Output, yShape)
-	for _, vi := range gp.Output {
-		if vi.Name == b.g.Output {
-			out = vi
-		}
+	out := infoNamed(gp.Output, b.g.Output)
+	if out == nil {
+		out = valueInfo(b.g.Output, yShape)
 	}
 	fwd := gp
 	if opt.Forward != nil && opt.Forward.Graph != nil {
@@ -261,6 +254,17 @@ func (b *builder) model(opt Options) (*onnx.ModelProto, error) {
 		ProducerVersion: "1",
 		Graph:           ng,
 	}, nil
+}
+
+// infoNamed returns the last ValueInfo of list with that name, nil if none has it.
+func infoNamed(list []*onnx.ValueInfoProto, name string) *onnx.ValueInfoProto {
+	var found *onnx.ValueInfoProto
+	for _, vi := range list {
+		if vi.Name == name {
+			found = vi
+		}
+	}
+	return found
 }
 
 // valueInfo makes a FLOAT tensor ValueInfo; Unknown dimensions become the symbol "N".

@@ -124,16 +124,7 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 	}
 	bg.Node = keep
 	bg.Output = []*onnx.ValueInfoProto{valueInfo(t, append([]int64{Unknown}, c.FShape...))}
-	bodyUses := map[string]bool{}
-	for _, n := range bg.Node {
-		for _, in := range n.Input {
-			bodyUses[in] = true
-		}
-	}
-	bg.Initializer = slices.DeleteFunc(bg.Initializer, func(t *onnx.TensorProto) bool { return !bodyUses[t.Name] })
-	bg.Input = slices.DeleteFunc(bg.Input, func(vi *onnx.ValueInfoProto) bool {
-		return vi.Name != c.Input && !bodyUses[vi.Name]
-	})
+	dropUnread(bg, c.Input)
 	c.Body = body
 	return c, true, nil
 }
@@ -367,20 +358,9 @@ func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNam
 	}
 	g.Node = slices.Concat(g.Node[:split], tg.Node, g.Node[split:])
 	g.Initializer = append(g.Initializer, tg.Initializer...)
-	var xInfo *onnx.ValueInfoProto
-	for _, vi := range g.Input {
-		if vi.Name == c.Input {
-			xInfo = vi
-		}
-	}
+	xInfo, gradInfo := infoNamed(g.Input, c.Input), infoNamed(g.Output, names.Grad)
 	if xInfo == nil {
 		return nil, graphErr("the body's backward model has no input %q", c.Input)
-	}
-	var gradInfo *onnx.ValueInfoProto
-	for _, vi := range g.Output {
-		if vi.Name == names.Grad {
-			gradInfo = vi
-		}
 	}
 	if gradInfo == nil {
 		return nil, graphErr("the body's backward model has no output %q", names.Grad)

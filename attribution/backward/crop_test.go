@@ -3,6 +3,8 @@ package backward
 import (
 	"math"
 	"testing"
+
+	"climxai/onnx"
 )
 
 // cropNet is x [N, 3, 8, 10] -> stride-2 conv -> nearest x2 -> a local tail of two convolutions
@@ -39,10 +41,6 @@ func TestCropMatchesWholeModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := newSession(t, whole, []string{"x", "seed"}, []string{"y", "grad"})
-	body, err := Build(c.Body, Options{Seed: "fseed"})
-	if err != nil {
-		t.Fatal(err)
-	}
 	const n = 2
 	x := tensor{shape: []int64{n, 3, 8, 10}, data: g.uniform([]int64{n, 3, 8, 10}, -2, 2)}
 	boxes := [][4]int64{{0, 0, 0, 0}, {7, 7, 9, 9}, {0, 0, 5, 5}, {4, 4, 9, 9}, {3, 3, 4, 4}, {2, 3, 3, 5}, {6, 7, 0, 2}}
@@ -54,14 +52,7 @@ func TestCropMatchesWholeModel(t *testing.T) {
 			rows, cols = max(rows, p[1]-p[0]+1), max(cols, p[3]-p[2]+1)
 		}
 		size := c.Size(rows, cols)
-		tail, err := Build(c.Tail(size), Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cm, err := c.Compose(body, tail, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cm := windowedModel(t, c, size)
 		seed := tensor{shape: []int64{n, 2, 8, 10}, data: make([]float32, n*2*80)}
 		win := tensor{shape: []int64{n, 2}}
 		for k, p := range pair {
@@ -100,6 +91,25 @@ func TestCropMatchesWholeModel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// windowedModel is c's gradient model with the tail on windows of the given size: inputs x,
+// seed and win, outputs y and grad.
+func windowedModel(t *testing.T, c *Crop, size [2]int64) *onnx.ModelProto {
+	t.Helper()
+	body, err := Build(c.Body, Options{Seed: "fseed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tail, err := Build(c.Tail(size), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := c.Compose(body, tail, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // TestSplitCropLeavesNonLocalTailsWhole: an output made by a dense layer, a strided convolution

@@ -177,18 +177,7 @@ func TestReferenceEmulatorMatchesPyTorchAutograd(t *testing.T) {
 	}
 	r, col := int64(want.SeedCell[0]), int64(want.SeedCell[1])
 	start, size := cr.Window(r, r, col, col)
-	body, err := Build(cr.Body, Options{Seed: "fseed"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tail, err := Build(cr.Tail(size), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	wm, err := cr.Compose(body, tail, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	wm := windowedModel(t, cr, size)
 	win := tensor{shape: []int64{1, 2}, data: []float32{float32(start[0]), float32(start[1])}}
 	wout, err := newSession(t, wm, []string{"x", "seed", "win"}, []string{"y", "grad"}).run(x, seed, win)
 	if err != nil {

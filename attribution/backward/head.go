@@ -68,12 +68,7 @@ func SplitHead(m *onnx.ModelProto, input string) (h *Head, ok bool, err error) {
 			return nil, false, nil
 		}
 	}
-	var xInfo *onnx.ValueInfoProto
-	for _, vi := range gp.Input {
-		if vi.Name == g.Input {
-			xInfo = vi
-		}
-	}
+	xInfo := infoNamed(gp.Input, g.Input)
 	hInfo := valueInfo(hidden, append([]int64{Unknown}, shape[1:]...))
 
 	head := &onnx.ModelProto{IrVersion: m.IrVersion, OpsetImport: m.OpsetImport, ProducerName: m.ProducerName,
@@ -93,18 +88,22 @@ func SplitHead(m *onnx.ModelProto, input string) (h *Head, ok bool, err error) {
 			tg.Input[i] = proto.Clone(hInfo).(*onnx.ValueInfoProto)
 		}
 	}
-	used := map[string]bool{}
-	for _, n := range tg.Node {
-		for _, in := range n.Input {
-			used[in] = true
-		}
-	}
-	tg.Initializer = slices.DeleteFunc(tg.Initializer, func(t *onnx.TensorProto) bool { return !used[t.Name] })
-	tg.Input = slices.DeleteFunc(tg.Input, func(vi *onnx.ValueInfoProto) bool {
-		return vi.Name != hidden && inits[vi.Name] != nil && !used[vi.Name]
-	})
+	dropUnread(tg, hidden)
 	tg.ValueInfo = slices.DeleteFunc(tg.ValueInfo, func(vi *onnx.ValueInfoProto) bool { return vi.Name == hidden })
 	return &Head{Hidden: hidden, Shape: shape[1:], Conv: head, Tail: tail}, true, nil
+}
+
+// dropUnread removes from g the initializers no node reads and the inputs, other than keep, that
+// no node reads: what a part cut from a model leaves behind.
+func dropUnread(g *onnx.GraphProto, keep string) {
+	read := map[string]bool{}
+	for _, n := range g.Node {
+		for _, in := range n.Input {
+			read[in] = true
+		}
+	}
+	g.Initializer = slices.DeleteFunc(g.Initializer, func(t *onnx.TensorProto) bool { return !read[t.Name] })
+	g.Input = slices.DeleteFunc(g.Input, func(vi *onnx.ValueInfoProto) bool { return vi.Name != keep && !read[vi.Name] })
 }
 
 // PrependHead returns bm (a backward model of h.Tail, whose input is h) with h.Conv's nodes and
