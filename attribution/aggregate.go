@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"sync"
 	"time"
 
 	"climxai/inference"
@@ -287,11 +286,11 @@ func AggregateTargets(ctx context.Context, req TargetsRequest) (AggregateStats, 
 	return st, nil
 }
 
-// cpuBatchBytes caps the estimated memory of one batch on the CPU. Larger batches only add to
-// the working set: ONNX Runtime's lanes (inference/lanes.go) already run samples one or a few at
-// a time on every core, and with them aggregation of the reference DenseNet at 1° ran at 23.5
-// ms/sample in batches of 2 (128 MiB), 23.5-24.1 in batches of 4 and 23.8-24.0 in batches of 8.
-// On a GPU the memory budget alone sets the batch.
+// cpuBatchBytes caps the estimated memory of one batch of backwardRows on the CPU. Larger
+// batches only add to the working set: ONNX Runtime's lanes (inference/lanes.go) already run
+// samples one or a few at a time on every core, and with them aggregation of the reference
+// DenseNet at 1° ran at 23.5 ms/sample in batches of 2 (128 MiB), 23.5-24.1 in batches of 4 and
+// 23.8-24.0 in batches of 8. On a GPU the memory budget alone sets the batch.
 const cpuBatchBytes = 128 << 20
 
 // aggregateGradients is the batched path of AggregateSamples and AggregateTargets: the gradient
@@ -305,118 +304,68 @@ const cpuBatchBytes = 128 << 20
 func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targets []Target, ocean []bool, n int,
 	fill func(k int, dst []float32) error, done func(i int, s *Sums) error, progress func(done, total int)) (AggregateStats, error) {
 	st := AggregateStats{Batched: true}
-	weights := make([][]float32, len(targets))
-	for i, t := range targets {
-		weights[i] = t.Weights
-	}
-	r, win, err := e.windowed(gradientRules, weights...)
-	if err != nil {
-		return st, err
-	}
-	g, err := e.graph(r)
-	if err != nil {
-		return st, err
-	}
-	s, c := e.sampleLen(), e.cells()
+	s := e.sampleLen()
 	budget := e.Budget
 	if budget <= 0 {
 		budget = inference.DefaultBudget
 	}
 	sumsBytes := int64(24 * s) // three float64 per value
 	G := int(min(int64(len(targets)), max(1, budget/4/sumsBytes)))
+	st.TargetsPerPass = G
 	// BatchSize reads a budget <= 0 as the default: what the sums leave is at least 1 byte.
 	batchBudget := max(1, budget-int64(G)*sumsBytes)
-	if g.Placement().Device.Kind == inference.DeviceCPU {
-		batchBudget = min(batchBudget, cpuBatchBytes)
-	}
-	B := min(n*G, g.BatchSize(batchBudget))
-	st.Batch, st.TargetsPerPass = B, G
-	// Two input buffers: while batch j+1 runs, batch j's gradients (and, for ixg, inputs) are
-	// normalised into the sums by one goroutine, in row order, so the sums do not depend on
-	// scheduling. Without the overlap a core would idle while the other adds up.
-	xsBuf := [2][]float32{make([]float32, B*s), make([]float32, B*s)}
-	seeds, wins := make([]float32, B*c), make([]float32, 2*B) // wins: each row's target's window (windowed)
 	lags := make([]float32, s)
 	var window []float32 // sample k's input, copied into each of its rows (groups of > 1 target)
 	if G > 1 {
 		window = make([]float32, s)
 	}
-	var (
-		adding sync.WaitGroup // the batch being added up
-		addErr error          // its error, read after adding.Wait
-	)
-	defer adding.Wait()
 	total := n * len(targets)
 	for g0 := 0; g0 < len(targets); g0 += G {
 		grp := targets[g0:min(g0+G, len(targets))]
 		sums := make([]*Sums, len(grp))
-		for i := range sums {
-			sums[i] = NewSums(e.Months(), e.NLat(), e.NLon())
+		seeds := make([][]float32, len(grp))
+		for i, t := range grp {
+			sums[i], seeds[i] = NewSums(e.Months(), e.NLat(), e.NLon()), t.Weights
 		}
-		rows, filled := n*len(grp), -1
-		for j, r0 := 0, 0; r0 < rows; j, r0 = j+1, r0+B {
-			if err := ctx.Err(); err != nil {
-				return st, err
-			}
-			m, xs := min(B, rows-r0), xsBuf[j%2]
-			for r := range m {
-				k, t := (r0+r)/len(grp), (r0+r)%len(grp)
-				dst := xs[r*s : (r+1)*s]
+		filled := -1
+		place, b, err := e.backwardRows(ctx, gradientRules, n*len(grp), seeds, func(r int) int { return r % len(grp) }, batchBudget,
+			func(r int, dst []float32) error {
+				k := r / len(grp)
 				if window == nil {
-					if err := fill(k, dst); err != nil {
-						return st, err
-					}
-				} else {
-					if k != filled {
-						if err := fill(k, window); err != nil {
-							return st, err
-						}
-						filled = k
-					}
-					copy(dst, window)
+					return fill(k, dst)
 				}
-				copy(seeds[r*c:(r+1)*c], grp[t].Weights)
-				if win != nil {
-					copy(wins[2*r:2*r+2], win[2*(g0+t):])
-				}
-			}
-			ins := [][]float32{xs[:m*s], seeds[:m*c]}
-			if win != nil {
-				ins = append(ins, wins[:m*2])
-			}
-			out, err := g.Run(ctx, ins, m)
-			if err != nil {
-				return st, err
-			}
-			if adding.Wait(); addErr != nil {
-				return st, addErr
-			}
-			adding.Go(func() {
-				for r := range m {
-					grad := out[1][r*s : (r+1)*s]
-					if timesInput {
-						for i, v := range xs[r*s : (r+1)*s] {
-							grad[i] *= v
-						}
+				if k != filled {
+					if err := fill(k, window); err != nil {
+						return err
 					}
-					e.toLagsInto(lags, grad, ocean)
-					if _, err := sums[(r0+r)%len(grp)].Add(lags); err != nil {
-						addErr = err
-						return
+					filled = k
+				}
+				copy(dst, window)
+				return nil
+			},
+			func(r int, x, _, grad []float32) error {
+				if timesInput {
+					for i, v := range x {
+						grad[i] *= v
+					}
+				}
+				e.toLagsInto(lags, grad, ocean)
+				_, err := sums[r%len(grp)].Add(lags)
+				return err
+			},
+			func(d, _ int) {
+				if progress != nil {
+					if len(targets) == 1 {
+						progress(d, n)
+					} else {
+						progress(g0*n+d, total)
 					}
 				}
 			})
-			if progress != nil {
-				if len(targets) == 1 {
-					progress(r0+m, n)
-				} else {
-					progress(g0*n+r0+m, total)
-				}
-			}
+		if err != nil {
+			return st, err
 		}
-		if adding.Wait(); addErr != nil {
-			return st, addErr
-		}
+		st.Batch, st.Device = b, place.String()
 		for i, sm := range sums {
 			if err := done(g0+i, sm); err != nil {
 				return st, err
@@ -424,6 +373,5 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 			sums[i] = nil
 		}
 	}
-	st.Device = g.Placement().String()
 	return st, nil
 }

@@ -358,54 +358,98 @@ func (e *Emulator) backwardRun(ctx context.Context, r rules, xs, seeds, refs []f
 
 // backwardStream runs the backward graph of r (not DeepLIFT's) on n samples that fill writes
 // (sample k into dst, [Months][NLat][NLon]), all with one shared seed, and hands each sample's y
-// and backward quantity to consume, in order, from one goroutine at a time: while a batch runs,
-// the previous batch is consumed (consume must not touch what fill writes). Samples are made and
-// run one batch at a time, so memory stays within e.Budget however large n is; ctx is checked
-// between batches and progress called after each batch has run.
+// and backward quantity to consume, in order (backwardRows, under e.Budget).
 func (e *Emulator) backwardStream(ctx context.Context, r rules, n int, seed []float32,
 	fill func(k int, dst []float32), consume func(k int, y, grad []float32), progress func(done, total int)) (inference.Placement, error) {
-	r, win, err := e.windowed(r, seed)
+	place, _, err := e.backwardRows(ctx, r, n, [][]float32{seed}, nil, e.Budget,
+		func(k int, dst []float32) error { fill(k, dst); return nil },
+		func(k int, _, y, grad []float32) error { consume(k, y, grad); return nil }, progress)
+	return place, err
+}
+
+// backwardRows runs the backward graph of r (not DeepLIFT's) on n rows: fill writes row k's input
+// into dst ([Months][NLat][NLon]), seeds[seedOf(k)] is its seed (seeds[0] for every row when
+// there is one seed; seedOf may then be nil), and consume gets its input x, y and backward quantity (x's size, or h's for the
+// tail part), in row order, from one goroutine at a time. Rows run in batches of at most
+// budget bytes (inference.Graph.BatchSize; on the CPU at most cpuBatchBytes), and while a batch
+// runs the previous one is consumed: two input buffers, so consume may read x while fill writes
+// the next batch. Memory stays bounded however large n is; ctx is checked between batches and
+// progress called after each batch has run. An error from fill or consume stops the run. It
+// returns where the graph ran and the batch size.
+func (e *Emulator) backwardRows(ctx context.Context, r rules, n int, seeds [][]float32, seedOf func(k int) int, budget int64,
+	fill func(k int, dst []float32) error, consume func(k int, x, y, grad []float32) error, progress func(done, total int)) (inference.Placement, int, error) {
+	r, win, err := e.windowed(r, seeds...)
 	if err != nil {
-		return inference.Placement{}, err
+		return inference.Placement{}, 0, err
 	}
 	g, err := e.graph(r)
 	if err != nil {
-		return inference.Placement{}, err
+		return inference.Placement{}, 0, err
+	}
+	if g.Placement().Device.Kind == inference.DeviceCPU {
+		if budget <= 0 {
+			budget = inference.DefaultBudget
+		}
+		budget = min(budget, cpuBatchBytes)
 	}
 	s, c := e.sampleLen(), e.cells()
-	gs := g.Spec().Outputs[1].Size() // one sample's backward quantity: x's size, or h's for the tail part
-	b := min(n, g.BatchSize(e.Budget))
-	xs, seeds, wins := make([]float32, b*s), repeat(seed, b), repeat(win, b)
-	var pending sync.WaitGroup // the batch being consumed
+	gs := g.Spec().Outputs[1].Size()
+	b := min(n, g.BatchSize(budget))
+	xsBuf := [2][]float32{make([]float32, b*s), make([]float32, b*s)}
+	seedBuf, wins := make([]float32, b*c), make([]float32, 2*b)
+	if len(seeds) == 1 { // one seed: the batch's seeds and windows are set once
+		copy(seedBuf, repeat(seeds[0], b))
+		copy(wins, repeat(win, b))
+	}
+	var (
+		pending    sync.WaitGroup // the batch being consumed
+		consumeErr error          // its error, read after pending.Wait
+	)
 	defer pending.Wait()
-	for k0 := 0; k0 < n; k0 += b {
+	for j, k0 := 0, 0; k0 < n; j, k0 = j+1, k0+b {
 		if err := ctx.Err(); err != nil {
-			return inference.Placement{}, err
+			return inference.Placement{}, b, err
 		}
-		m := min(b, n-k0)
+		m, xs := min(b, n-k0), xsBuf[j%2]
 		for k := range m {
-			fill(k0+k, xs[k*s:(k+1)*s])
+			if err := fill(k0+k, xs[k*s:(k+1)*s]); err != nil {
+				return inference.Placement{}, b, err
+			}
+			if len(seeds) > 1 {
+				t := seedOf(k0 + k)
+				copy(seedBuf[k*c:(k+1)*c], seeds[t])
+				if win != nil {
+					copy(wins[2*k:2*k+2], win[2*t:])
+				}
+			}
 		}
-		ins := [][]float32{xs[:m*s], seeds[:m*c]}
+		ins := [][]float32{xs[:m*s], seedBuf[:m*c]}
 		if win != nil {
 			ins = append(ins, wins[:m*2])
 		}
 		out, err := g.Run(ctx, ins, m)
 		if err != nil {
-			return inference.Placement{}, err
+			return inference.Placement{}, b, err
 		}
-		pending.Wait()
+		if pending.Wait(); consumeErr != nil {
+			return inference.Placement{}, b, consumeErr
+		}
 		pending.Go(func() {
 			for k := range m {
-				consume(k0+k, out[0][k*c:(k+1)*c], out[1][k*gs:(k+1)*gs])
+				if err := consume(k0+k, xs[k*s:(k+1)*s], out[0][k*c:(k+1)*c], out[1][k*gs:(k+1)*gs]); err != nil {
+					consumeErr = err
+					return
+				}
 			}
 		})
 		if progress != nil {
 			progress(k0+m, n)
 		}
 	}
-	pending.Wait()
-	return g.Placement(), nil
+	if pending.Wait(); consumeErr != nil {
+		return inference.Placement{}, b, consumeErr
+	}
+	return g.Placement(), b, nil
 }
 
 // forward runs the forward model on n samples, batched under e.Budget.
