@@ -50,7 +50,7 @@ func (e *Emulator) crop(p part) (*backward.Crop, error) {
 // order. It returns r itself and nil when the tail cannot be cut (LRP, DeepLIFT, no local tail,
 // the first layer's adjoint) or a window would cover more than half the grid, where it saves
 // little. All fields share one window size, that of the largest target, which is part of the
-// rules' key: cell targets, wherever they are, share one graph.
+// rules' key: cell targets, wherever they are, share one graph, and boxes share a few.
 func (e *Emulator) windowed(r rules, seeds ...[]float32) (rules, []float32, error) {
 	if r.composite != nil || r.reference || r.canonize || r.part == headAdjoint || r.window != [2]int64{} {
 		return r, nil, nil
@@ -83,6 +83,19 @@ func (e *Emulator) windowed(r rules, seeds ...[]float32) (rules, []float32, erro
 		return r, nil, nil
 	}
 	size := c.Size(rows, cols)
+	if rows > 1 || cols > 1 {
+		// Boxes get power-of-two windows (at least 8 cells a side), so that a session with many
+		// boxes opens a few graphs, each with its own ONNX Runtime session and memory, instead
+		// of one per size; a new size costs ~50 ms at 1° to build.
+		grid := [2]int64{int64(nlat), int64(nlon)}
+		for i := range size {
+			q := int64(8)
+			for q < size[i] {
+				q *= 2
+			}
+			size[i] = min(q, grid[i])
+		}
+	}
 	if 2*size[0]*size[1] > int64(nlat*nlon) {
 		return r, nil, nil
 	}

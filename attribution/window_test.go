@@ -94,7 +94,7 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 	for k := range each {
 		sameMap(t, fmt.Sprintf("batch, window %d (%s): saliency", k, each[k]), gotB[k].Values, wantB[k].Values, 1e-6)
 	}
-	if _, ok := e.graphs[gradientRules.key+", tail on 8x9 cells"]; !ok {
+	if _, ok := e.graphs[gradientRules.key+", tail on 8x16 cells"]; !ok {
 		t.Errorf("the batch of cells and a box did not share the box's window")
 	}
 
