@@ -33,10 +33,16 @@ type Crop struct {
 	YShape        []int64          // y's shape per sample, [C, H, W]
 	Lo, Hi        [2]int64         // cells of F before and after an output cell that it depends on
 	Body          *onnx.ModelProto // x -> F: the model without the tail
-	tail          []*onnx.NodeProto
-	inits         []*onnx.TensorProto // the tail's constants
-	opsets        []*onnx.OperatorSetIdProto
-	irVersion     int64
+	// When F is made by a nearest-neighbour Resize, its windows are gathered straight from the
+	// Resize's input Z ([C, Hz, Wz] per sample), row i of F being row rows[i] of Z and column j
+	// column cols[j]: the whole-grid Resize, whose output only the windows read, is not run.
+	src        string
+	srcShape   []int64
+	rows, cols []int64
+	tail       []*onnx.NodeProto
+	inits      []*onnx.TensorProto // the tail's constants
+	opsets     []*onnx.OperatorSetIdProto
+	irVersion  int64
 }
 
 // SplitCrop finds the local tail of m's output (see Crop); ok is false when there is none with a
@@ -95,6 +101,11 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 		return nil, false, nil
 	}
 	slices.Reverse(chain)
+	defer func() {
+		if c != nil {
+			c.src, c.srcShape, c.rows, c.cols = g.nearestSource(producer[c.Frontier], c.FShape)
+		}
+	}()
 	c = &Crop{Input: g.Input, Output: g.Output, Frontier: t, FShape: g.shape(t)[1:], YShape: ys[1:], Lo: lo, Hi: hi,
 		opsets: m.OpsetImport, irVersion: m.IrVersion}
 	inTail := map[*onnx.NodeProto]bool{}
@@ -127,6 +138,34 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 	dropUnread(bg, c.Input)
 	c.Body = body
 	return c, true, nil
+}
+
+// nearestSource returns the input of n and, for every row and column of its output (of shape
+// [C, H, W] per sample), the row and column of the input it copies, when n is a nearest-neighbour
+// Resize of the last two axes with static sizes; "" otherwise.
+func (g *Graph) nearestSource(n *Node, out []int64) (src string, shape, rows, cols []int64) {
+	if n == nil || n.Op != "Resize" || n.AttrString("mode", "nearest") != "nearest" || len(n.Outputs) != 1 {
+		return "", nil, nil, nil
+	}
+	zs := g.shape(n.input(0))
+	if len(zs) != 4 || slices.Contains(zs[1:], Unknown) || zs[1] != out[0] {
+		return "", nil, nil, nil
+	}
+	spec, err := g.resizeSizes(n, zs)
+	if err != nil || spec == nil || spec.out[2] != out[1] || spec.out[3] != out[2] || spec.scales[1] != 1 {
+		return "", nil, nil, nil
+	}
+	var tables [2][]int64
+	for k, a := range []int{2, 3} {
+		m, err := interpolationMatrix(n, spec.in[a], spec.out[a], spec.scales[a])
+		if err != nil {
+			return "", nil, nil, nil
+		}
+		for o := range spec.out[a] {
+			tables[k] = append(tables[k], int64(slices.Index(m[o*spec.in[a]:(o+1)*spec.in[a]], 1)))
+		}
+	}
+	return n.input(0), zs[1:], tables[0], tables[1]
 }
 
 // localStep reports whether n works position by position on a grid of size hw (see Crop), and
@@ -334,7 +373,27 @@ func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNam
 		win := emit(&nodes, "GatherElements", []string{flat, expanded(ch)}, "", axis(2))
 		emit(&nodes, "Reshape", []string{win, konst([]int64{4}, 0, ch, size[0], size[1])}, out)
 	}
-	gather(c.Frontier, c.FShape[0], rename(c.Frontier))
+	if c.src == "" {
+		gather(c.Frontier, c.FShape[0], rename(c.Frontier))
+	} else {
+		// F's windows from the Resize's input: the window's rows and columns looked up in the
+		// nearest-neighbour tables, row·Wz + column into the flattened input.
+		ch, wz := c.srcShape[0], c.srcShape[2]
+		axisIdx := func(table []int64, col, n int64) string {
+			first := node("Slice", start, konst([]int64{1}, col), konst([]int64{1}, col+1), konst([]int64{1}, 1)) // [N, 1]
+			steps := make([]int64, n)
+			for i := range steps {
+				steps[i] = int64(i)
+			}
+			return node("Gather", konst([]int64{int64(len(table))}, table...), node("Add", first, konst([]int64{1, n}, steps...)))
+		}
+		r := node("Unsqueeze", node("Mul", axisIdx(c.rows, 0, size[0]), konst(nil, wz)), konst([]int64{1}, 2))
+		cl := node("Unsqueeze", axisIdx(c.cols, 1, size[1]), konst([]int64{1}, 1))
+		ix := node("Expand", node("Reshape", node("Add", r, cl), konst([]int64{3}, 0, 1, cells)), konst([]int64{3}, 1, ch, cells))
+		flat := node("Reshape", c.src, konst([]int64{3}, 0, ch, c.srcShape[1]*wz))
+		win := emit(&nodes, "GatherElements", []string{flat, ix}, "", axis(2))
+		emit(&nodes, "Reshape", []string{win, konst([]int64{4}, 0, ch, size[0], size[1])}, rename(c.Frontier))
+	}
 	gather(names.Seed, c.YShape[0], rename(names.Seed))
 	batch := node("Slice", node("Shape", names.Window), konst([]int64{1}, 0), konst([]int64{1}, 1))
 	scatter := func(v string, ch int64, out string) {
@@ -368,5 +427,30 @@ func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNam
 	ys := append([]int64{Unknown}, c.YShape...)
 	g.Input = []*onnx.ValueInfoProto{xInfo, valueInfo(names.Seed, ys), valueInfo(names.Window, []int64{Unknown, 2})}
 	g.Output = []*onnx.ValueInfoProto{valueInfo(c.Output, ys), gradInfo}
+	dropDead(g)
 	return out, nil
+}
+
+// dropDead removes the nodes whose outputs nothing reads (the whole-grid Resize whose windows
+// are gathered from its input), then the initializers no node reads.
+func dropDead(g *onnx.GraphProto) {
+	for {
+		read := map[string]bool{}
+		for _, o := range g.Output {
+			read[o.Name] = true
+		}
+		for _, n := range g.Node {
+			for _, in := range n.Input {
+				read[in] = true
+			}
+		}
+		before := len(g.Node)
+		g.Node = slices.DeleteFunc(g.Node, func(n *onnx.NodeProto) bool {
+			return !slices.ContainsFunc(n.Output, func(o string) bool { return read[o] })
+		})
+		if len(g.Node) == before {
+			g.Initializer = slices.DeleteFunc(g.Initializer, func(t *onnx.TensorProto) bool { return !read[t.Name] })
+			return
+		}
+	}
 }

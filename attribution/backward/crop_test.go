@@ -53,6 +53,13 @@ func TestCropMatchesWholeModel(t *testing.T) {
 		}
 		size := c.Size(rows, cols)
 		cm := windowedModel(t, c, size)
+		// F is a nearest Resize's output: the windows come from its input, and the
+		// whole-grid Resize is gone.
+		for _, nd := range cm.Graph.Node {
+			if nd.OpType == "Resize" {
+				t.Fatalf("the windowed model still runs the whole-grid Resize %s", nd.Name)
+			}
+		}
 		seed := tensor{shape: []int64{n, 2, 8, 10}, data: make([]float32, n*2*80)}
 		win := tensor{shape: []int64{n, 2}}
 		for k, p := range pair {
