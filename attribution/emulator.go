@@ -109,12 +109,13 @@ func (e *Emulator) cells() int     { return e.sig.NLat * e.sig.NLon }
 
 // rules is a backward rule set: a key for the caches and the composite it builds.
 type rules struct {
-	key       string                                     // e.g. "gradient", "lrp-epsilon eps=1e-06"
-	composite func(g *backward.Graph) backward.Composite // nil: exact gradient
-	canonize  bool                                       // merge BatchNorm into convolutions first (LRP)
-	reference bool                                       // DeepLIFT: the graph takes a reference input
-	part      part                                       // the whole model, or a part of it (linearHead)
-	window    [2]int64                                   // rows and columns the local tail runs on (windowed); zero: the whole grid
+	key         string                                     // e.g. "gradient", "lrp-epsilon eps=1e-06"
+	composite   func(g *backward.Graph) backward.Composite // nil: exact gradient
+	canonize    bool                                       // merge BatchNorm into convolutions first (LRP)
+	reference   bool                                       // DeepLIFT: the graph takes a reference input
+	part        part                                       // the whole model, or a part of it (linearHead)
+	window      [2]int64                                   // rows and columns the local tail runs on (windowed); zero: the whole grid
+	windowWidth int                                        // values per sample of the window input (backward.Crop.WindowWidth)
 }
 
 // part says which part of a model cut by linearHead a gradient graph covers.
@@ -165,7 +166,7 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 		spec.Inputs = append(spec.Inputs, inference.GraphIO{Name: refName, Shape: x})
 	}
 	if r.window != [2]int64{} {
-		spec.Inputs = append(spec.Inputs, inference.GraphIO{Name: windowName, Shape: []int64{2}})
+		spec.Inputs = append(spec.Inputs, inference.GraphIO{Name: windowName, Shape: []int64{int64(r.windowWidth)}})
 	}
 	var head *backward.Head
 	if r.part != whole {
@@ -343,7 +344,7 @@ func (e *Emulator) backwardRun(ctx context.Context, r rules, xs, seeds, refs []f
 		}
 		ins = append(ins, refs)
 	}
-	if len(win) == 2 && n > 1 {
+	if win != nil && len(win) == r.windowWidth && n > 1 {
 		win = repeat(win, n) // one seed for all samples
 	}
 	if win != nil {
@@ -396,7 +397,8 @@ func (e *Emulator) backwardRows(ctx context.Context, r rules, n int, seeds [][]f
 	gs := g.Spec().Outputs[1].Size()
 	b := min(n, g.BatchSize(budget))
 	xsBuf := [2][]float32{make([]float32, b*s), make([]float32, b*s)}
-	seedBuf, wins := make([]float32, b*c), make([]float32, 2*b)
+	ww := r.windowWidth
+	seedBuf, wins := make([]float32, b*c), make([]float32, ww*b)
 	if len(seeds) == 1 { // one seed: the batch's seeds and windows are set once
 		copy(seedBuf, repeat(seeds[0], b))
 		copy(wins, repeat(win, b))
@@ -419,13 +421,13 @@ func (e *Emulator) backwardRows(ctx context.Context, r rules, n int, seeds [][]f
 				t := seedOf(k0 + k)
 				copy(seedBuf[k*c:(k+1)*c], seeds[t])
 				if win != nil {
-					copy(wins[2*k:2*k+2], win[2*t:])
+					copy(wins[ww*k:ww*(k+1)], win[ww*t:])
 				}
 			}
 		}
 		ins := [][]float32{xs[:m*s], seedBuf[:m*c]}
 		if win != nil {
-			ins = append(ins, wins[:m*2])
+			ins = append(ins, wins[:m*ww])
 		}
 		out, err := g.Run(ctx, ins, m)
 		if err != nil {

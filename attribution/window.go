@@ -99,12 +99,13 @@ func (e *Emulator) windowed(r rules, seeds ...[]float32) (rules, []float32, erro
 	if 2*size[0]*size[1] > int64(nlat*nlon) {
 		return r, nil, nil
 	}
-	win := make([]float32, 0, 2*len(boxes))
+	win := make([]float32, 0, c.WindowWidth()*len(boxes))
 	for _, b := range boxes {
-		st := c.Start(int64(b.r0), int64(b.c0), size)
-		win = append(win, float32(st[0]), float32(st[1]))
+		for _, v := range c.Starts(int64(b.r0), int64(b.c0), size) {
+			win = append(win, float32(v))
+		}
 	}
-	r.window = size
+	r.window, r.windowWidth = size, c.WindowWidth()
 	r.key = fmt.Sprintf("%s, tail on %dx%d cells", r.key, size[0], size[1])
 	return r, win, nil
 }
@@ -125,7 +126,7 @@ func (e *Emulator) windowGraph(r rules) ([]byte, error) {
 			return nil, err
 		}
 	}
-	ir, err := backward.NewGraph(c.Body, c.Input, c.Frontier)
+	ir, err := backward.NewGraph(c.Body, c.Input, c.BodyOut)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +144,13 @@ func (e *Emulator) windowGraph(r rules) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	bm, err := c.Compose(body, tail, r.window, backward.CropNames{Seed: seedName, Grad: gradName, Window: windowName, BodySeed: frontierSeed})
+	var low *onnx.ModelProto
+	if lm := c.Low(r.window); lm != nil {
+		if low, err = backward.Build(lm, backward.Options{Seed: seedName, Grad: gradName}); err != nil {
+			return nil, err
+		}
+	}
+	bm, err := c.Compose(body, tail, low, r.window, backward.CropNames{Seed: seedName, Grad: gradName, Window: windowName, BodySeed: frontierSeed})
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,8 @@ func maxDiff(a, b []float32) (diff, scale float64) {
 }
 
 // TestWindowedGraphsMatchWholeGrid: on the reference DenseNet (random weights, 2°), whose last two
-// 3 x 3 convolutions run on a 5 x 5 window around a cell target, saliency at cells in the
+// 3 x 3 convolutions run on a 5 x 5 window around a cell target and its last dense block (from
+// the half-resolution Resize on) on 11 x 11 cells of the half grid, saliency at cells in the
 // corners, on the edges and inside, and at a box, IG (whose steps stop at the first layer) and an
 // aggregation over samples equal the whole-grid graphs' results.
 func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
@@ -48,6 +49,9 @@ func TestWindowedGraphsMatchWholeGrid(t *testing.T) {
 	}
 	if c.Lo != [2]int64{2, 2} || c.Hi != [2]int64{2, 2} {
 		t.Errorf("tail reads %v before and %v after a cell, want 2 and 2", c.Lo, c.Hi)
+	}
+	if ls := c.LowSize([2]int64{5, 5}); c.WindowWidth() != 4 || ls != [2]int64{11, 11} {
+		t.Errorf("the last dense block runs on %v windows (window input of %d values), want 11 x 11 (4)", ls, c.WindowWidth())
 	}
 	ctx := context.Background()
 	x := goldenInput(t)

@@ -39,10 +39,14 @@ type Crop struct {
 	src        string
 	srcShape   []int64
 	rows, cols []int64
-	tail       []*onnx.NodeProto
-	inits      []*onnx.TensorProto // the tail's constants
-	opsets     []*onnx.OperatorSetIdProto
-	irVersion  int64
+	// BodyOut is the body's output: F, or the lower level's frontier F1 when there is one.
+	BodyOut string
+	// low, when not nil, is the local region below the Resize that makes F (see lowLevel).
+	low       *lowLevel
+	tail      []*onnx.NodeProto
+	inits     []*onnx.TensorProto // the tail's constants
+	opsets    []*onnx.OperatorSetIdProto
+	irVersion int64
 }
 
 // SplitCrop finds the local tail of m's output (see Crop); ok is false when there is none with a
@@ -101,11 +105,6 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 		return nil, false, nil
 	}
 	slices.Reverse(chain)
-	defer func() {
-		if c != nil {
-			c.src, c.srcShape, c.rows, c.cols = g.nearestSource(producer[c.Frontier], c.FShape)
-		}
-	}()
 	c = &Crop{Input: g.Input, Output: g.Output, Frontier: t, FShape: g.shape(t)[1:], YShape: ys[1:], Lo: lo, Hi: hi,
 		opsets: m.OpsetImport, irVersion: m.IrVersion}
 	inTail := map[*onnx.NodeProto]bool{}
@@ -113,14 +112,25 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 		inTail[n.Proto] = true
 		c.tail = append(c.tail, proto.Clone(n.Proto).(*onnx.NodeProto))
 	}
-	// The tail's constants: initializers, and Constant nodes' values (NewGraph folded them).
-	for _, n := range chain {
-		for _, name := range n.Inputs {
-			if v := g.Values[name]; name != "" && v.Const != nil &&
-				!slices.ContainsFunc(c.inits, func(t *onnx.TensorProto) bool { return t.Name == name }) {
-				init := proto.Clone(v.Const).(*onnx.TensorProto)
-				init.Name = name
-				c.inits = append(c.inits, init)
+	c.inits = constantsOf(g, chain)
+
+	c.src, c.srcShape, c.rows, c.cols = g.nearestSource(producer[t], c.FShape)
+	c.BodyOut = t
+	bodyShape := c.FShape
+	// Z may also be read by Shape (an exporter's size chain for the Resize itself), which the
+	// body then drops with the Resize.
+	zReaders := 0
+	for _, n := range g.Nodes {
+		if slices.Contains(n.Inputs, c.src) && n.Op != "Shape" {
+			zReaders++
+		}
+	}
+	if c.src != "" && zReaders == 1 && !slices.ContainsFunc(m.Graph.Output, func(o *onnx.ValueInfoProto) bool { return o.Name == c.src }) {
+		if low := g.lowRegion(c.src, producer, uses); low != nil {
+			c.low, c.BodyOut, bodyShape = low, low.frontier, low.fshape
+			inTail[producer[t].Proto] = true // the Resize between the levels
+			for _, n := range low.region {
+				inTail[n.Proto] = true
 			}
 		}
 	}
@@ -134,10 +144,151 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 		}
 	}
 	bg.Node = keep
-	bg.Output = []*onnx.ValueInfoProto{valueInfo(t, append([]int64{Unknown}, c.FShape...))}
+	bg.Output = []*onnx.ValueInfoProto{valueInfo(c.BodyOut, append([]int64{Unknown}, bodyShape...))}
+	dropDead(bg)
 	dropUnread(bg, c.Input)
 	c.Body = body
 	return c, true, nil
+}
+
+// lowLevel is the local region below the Resize that makes a Crop's frontier F: the nodes that
+// make the Resize's input Z from one frontier F1 on Z's coarser grid, all local (as the tail's
+// nodes, and Concat along the channels: a dense block). Z at a cell depends on F1 within lo
+// cells before and hi after it (the longest path's reach), so a target's window on F's grid
+// needs F1 only on a window around the rows and columns of Z that the Resize copies into it.
+type lowLevel struct {
+	frontier       string  // F1
+	fshape, zshape []int64 // F1's and Z's shapes per sample, [C, H1, W1]
+	z              string
+	lo, hi         [2]int64
+	region         []*Node // in the graph's order
+	graph          *Graph  // the IR the region's nodes belong to (for their constants)
+	// F1's own nearest-neighbour source, when a Resize makes it (Crop.src for F).
+	src        string
+	srcShape   []int64
+	rows, cols []int64
+}
+
+// lowRegion grows the local region that makes z (see lowLevel) backwards from z, node by node,
+// taking a node when every reader of its output is already in the region; it returns nil unless
+// the region has one frontier (not the model's input), a spatial convolution, and every tensor
+// on z's grid.
+func (g *Graph) lowRegion(z string, producer map[string]*Node, uses map[string]int) *lowLevel {
+	zs := g.shape(z)
+	if len(zs) != 4 || slices.Contains(zs[1:], Unknown) {
+		return nil
+	}
+	readers := map[string][]*Node{}
+	for _, n := range g.Nodes {
+		for _, in := range n.Inputs {
+			readers[in] = append(readers[in], n)
+		}
+	}
+	in := map[*Node]bool{}
+	onGrid := func(t string) bool {
+		s := g.shape(t)
+		return len(s) == 4 && !slices.Contains(s[1:], Unknown) && s[2] == zs[2] && s[3] == zs[3]
+	}
+	take := func(t string) bool { // whether t's producer joins the region
+		n := producer[t]
+		if n == nil || in[n] || len(n.Outputs) != 1 || !onGrid(t) {
+			return false
+		}
+		if t != z {
+			for _, r := range readers[t] {
+				if !in[r] {
+					return false
+				}
+			}
+			if uses[t] != len(readers[t]) { // a graph output
+				return false
+			}
+		}
+		ins, _, _, ok := g.localOp(n)
+		if !ok {
+			return false
+		}
+		for _, i := range ins {
+			if i == g.Input || !onGrid(i) {
+				return false
+			}
+		}
+		return true
+	}
+	for grew := true; grew; {
+		grew = false
+		for _, n := range slices.Backward(g.Nodes) {
+			if !in[n] && take(n.Outputs[0]) && (n.Outputs[0] == z || len(readers[n.Outputs[0]]) > 0) {
+				in[n] = true
+				grew = true
+			}
+		}
+	}
+	if !in[producer[z]] {
+		return nil
+	}
+	low := &lowLevel{z: z, zshape: zs[1:], graph: g}
+	var frontier []string
+	convs := 0
+	reach := map[string][2][2]int64{} // per tensor: lo, hi
+	for _, n := range g.Nodes {
+		if !in[n] {
+			continue
+		}
+		low.region = append(low.region, n)
+		ins, lo, hi, _ := g.localOp(n)
+		if n.Op == "Conv" {
+			convs++
+		}
+		var r [2][2]int64
+		for _, t := range ins {
+			if p := producer[t]; p == nil || !in[p] {
+				if !slices.Contains(frontier, t) {
+					frontier = append(frontier, t)
+				}
+			}
+			for i := range 2 {
+				r[0][i] = max(r[0][i], reach[t][0][i])
+				r[1][i] = max(r[1][i], reach[t][1][i])
+			}
+		}
+		for i := range 2 {
+			r[0][i] += lo[i]
+			r[1][i] += hi[i]
+		}
+		reach[n.Outputs[0]] = r
+	}
+	if len(frontier) != 1 || convs == 0 {
+		return nil
+	}
+	f := frontier[0]
+	for _, r := range readers[f] {
+		if !in[r] || uses[f] != len(readers[f]) {
+			return nil
+		}
+	}
+	low.frontier, low.fshape = f, g.shape(f)[1:]
+	low.lo, low.hi = reach[z][0], reach[z][1]
+	low.src, low.srcShape, low.rows, low.cols = g.nearestSource(producer[f], low.fshape)
+	return low
+}
+
+// localOp is localStep for the lower level's region, which also takes Concat along the channels
+// of tensors on one grid: the node's inputs on the path, and its reach.
+func (g *Graph) localOp(n *Node) (ins []string, lo, hi [2]int64, ok bool) {
+	if n.Op == "Concat" {
+		if a := n.AttrInt("axis", 0); a != 1 && a != -3 {
+			return nil, lo, hi, false
+		}
+		for _, t := range n.Inputs {
+			if v := g.Values[t]; t == "" || v != nil && v.Const != nil {
+				return nil, lo, hi, false
+			}
+		}
+		return n.Inputs, lo, hi, true
+	}
+	in, lo, hi, ok := g.localStep(n, nil)
+	return []string{in}, lo, hi, ok
 }
 
 // nearestSource returns the input of n and, for every row and column of its output (of shape
@@ -261,6 +412,83 @@ func (c *Crop) Start(r0, c0 int64, size [2]int64) (start [2]int64) {
 	return start
 }
 
+// WindowWidth is the number of values a sample's row of the window input holds: its window's
+// start on y's grid, and with a lower level (lowLevel) on F1's too.
+func (c *Crop) WindowWidth() int {
+	if c.low != nil {
+		return 4
+	}
+	return 2
+}
+
+// LowSize is the size of the windows on F1's grid (lowLevel) that go with windows of the given
+// size on y's: the most rows and columns of Z that the Resize copies into such a window, and the
+// lower region's reach on both sides, at most the grid. Zero without a lower level.
+func (c *Crop) LowSize(size [2]int64) (low [2]int64) {
+	if c.low == nil {
+		return low
+	}
+	for i, table := range [2][]int64{c.rows, c.cols} {
+		span := int64(0)
+		for a := 0; a+int(size[i]) <= len(table); a++ {
+			span = max(span, table[a+int(size[i])-1]-table[a]+1)
+		}
+		low[i] = min(c.low.fshape[1+i], span+c.low.lo[i]+c.low.hi[i])
+	}
+	return low
+}
+
+// Starts is the window input's row for a target whose first row and column are r0 and c0, with
+// windows of the given size on y's grid: Start, and with a lower level the start of its window
+// on F1's grid, around the rows and columns of Z the Resize copies into the first.
+func (c *Crop) Starts(r0, c0 int64, size [2]int64) []int64 {
+	st := c.Start(r0, c0, size)
+	if c.low == nil {
+		return st[:]
+	}
+	low := c.LowSize(size)
+	out := []int64{st[0], st[1], 0, 0}
+	for i, table := range [2][]int64{c.rows, c.cols} {
+		out[2+i] = min(max(0, table[st[i]]-c.low.lo[i]), c.low.fshape[1+i]-low[i])
+	}
+	return out
+}
+
+// Low returns the lower level's region as a model F1 -> Z on windows of LowSize(size), nil
+// without a lower level.
+func (c *Crop) Low(size [2]int64) *onnx.ModelProto {
+	if c.low == nil {
+		return nil
+	}
+	l, ls := c.low, c.LowSize(size)
+	g := &onnx.GraphProto{Name: "low",
+		Input:  []*onnx.ValueInfoProto{valueInfo(l.frontier, []int64{Unknown, l.fshape[0], ls[0], ls[1]})},
+		Output: []*onnx.ValueInfoProto{valueInfo(l.z, []int64{Unknown, l.zshape[0], ls[0], ls[1]})}}
+	for _, n := range l.region {
+		g.Node = append(g.Node, proto.Clone(n.Proto).(*onnx.NodeProto))
+	}
+	g.Initializer = constantsOf(l.graph, l.region)
+	return &onnx.ModelProto{IrVersion: c.irVersion, OpsetImport: c.opsets, Graph: g}
+}
+
+// constantsOf returns copies of the constants the nodes read: initializers, and Constant nodes'
+// values (NewGraph folded them), under the names the nodes read them by.
+func constantsOf(g *Graph, nodes []*Node) []*onnx.TensorProto {
+	var out []*onnx.TensorProto
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		for _, name := range n.Inputs {
+			if v := g.Values[name]; name != "" && v != nil && v.Const != nil && !seen[name] {
+				seen[name] = true
+				t := proto.Clone(v.Const).(*onnx.TensorProto)
+				t.Name = name
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
 // Tail returns the tail as a model F -> y on a window of the given size.
 func (c *Crop) Tail(size [2]int64) *onnx.ModelProto {
 	fs := []int64{Unknown, c.FShape[0], size[0], size[1]}
@@ -278,20 +506,27 @@ func (c *Crop) Tail(size [2]int64) *onnx.ModelProto {
 
 // CropNames names the inputs and outputs of a model Compose joins.
 type CropNames struct {
-	Seed     string // the seed input over the whole y, and the tail model's seed input
-	Grad     string // both parts' gradient output, and the result's
-	Window   string // the window input: [N, 2] float32, row n the start (row, column) of sample n's window
-	BodySeed string // the body model's seed input (the cotangent at F)
+	Seed     string // the seed input over the whole y, and the tail's (and lower level's) seed input
+	Grad     string // every part's gradient output, and the result's
+	Window   string // the window input: [N, WindowWidth()] float32, row n sample n's Starts
+	BodySeed string // the body model's seed input (the cotangent at its output BodyOut)
 }
 
-// Compose joins the backward model body of c.Body ((x, BodySeed) -> (F, Grad)) and the backward
-// model tail of c.Tail(size) ((F, Seed) -> (y, Grad)) into one model (x, Seed, Window) -> (y,
-// Grad) with Seed and y over the whole grid: each sample's F and seed are cut to its window
-// (GatherElements over the flattened grid, so every sample has its own start), the tail runs on
-// the windows, and its output and its cotangent at F are scattered back into zeros. y is
+// Compose joins the backward model body of c.Body ((x, BodySeed) -> (BodyOut, Grad)), the
+// backward model tail of c.Tail(size) ((F, Seed) -> (y, Grad)) and, with a lower level, the
+// backward model low of c.Low(size) ((F1, Seed) -> (Z, Grad); nil otherwise) into one model
+// (x, Seed, Window) -> (y, Grad) with Seed and y over the whole grid. Each sample's windows are
+// gathered with GatherElements over the flattened grids (so every sample has its own starts):
+// F1 (or F) from the body's output or from the Resize that makes it, F from the lower level's
+// window of Z through the Resize's nearest-neighbour tables, the seed from Seed. The parts run on
+// the windows; the Resize's adjoint between the levels sums the copies with one-hot matrices
+// (MatMul), and the cotangent at the body's output and y are scattered back into zeros. y is
 // therefore the model's output where the target's window guarantees it (Crop) and 0 outside
 // the window.
-func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNames) (*onnx.ModelProto, error) {
+func (c *Crop) Compose(body, tail, low *onnx.ModelProto, size [2]int64, names CropNames) (*onnx.ModelProto, error) {
+	if (low == nil) != (c.low == nil) {
+		return nil, graphErr("Compose needs the lower level's model exactly when the crop has one")
+	}
 	out := proto.Clone(body).(*onnx.ModelProto)
 	g := out.Graph
 	taken := map[string]bool{}
@@ -304,110 +539,185 @@ func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNam
 	for _, t := range g.Initializer {
 		taken[t.Name] = true
 	}
-	prefix := "crop/" // the tail's names and the window's nodes get it; no body name may start with it
+	// The tail's names and the window's nodes get prefix, the lower level's prefix1; no body name
+	// may start with either.
+	prefix := "crop/"
 	for slices.ContainsFunc(slices.Collect(maps.Keys(taken)), func(s string) bool { return strings.HasPrefix(s, prefix) }) {
 		prefix = "_" + prefix
 	}
+	prefix1 := prefix[:len(prefix)-1] + "1/"
 	if taken[names.Window] || taken[names.Seed] {
 		return nil, graphErr("the model already has a value named %q or %q; pick other names", names.Window, names.Seed)
 	}
-	rename := func(s string) string {
-		if s == "" {
-			return s
+	renamed := func(m *onnx.ModelProto, p string) *onnx.GraphProto {
+		rg := proto.Clone(m).(*onnx.ModelProto).Graph
+		re := func(s string) string {
+			if s == "" {
+				return s
+			}
+			return p + s
 		}
-		return prefix + s
-	}
-	tg := proto.Clone(tail).(*onnx.ModelProto).Graph
-	for _, n := range tg.Node {
-		n.Name = rename(n.Name)
-		for i := range n.Input {
-			n.Input[i] = rename(n.Input[i])
+		for _, n := range rg.Node {
+			n.Name = re(n.Name)
+			for i := range n.Input {
+				n.Input[i] = re(n.Input[i])
+			}
+			for i := range n.Output {
+				n.Output[i] = re(n.Output[i])
+			}
 		}
-		for i := range n.Output {
-			n.Output[i] = rename(n.Output[i])
+		for _, t := range rg.Initializer {
+			t.Name = re(t.Name)
 		}
+		return rg
 	}
-	for _, t := range tg.Initializer {
-		t.Name = rename(t.Name)
-	}
+	tg := renamed(tail, prefix)
+	var inits []*onnx.TensorProto
 	k := 0
-	var nodes, after []*onnx.NodeProto
 	fresh := func() string { k++; return fmt.Sprintf("%swindow_%d", prefix, k) }
-	emit := func(list *[]*onnx.NodeProto, op string, in []string, out string, attrs ...*onnx.AttributeProto) string {
+	var list *[]*onnx.NodeProto // where node and emit append
+	emit := func(op string, in []string, out string, attrs ...*onnx.AttributeProto) string {
 		if out == "" {
 			out = fresh()
 		}
 		*list = append(*list, &onnx.NodeProto{OpType: op, Name: out + "/" + op, Input: in, Output: []string{out}, Attribute: attrs})
 		return out
 	}
-	node := func(op string, in ...string) string { return emit(&nodes, op, in, "") }
+	node := func(op string, in ...string) string { return emit(op, in, "") }
 	konst := func(dims []int64, v ...int64) string {
 		name := fresh()
-		tg.Initializer = append(tg.Initializer, onnx.Int64Tensor(name, dims, v))
+		inits = append(inits, onnx.Int64Tensor(name, dims, v))
 		return name
 	}
 	axis := func(a int64) *onnx.AttributeProto {
 		return &onnx.AttributeProto{Name: "axis", Type: onnx.AttributeProto_INT, I: a}
 	}
-	h, w := c.YShape[1], c.YShape[2]
-	cells := size[0] * size[1]
-	// Flat grid index of every window cell of every sample: [N, 1, K].
-	offsets := make([]int64, 0, cells)
-	for i := range size[0] {
-		for j := range size[1] {
-			offsets = append(offsets, i*w+j)
+	arange := func(n int64) string {
+		v := make([]int64, n)
+		for i := range v {
+			v[i] = int64(i)
 		}
+		return konst([]int64{1, n}, v...)
 	}
-	start := emit(&nodes, "Cast", []string{names.Window}, "", &onnx.AttributeProto{Name: "to", Type: onnx.AttributeProto_INT, I: int64(onnx.TensorProto_INT64)})
-	first := node("MatMul", start, konst([]int64{2, 1}, w, 1)) // row·W + column, [N, 1]
-	idx := node("Unsqueeze", node("Add", first, konst([]int64{1, cells}, offsets...)), konst([]int64{1}, 1))
-	index := map[int64]string{} // idx expanded over ch channels: [N, ch, K]
-	expanded := func(ch int64) string {
-		if index[ch] == "" {
-			index[ch] = node("Expand", idx, konst([]int64{3}, 1, ch, cells))
-		}
-		return index[ch]
-	}
-	gather := func(v string, ch int64, out string) {
-		flat := node("Reshape", v, konst([]int64{3}, 0, ch, h*w))
-		win := emit(&nodes, "GatherElements", []string{flat, expanded(ch)}, "", axis(2))
-		emit(&nodes, "Reshape", []string{win, konst([]int64{4}, 0, ch, size[0], size[1])}, out)
-	}
-	if c.src == "" {
-		gather(c.Frontier, c.FShape[0], rename(c.Frontier))
-	} else {
-		// F's windows from the Resize's input: the window's rows and columns looked up in the
-		// nearest-neighbour tables, row·Wz + column into the flattened input.
-		ch, wz := c.srcShape[0], c.srcShape[2]
-		axisIdx := func(table []int64, col, n int64) string {
-			first := node("Slice", start, konst([]int64{1}, col), konst([]int64{1}, col+1), konst([]int64{1}, 1)) // [N, 1]
-			steps := make([]int64, n)
-			for i := range steps {
-				steps[i] = int64(i)
-			}
-			return node("Gather", konst([]int64{int64(len(table))}, table...), node("Add", first, konst([]int64{1, n}, steps...)))
-		}
-		r := node("Unsqueeze", node("Mul", axisIdx(c.rows, 0, size[0]), konst(nil, wz)), konst([]int64{1}, 2))
-		cl := node("Unsqueeze", axisIdx(c.cols, 1, size[1]), konst([]int64{1}, 1))
-		ix := node("Expand", node("Reshape", node("Add", r, cl), konst([]int64{3}, 0, 1, cells)), konst([]int64{3}, 1, ch, cells))
-		flat := node("Reshape", c.src, konst([]int64{3}, 0, ch, c.srcShape[1]*wz))
-		win := emit(&nodes, "GatherElements", []string{flat, ix}, "", axis(2))
-		emit(&nodes, "Reshape", []string{win, konst([]int64{4}, 0, ch, size[0], size[1])}, rename(c.Frontier))
-	}
-	gather(names.Seed, c.YShape[0], rename(names.Seed))
-	batch := node("Slice", node("Shape", names.Window), konst([]int64{1}, 0), konst([]int64{1}, 1))
-	scatter := func(v string, ch int64, out string) {
-		zeros := emit(&after, "ConstantOfShape", []string{emit(&after, "Concat", []string{batch, konst([]int64{2}, ch, h*w)}, "", axis(0))}, "")
-		vals := emit(&after, "Reshape", []string{v, konst([]int64{3}, 0, ch, cells)}, "")
-		full := emit(&after, "ScatterElements", []string{zeros, expanded(ch), vals}, "", axis(2))
-		emit(&after, "Reshape", []string{full, konst([]int64{4}, 0, ch, h, w)}, out)
-	}
-	scatter(rename(names.Grad), c.FShape[0], names.BodySeed)
-	scatter(rename(c.Output), c.YShape[0], c.Output)
-	tg.Node = slices.Concat(nodes, tg.Node, after)
 
-	// The tail's part comes first in node order only after F exists: put it after the body's
-	// forward nodes, which make F, and before the body's backward nodes, which read BodySeed.
+	var pre, mid, post []*onnx.NodeProto // before the lower level, between its parts, after the tail
+	list = &pre
+	width := int64(c.WindowWidth())
+	start := emit("Cast", []string{names.Window}, "", &onnx.AttributeProto{Name: "to", Type: onnx.AttributeProto_INT, I: int64(onnx.TensorProto_INT64)})
+	col := func(i int64) string {
+		return node("Slice", start, konst([]int64{1}, i), konst([]int64{1}, i+1), konst([]int64{1}, 1))
+	} // [N, 1]
+	batch := node("Slice", node("Shape", names.Window), konst([]int64{1}, 0), konst([]int64{1}, 1))
+	// flat is the index into a flattened [N, ch, h*w] grid of every cell of a window of size sz
+	// that starts at columns (r, c) of start, expanded over the channels: [N, ch, sz0*sz1].
+	flat := func(r, cl int64, w int64, sz [2]int64, ch int64) string {
+		m := make([]int64, width)
+		m[r], m[cl] = w, 1
+		first := node("MatMul", start, konst([]int64{width, 1}, m...)) // row·w + column, [N, 1]
+		var offsets []int64
+		for i := range sz[0] {
+			for j := range sz[1] {
+				offsets = append(offsets, i*w+j)
+			}
+		}
+		idx := node("Unsqueeze", node("Add", first, konst([]int64{1, sz[0] * sz[1]}, offsets...)), konst([]int64{1}, 1))
+		return node("Expand", idx, konst([]int64{3}, 1, ch, sz[0]*sz[1]))
+	}
+	// mapped is the index, into a flattened [N, ch, hs*ws] source, of every cell of a window of
+	// size sz whose rows and columns map to the source through the tables rows and cols, the
+	// window starting at columns (r, cl) of start and the source's own window (if any) at (r0,
+	// c0): [N, ch, sz0*sz1], and the source rows and columns relative to it.
+	mapped := func(rows, cols []int64, r, cl int64, src0 []string, ws int64, sz [2]int64, ch int64) (idx, rel0, rel1 string) {
+		look := func(table []int64, c, n int64, off string) string {
+			v := node("Gather", konst([]int64{int64(len(table))}, table...), node("Add", col(c), arange(n))) // [N, n]
+			if off != "" {
+				v = node("Sub", v, off)
+			}
+			return v
+		}
+		var o0, o1 string
+		if src0 != nil {
+			o0, o1 = src0[0], src0[1]
+		}
+		rel0, rel1 = look(rows, r, sz[0], o0), look(cols, cl, sz[1], o1)
+		rc := node("Add", node("Unsqueeze", node("Mul", rel0, konst(nil, ws)), konst([]int64{1}, 2)), node("Unsqueeze", rel1, konst([]int64{1}, 1)))
+		idx = node("Expand", node("Reshape", rc, konst([]int64{3}, 0, 1, sz[0]*sz[1])), konst([]int64{3}, 1, ch, sz[0]*sz[1]))
+		return idx, rel0, rel1
+	}
+	gather := func(v string, ch, h, w int64, idx string, sz [2]int64, out string) {
+		win := emit("GatherElements", []string{node("Reshape", v, konst([]int64{3}, 0, ch, h*w)), idx}, "", axis(2))
+		emit("Reshape", []string{win, konst([]int64{4}, 0, ch, sz[0], sz[1])}, out)
+	}
+	scatter := func(v string, ch, h, w int64, idx string, sz [2]int64, out string) {
+		zeros := emit("ConstantOfShape", []string{emit("Concat", []string{batch, konst([]int64{2}, ch, h*w)}, "", axis(0))}, "")
+		vals := node("Reshape", v, konst([]int64{3}, 0, ch, sz[0]*sz[1]))
+		emit("Reshape", []string{emit("ScatterElements", []string{zeros, idx, vals}, "", axis(2)), konst([]int64{4}, 0, ch, h, w)}, out)
+	}
+	// windowOf gathers the window of a frontier (F or F1) into out, from the frontier itself
+	// (fidx: its flat index) or from the Resize that makes it.
+	windowOf := func(f string, fs []int64, src string, ss, rows, cols []int64, r, cl int64, sz [2]int64, fidx, out string) {
+		if src == "" {
+			gather(f, fs[0], fs[1], fs[2], fidx, sz, out)
+			return
+		}
+		idx, _, _ := mapped(rows, cols, r, cl, nil, ss[2], sz, ss[0])
+		gather(src, ss[0], ss[1], ss[2], idx, sz, out)
+	}
+
+	yIdx := flat(0, 1, c.YShape[2], size, c.YShape[0])
+	var parts []*onnx.NodeProto
+	if low == nil {
+		fIdx := flat(0, 1, c.FShape[2], size, c.FShape[0])
+		windowOf(c.Frontier, c.FShape, c.src, c.srcShape, c.rows, c.cols, 0, 1, size, fIdx, prefix+c.Frontier)
+		gather(names.Seed, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, prefix+names.Seed)
+		list = &post
+		scatter(prefix+names.Grad, c.FShape[0], c.FShape[1], c.FShape[2], fIdx, size, names.BodySeed)
+		scatter(prefix+c.Output, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, c.Output)
+		parts = slices.Concat(pre, tg.Node, post)
+	} else {
+		l, ls := c.low, c.LowSize(size)
+		lg := renamed(low, prefix1)
+		f1Idx := flat(2, 3, l.fshape[2], ls, l.fshape[0])
+		windowOf(l.frontier, l.fshape, l.src, l.srcShape, l.rows, l.cols, 2, 3, ls, f1Idx, prefix1+l.frontier)
+		// The lower level's forward part, then F's window from Z's through the Resize.
+		split := slices.IndexFunc(lg.Node, func(n *onnx.NodeProto) bool { return slices.Contains(n.Input, prefix1+names.Seed) })
+		if split < 0 {
+			split = len(lg.Node)
+		}
+		list = &mid
+		idx, rel0, rel1 := mapped(c.rows, c.cols, 0, 1, []string{col(2), col(3)}, ls[1], size, l.zshape[0])
+		gather(prefix1+l.z, l.zshape[0], ls[0], ls[1], idx, size, prefix+c.Frontier)
+		gather(names.Seed, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, prefix+names.Seed)
+		list = &post
+		// The Resize's adjoint on the windows: Z's cotangent = R · F's cotangent · C, R[i, a] = 1
+		// where window row a copies Z's window row i, C[b, j] likewise for columns.
+		oneHot := func(rel string, n int64, rowsFirst bool) string {
+			v := make([]int64, n)
+			for i := range v {
+				v[i] = int64(i)
+			}
+			var eq string
+			if rowsFirst { // [N, n, len]: Z row i against every window row
+				eq = node("Equal", node("Unsqueeze", rel, konst([]int64{1}, 1)), konst([]int64{1, n, 1}, v...))
+			} else { // [N, len, n]
+				eq = node("Equal", node("Unsqueeze", rel, konst([]int64{1}, 2)), konst([]int64{1, 1, n}, v...))
+			}
+			m := emit("Cast", []string{eq}, "", &onnx.AttributeProto{Name: "to", Type: onnx.AttributeProto_INT, I: int64(onnx.TensorProto_FLOAT)})
+			return node("Unsqueeze", m, konst([]int64{1}, 1))
+		}
+		R, C := oneHot(rel0, ls[0], true), oneHot(rel1, ls[1], false)
+		emit("MatMul", []string{node("MatMul", R, prefix+names.Grad), C}, prefix1+names.Seed)
+		scatter(prefix+c.Output, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, c.Output)
+		var after []*onnx.NodeProto
+		list = &after
+		scatter(prefix1+names.Grad, l.fshape[0], l.fshape[1], l.fshape[2], f1Idx, ls, names.BodySeed)
+		parts = slices.Concat(pre, lg.Node[:split], mid, tg.Node, post, lg.Node[split:], after)
+		tg.Initializer = append(tg.Initializer, lg.Initializer...)
+	}
+	inits = append(inits, tg.Initializer...)
+
+	// The parts come after the body's forward nodes, which make its output, and before its
+	// backward nodes, which read BodySeed.
 	split := len(g.Node)
 	for i, n := range g.Node {
 		if slices.Contains(n.Input, names.BodySeed) {
@@ -415,8 +725,8 @@ func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNam
 			break
 		}
 	}
-	g.Node = slices.Concat(g.Node[:split], tg.Node, g.Node[split:])
-	g.Initializer = append(g.Initializer, tg.Initializer...)
+	g.Node = slices.Concat(g.Node[:split], parts, g.Node[split:])
+	g.Initializer = append(g.Initializer, inits...)
 	xInfo, gradInfo := infoNamed(g.Input, c.Input), infoNamed(g.Output, names.Grad)
 	if xInfo == nil {
 		return nil, graphErr("the body's backward model has no input %q", c.Input)
@@ -425,7 +735,7 @@ func (c *Crop) Compose(body, tail *onnx.ModelProto, size [2]int64, names CropNam
 		return nil, graphErr("the body's backward model has no output %q", names.Grad)
 	}
 	ys := append([]int64{Unknown}, c.YShape...)
-	g.Input = []*onnx.ValueInfoProto{xInfo, valueInfo(names.Seed, ys), valueInfo(names.Window, []int64{Unknown, 2})}
+	g.Input = []*onnx.ValueInfoProto{xInfo, valueInfo(names.Seed, ys), valueInfo(names.Window, []int64{Unknown, width})}
 	g.Output = []*onnx.ValueInfoProto{valueInfo(c.Output, ys), gradInfo}
 	dropDead(g)
 	return out, nil

@@ -61,7 +61,7 @@ func TestCropMatchesWholeModel(t *testing.T) {
 			}
 		}
 		seed := tensor{shape: []int64{n, 2, 8, 10}, data: make([]float32, n*2*80)}
-		win := tensor{shape: []int64{n, 2}}
+		win := tensor{shape: []int64{n, int64(c.WindowWidth())}}
 		for k, p := range pair {
 			for ch := range 2 {
 				for i := p[0]; i <= p[1]; i++ {
@@ -70,8 +70,9 @@ func TestCropMatchesWholeModel(t *testing.T) {
 					}
 				}
 			}
-			st := c.Start(p[0], p[2], size)
-			win.data = append(win.data, float32(st[0]), float32(st[1]))
+			for _, v := range c.Starts(p[0], p[2], size) {
+				win.data = append(win.data, float32(v))
+			}
 		}
 		got, err := newSession(t, cm, []string{"x", "seed", "win"}, []string{"y", "grad"}).run(x, seed, win)
 		if err != nil {
@@ -104,7 +105,7 @@ func TestCropMatchesWholeModel(t *testing.T) {
 // seed and win, outputs y and grad.
 func windowedModel(t *testing.T, c *Crop, size [2]int64) *onnx.ModelProto {
 	t.Helper()
-	body, err := Build(c.Body, Options{Seed: "fseed"})
+	body, err := Build(c.Body, Options{Output: c.BodyOut, Seed: "fseed"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +113,13 @@ func windowedModel(t *testing.T, c *Crop, size [2]int64) *onnx.ModelProto {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := c.Compose(body, tail, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
+	var low *onnx.ModelProto
+	if lm := c.Low(size); lm != nil {
+		if low, err = Build(lm, Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := c.Compose(body, tail, low, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -176,12 +176,19 @@ func TestReferenceEmulatorMatchesPyTorchAutograd(t *testing.T) {
 		t.Fatalf("SplitCrop: ok %v, %v", ok, err)
 	}
 	r, col := int64(want.SeedCell[0]), int64(want.SeedCell[1])
-	start, size := cr.Window(r, r, col, col)
+	_, size := cr.Window(r, r, col, col)
+	start := [2]int64{r, col}
 	wm := windowedModel(t, cr, size)
-	win := tensor{shape: []int64{1, 2}, data: []float32{float32(start[0]), float32(start[1])}}
+	win := tensor{shape: []int64{1, int64(cr.WindowWidth())}}
+	for _, v := range cr.Starts(start[0], start[1], size) {
+		win.data = append(win.data, float32(v))
+	}
 	wout, err := newSession(t, wm, []string{"x", "seed", "win"}, []string{"y", "grad"}).run(x, seed, win)
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(fmt.Sprintf("tail on %dx%d cells", size[0], size[1]), wout[1].data)
+	if cr.WindowWidth() != 4 {
+		t.Errorf("the DenseNet's windows stop at the last Resize; want them through the last dense block")
+	}
+	check(fmt.Sprintf("tail on %dx%d cells, the last dense block on %v", size[0], size[1], cr.LowSize(size)), wout[1].data)
 }

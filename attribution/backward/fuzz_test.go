@@ -42,7 +42,7 @@ func FuzzBuild(f *testing.F) {
 			return
 		}
 		_, size := c.Window(0, 0, 0, 0)
-		body, err := Build(c.Body, Options{Input: c.Input, Output: c.Frontier, Seed: "fseed"})
+		body, err := Build(c.Body, Options{Input: c.Input, Output: c.BodyOut, Seed: "fseed"})
 		if err != nil {
 			return
 		}
@@ -50,6 +50,12 @@ func FuzzBuild(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_, _ = c.Compose(body, tail, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
+		var low *onnx.ModelProto
+		if lm := c.Low(size); lm != nil {
+			if low, err = Build(lm, Options{}); err != nil {
+				return
+			}
+		}
+		_, _ = c.Compose(body, tail, low, size, CropNames{Seed: "seed", Grad: "grad", Window: "win", BodySeed: "fseed"})
 	})
 }
