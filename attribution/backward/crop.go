@@ -26,6 +26,10 @@ import (
 // output, the activations its gradient reads and the cotangent at F are the full model's. The
 // tail of the reference DenseNet (the last 3 x 3 convolution to a quarter of the channels, then
 // BN-ReLU-conv 3 x 3) is 17% of a gradient run on the whole grid and 5 x 5 cells around a cell.
+//
+// When a nearest-neighbour Resize makes F, the region below it on the coarser grid is cut the
+// same way (lowLevel): the DenseNet's decoder from its half-resolution Resize on, another fifth
+// of a run, then runs on 11 x 11 of the half grid's cells.
 type Crop struct {
 	Input, Output string           // the model's x and y
 	Frontier      string           // F, the tail's input

@@ -19,8 +19,11 @@
 //     with and without weight gradients; the faster PyTorch variant is the reference. climxai's
 //     batch 1 is one Saliency.Attribute call, its batch 32 one Saliency.AttributeBatch call
 //     (batched backward runs under the default memory budget). Also
-//     prints the FLOP lower bound: the convolutions' FLOPs counted from the ONNX graph (forward,
-//     and the same again for the input gradient) at the sustained GEMM rate measured in the run.
+//     prints the whole grid's FLOP time: the convolutions' FLOPs counted from the ONNX graph
+//     (forward, and the same again for the input gradient) at the sustained GEMM rate measured in
+//     the run. It bounds a whole-grid run; climxai runs the decoder's last layers on windows
+//     around a cell target (attribution/backward.Crop), which need fewer FLOPs, so the GFLOP/s it
+//     prints for gradients are effective rates on the whole grid's count.
 //     Target: at most 0.5x PyTorch's time.
 //   - ig: Integrated Gradients, 32 trapezoid steps from the zero baseline, one explanation with
 //     its completeness check, attribution.IntegratedGradients against a PyTorch loop doing the
