@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"climxai/dataset"
@@ -72,6 +73,77 @@ func TestCardIGCompleteness(t *testing.T) {
 			tg, init, land, c.Sum, c.Expected, c.Delta, 100*c.Relative, res.Duration)
 		if c.Relative > 0.01 {
 			t.Errorf("completeness off by %.3g%%", 100*c.Relative)
+		}
+	}
+}
+
+// TestDemoIGCompleteness is proof (c) on the demo emulators (resources/emulators/demo, trained
+// ReLU networks whose IG integrand jumps along the path; README, IG completeness): for every
+// lead, IG with 64 adaptive steps at eight forecasts 25 years apart in the test years (801-1000)
+// of the demo's synthetic ocean, at a cell and the subpolar-gyre box. Measured (16 forecasts a
+// lead): 13, 14 and 7 within 1% at leads 1, 6 and 9, medians 0.21%, 0.24% and 1.2%; the uniform
+// trapezoid on the same forecasts: 13, 13 and 3, medians 0.35%, 0.37% and 3.3%. So the test asks
+// 12 of 16 and a median below 0.5% at leads 1 and 6, and at lead 9, where 64 steps do not reach
+// 1% for every forecast, 6 of 16 and a median below 2%: the uniform rule, or a regression in the
+// quadrature or the gradients, fails it.
+func TestDemoIGCompleteness(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo emulators in -short mode")
+	}
+	card, err := inference.LoadCard(filepath.Join("..", "resources", "emulators", "demo", "card.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn, err := synth.Generate(context.Background(), synth.Config{Years: 1000, Grid: 2, Seed: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dataset.Prepare(syn.SST, card.Grid, card.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, 36*35*63)
+	for _, lead := range card.Leads() {
+		e, err := OpenEmulator(testRT, card, lead, inference.Options{Device: inference.CPU, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		inits := p.Inits(lead, 36)
+		var rel []float64
+		for _, spec := range []string{"39,-38", "spg"} {
+			tg, err := ParseTarget(spec, card.Grid, p.Ocean)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range 8 {
+				init := inits[len(inits)-1-k*300]
+				if err := card.Window(p, init, x); err != nil {
+					t.Fatal(err)
+				}
+				res, err := IntegratedGradients{Steps: 64, Quadrature: Adaptive}.Attribute(context.Background(),
+					Request{Emulator: e, X: x, Target: tg, Ocean: p.Ocean})
+				if err != nil {
+					t.Fatal(err)
+				}
+				rel = append(rel, res.Completeness.Relative)
+			}
+		}
+		within := 0
+		for _, r := range rel {
+			if r <= 0.01 {
+				within++
+			}
+		}
+		slices.Sort(rel)
+		median := (rel[len(rel)/2-1] + rel[len(rel)/2]) / 2
+		t.Logf("lead %d: %d of %d within 1%%, median %.3g%%, worst %.3g%%", lead, within, len(rel), 100*median, 100*rel[len(rel)-1])
+		wantWithin, wantMedian := 12, 0.005
+		if lead == 9 {
+			wantWithin, wantMedian = 6, 0.02
+		}
+		if median > wantMedian || within < wantWithin {
+			t.Errorf("lead %d: %d of %d forecasts within 1%% (median %.3g%%); want %d or more and a median below %.3g%%",
+				lead, within, len(rel), 100*median, wantWithin, 100*wantMedian)
 		}
 	}
 }
