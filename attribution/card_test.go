@@ -11,6 +11,24 @@ import (
 	"climxai/inference"
 )
 
+// cardData loads a card and prepares synthetic SST of cfg for it.
+func cardData(t *testing.T, card string, cfg synth.Config) (*inference.Card, *dataset.Prepared) {
+	t.Helper()
+	c, err := inference.LoadCard(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syn, err := synth.Generate(context.Background(), cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dataset.Prepare(syn.SST, c.Grid, c.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, p
+}
+
 // TestCardIGCompleteness is proof (c) through the whole chain a user runs: a card over the
 // reference DenseNet (with a scaling whose zero anomaly is -0.25 in model units), synthetic SST
 // prepared by the card, a named-box target on the data's ocean mask, and IG at 64 steps against
@@ -19,18 +37,7 @@ func TestCardIGCompleteness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reference DenseNet in -short mode")
 	}
-	card, err := inference.LoadCard(filepath.Join("testdata", "random2deg.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	syn, err := synth.Generate(context.Background(), synth.Config{Years: 4, Grid: 2, Seed: 5}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := dataset.Prepare(syn.SST, card.Grid, card.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	card, p := cardData(t, filepath.Join("testdata", "random2deg.toml"), synth.Config{Years: 4, Grid: 2, Seed: 5})
 	init := p.Inits(1, 36)[0]
 	x := make([]float32, 36*35*63)
 	if err := card.Window(p, init, x); err != nil {
@@ -90,18 +97,7 @@ func TestDemoIGCompleteness(t *testing.T) {
 	if testing.Short() {
 		t.Skip("demo emulators in -short mode")
 	}
-	card, err := inference.LoadCard(filepath.Join("..", "resources", "emulators", "demo", "card.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	syn, err := synth.Generate(context.Background(), synth.Config{Years: 1000, Grid: 2, Seed: 1}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := dataset.Prepare(syn.SST, card.Grid, card.Preprocess)
-	if err != nil {
-		t.Fatal(err)
-	}
+	card, p := cardData(t, filepath.Join("..", "resources", "emulators", "demo", "card.toml"), synth.Config{Years: 1000, Grid: 2, Seed: 1})
 	x := make([]float32, 36*35*63)
 	for _, lead := range card.Leads() {
 		e, err := OpenEmulator(testRT, card, lead, inference.Options{Device: inference.CPU, Threads: 2})
