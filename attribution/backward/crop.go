@@ -615,9 +615,8 @@ func (c *Crop) Compose(body, tail, low *onnx.ModelProto, size [2]int64, names Cr
 	// flat is the index into a flattened [N, ch, h*w] grid of every cell of a window of size sz
 	// that starts at columns (r, c) of start, expanded over the channels: [N, ch, sz0*sz1].
 	flat := func(r, cl int64, w int64, sz [2]int64, ch int64) string {
-		m := make([]int64, width)
-		m[r], m[cl] = w, 1
-		first := node("MatMul", start, konst([]int64{width, 1}, m...)) // row·w + column, [N, 1]
+		// row·w + column, [N, 1] (Mul and Add: ONNX Runtime's CUDA MatMul has no int64 kernel)
+		first := node("Add", node("Mul", col(r), konst(nil, w)), col(cl))
 		var offsets []int64
 		for i := range sz[0] {
 			for j := range sz[1] {
