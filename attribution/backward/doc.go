@@ -12,5 +12,10 @@
 //   - rules (Rule) picked per node by a rule map (Composite): Gradient is the exact
 //     vector-Jacobian product; LRP rules reuse it through Step.Forward and Step.LinearVJP.
 //
+// Around them, rewrites that give the same numbers faster: canonizers (MergeBatchNorm), the
+// scale fold (fold.go), the stem split (SplitInputConvs), the first layer cut off for sums of
+// gradients (SplitHead), and the model's local tail cut off so that a target of a few cells
+// runs it on windows (SplitCrop, Crop.Compose).
+//
 // The package imports only climxai/onnx (and, in tests, climxai/inference and ONNX Runtime).
 package backward
