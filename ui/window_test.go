@@ -331,7 +331,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestCancelStopsIG starts integrated gradients (64 steps) and cancels it: the window must say
+// TestCancelStopsIG starts integrated gradients (4096 steps) and cancels it: the window must say
 // so within a second and keep the last saliency result.
 func TestCancelStopsIG(t *testing.T) {
 	w, events, _ := openedWindow(t, randomCard)
@@ -339,7 +339,15 @@ func TestCancelStopsIG(t *testing.T) {
 
 	var running bool
 	onUI(func() {
-		w.method.SetSelected("ig") // starts the job
+		// IG with 4096 steps, seconds long however fast the engine gets, so that the job is
+		// still running when Cancel comes.
+		w.updating = true
+		w.method.SetSelected("ig")
+		w.updating = false
+		if err := w.ws.SetMethodParams("ig", map[string]string{"steps": "4096"}); err != nil {
+			t.Error(err)
+		}
+		w.Explain() // starts the job
 		running = w.stop != nil
 	})
 	if w.ws.Selection().Method != "ig" || !running {
