@@ -61,21 +61,8 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 	if len(ys) != 4 || slices.Contains(ys[1:], Unknown) {
 		return nil, false, nil
 	}
-	producer := map[string]*Node{}
-	for _, n := range g.Nodes {
-		for _, o := range n.Outputs {
-			producer[o] = n
-		}
-	}
-	uses := map[string]int{}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			uses[in]++
-		}
-	}
-	for _, o := range m.Graph.Output {
-		uses[o.Name]++
-	}
+	w := g.wiring()
+	producer, uses := w.producer, w.uses
 	var chain []*Node // output first
 	var lo, hi [2]int64
 	convs := 0
@@ -121,13 +108,15 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 	// Z may also be read by Shape (an exporter's size chain for the Resize itself), which the
 	// body then drops with the Resize.
 	zReaders := 0
-	for _, n := range g.Nodes {
-		if slices.Contains(n.Inputs, c.src) && n.Op != "Shape" {
+	var last *Node
+	for _, n := range w.readers[c.src] {
+		if n != last && n.Op != "Shape" {
 			zReaders++
 		}
+		last = n
 	}
-	if c.src != "" && zReaders == 1 && !slices.ContainsFunc(m.Graph.Output, func(o *onnx.ValueInfoProto) bool { return o.Name == c.src }) {
-		if low := g.lowRegion(c.src, producer, uses); low != nil {
+	if c.src != "" && zReaders == 1 && !w.output[c.src] {
+		if low := g.lowRegion(c.src, w); low != nil {
 			c.low, c.BodyOut, bodyShape = low, low.frontier, low.fshape
 			inTail[producer[t].Proto] = true // the Resize between the levels
 			for _, n := range low.region {
@@ -152,6 +141,34 @@ func SplitCrop(m *onnx.ModelProto, input, output string) (c *Crop, ok bool, err 
 	return c, true, nil
 }
 
+// wiring is who makes and who reads each tensor of an IR: producer by tensor, readers by tensor
+// (a node once per input it reads the tensor as), the graph outputs, and uses, the number of
+// reads plus one for a graph output.
+type wiring struct {
+	producer map[string]*Node
+	readers  map[string][]*Node
+	output   map[string]bool
+	uses     map[string]int
+}
+
+func (g *Graph) wiring() wiring {
+	w := wiring{producer: map[string]*Node{}, readers: map[string][]*Node{}, output: map[string]bool{}, uses: map[string]int{}}
+	for _, n := range g.Nodes {
+		for _, o := range n.Outputs {
+			w.producer[o] = n
+		}
+		for _, in := range n.Inputs {
+			w.readers[in] = append(w.readers[in], n)
+			w.uses[in]++
+		}
+	}
+	for _, o := range g.Model.Graph.Output {
+		w.output[o.Name] = true
+		w.uses[o.Name]++
+	}
+	return w
+}
+
 // lowLevel is the local region below the Resize that makes a Crop's frontier F: the nodes that
 // make the Resize's input Z from one frontier F1 on Z's coarser grid, all local (as the tail's
 // nodes, and Concat along the channels: a dense block). Z at a cell depends on F1 within lo
@@ -174,17 +191,12 @@ type lowLevel struct {
 // taking a node when every reader of its output is already in the region; it returns nil unless
 // the region has one frontier (not the model's input), a spatial convolution, and every tensor
 // on z's grid.
-func (g *Graph) lowRegion(z string, producer map[string]*Node, uses map[string]int) *lowLevel {
+func (g *Graph) lowRegion(z string, w wiring) *lowLevel {
 	zs := g.shape(z)
 	if len(zs) != 4 || slices.Contains(zs[1:], Unknown) {
 		return nil
 	}
-	readers := map[string][]*Node{}
-	for _, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			readers[in] = append(readers[in], n)
-		}
-	}
+	producer, readers := w.producer, w.readers
 	in := map[*Node]bool{}
 	onGrid := func(t string) bool {
 		s := g.shape(t)
@@ -201,7 +213,7 @@ func (g *Graph) lowRegion(z string, producer map[string]*Node, uses map[string]i
 					return false
 				}
 			}
-			if uses[t] != len(readers[t]) { // a graph output
+			if w.output[t] {
 				return false
 			}
 		}
@@ -263,8 +275,11 @@ func (g *Graph) lowRegion(z string, producer map[string]*Node, uses map[string]i
 		return nil
 	}
 	f := frontier[0]
+	if w.output[f] {
+		return nil
+	}
 	for _, r := range readers[f] {
-		if !in[r] || uses[f] != len(readers[f]) {
+		if !in[r] {
 			return nil
 		}
 	}
