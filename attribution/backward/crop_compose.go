@@ -99,21 +99,25 @@ func (c *Crop) Compose(body, tail, low *onnx.ModelProto, size [2]int64, names Cr
 	axis := func(a int64) *onnx.AttributeProto {
 		return &onnx.AttributeProto{Name: "axis", Type: onnx.AttributeProto_INT, I: a}
 	}
-	arange := func(n int64) string {
+	steps := func(n int64) []int64 { // 0, 1, ..., n-1
 		v := make([]int64, n)
 		for i := range v {
 			v[i] = int64(i)
 		}
-		return konst([]int64{1, n}, v...)
+		return v
 	}
 
 	var pre, mid, post []*onnx.NodeProto // before the lower level, between its parts, after the tail
 	list = &pre
 	width := int64(c.WindowWidth())
 	start := emit("Cast", []string{names.Window}, "", &onnx.AttributeProto{Name: "to", Type: onnx.AttributeProto_INT, I: int64(onnx.TensorProto_INT64)})
-	col := func(i int64) string {
-		return node("Slice", start, konst([]int64{1}, i), konst([]int64{1}, i+1), konst([]int64{1}, 1))
-	} // [N, 1]
+	cols := map[int64]string{}
+	col := func(i int64) string { // column i of start, [N, 1]
+		if cols[i] == "" {
+			cols[i] = node("Slice", start, konst([]int64{1}, i), konst([]int64{1}, i+1), konst([]int64{1}, 1))
+		}
+		return cols[i]
+	}
 	batch := node("Slice", node("Shape", names.Window), konst([]int64{1}, 0), konst([]int64{1}, 1))
 	// flat is the index into a flattened [N, ch, h*w] grid of every cell of a window of size sz
 	// that starts at columns (r, c) of start, expanded over the channels: [N, ch, sz0*sz1].
@@ -131,21 +135,17 @@ func (c *Crop) Compose(body, tail, low *onnx.ModelProto, size [2]int64, names Cr
 	}
 	// mapped is the index, into a flattened [N, ch, hs*ws] source, of every cell of a window of
 	// size sz whose rows and columns map to the source through the tables rows and cols, the
-	// window starting at columns (r, cl) of start and the source's own window (if any) at (r0,
-	// c0): [N, ch, sz0*sz1], and the source rows and columns relative to it.
-	mapped := func(rows, cols []int64, r, cl int64, src0 []string, ws int64, sz [2]int64, ch int64) (idx, rel0, rel1 string) {
+	// window starting at columns (r, cl) of start and the source's own window, if any, at
+	// (off0, off1) (else ""): [N, ch, sz0*sz1], and the source rows and columns relative to it.
+	mapped := func(rows, cols []int64, r, cl int64, off0, off1 string, ws int64, sz [2]int64, ch int64) (idx, rel0, rel1 string) {
 		look := func(table []int64, c, n int64, off string) string {
-			v := node("Gather", konst([]int64{int64(len(table))}, table...), node("Add", col(c), arange(n))) // [N, n]
+			v := node("Gather", konst([]int64{int64(len(table))}, table...), node("Add", col(c), konst([]int64{1, n}, steps(n)...))) // [N, n]
 			if off != "" {
 				v = node("Sub", v, off)
 			}
 			return v
 		}
-		var o0, o1 string
-		if src0 != nil {
-			o0, o1 = src0[0], src0[1]
-		}
-		rel0, rel1 = look(rows, r, sz[0], o0), look(cols, cl, sz[1], o1)
+		rel0, rel1 = look(rows, r, sz[0], off0), look(cols, cl, sz[1], off1)
 		rc := node("Add", node("Unsqueeze", node("Mul", rel0, konst(nil, ws)), konst([]int64{1}, 2)), node("Unsqueeze", rel1, konst([]int64{1}, 1)))
 		idx = node("Expand", node("Reshape", rc, konst([]int64{3}, 0, 1, sz[0]*sz[1])), konst([]int64{3}, 1, ch, sz[0]*sz[1]))
 		return idx, rel0, rel1
@@ -166,71 +166,56 @@ func (c *Crop) Compose(body, tail, low *onnx.ModelProto, size [2]int64, names Cr
 			gather(f, fs[0], fs[1], fs[2], fidx, sz, out)
 			return
 		}
-		idx, _, _ := mapped(rows, cols, r, cl, nil, ss[2], sz, ss[0])
+		idx, _, _ := mapped(rows, cols, r, cl, "", "", ss[2], sz, ss[0])
 		gather(src, ss[0], ss[1], ss[2], idx, sz, out)
 	}
 
 	yIdx := flat(0, 1, c.YShape[2], size, c.YShape[0])
-	var parts []*onnx.NodeProto
+	gather(names.Seed, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, prefix+names.Seed)
+	var lowFwd, lowBwd, after []*onnx.NodeProto // the lower level's parts; what follows its backward part
 	if low == nil {
 		fIdx := flat(0, 1, c.FShape[2], size, c.FShape[0])
 		windowOf(c.Frontier, c.FShape, c.src, c.srcShape, c.rows, c.cols, 0, 1, size, fIdx, prefix+c.Frontier)
-		gather(names.Seed, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, prefix+names.Seed)
-		list = &post
+		list = &after
 		scatter(prefix+names.Grad, c.FShape[0], c.FShape[1], c.FShape[2], fIdx, size, names.BodySeed)
-		scatter(prefix+c.Output, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, c.Output)
-		parts = slices.Concat(pre, tg.Node, post)
 	} else {
 		l, ls := c.low, c.LowSize(size)
 		lg := renamed(low, prefix1)
+		tg.Initializer = append(tg.Initializer, lg.Initializer...)
 		f1Idx := flat(2, 3, l.fshape[2], ls, l.fshape[0])
 		windowOf(l.frontier, l.fshape, l.src, l.srcShape, l.rows, l.cols, 2, 3, ls, f1Idx, prefix1+l.frontier)
 		// The lower level's forward part, then F's window from Z's through the Resize.
-		split := slices.IndexFunc(lg.Node, func(n *onnx.NodeProto) bool { return slices.Contains(n.Input, prefix1+names.Seed) })
-		if split < 0 {
-			split = len(lg.Node)
-		}
+		split := seedReaders(lg.Node, prefix1+names.Seed)
+		lowFwd, lowBwd = lg.Node[:split], lg.Node[split:]
 		list = &mid
-		idx, rel0, rel1 := mapped(c.rows, c.cols, 0, 1, []string{col(2), col(3)}, ls[1], size, l.zshape[0])
+		idx, rel0, rel1 := mapped(c.rows, c.cols, 0, 1, col(2), col(3), ls[1], size, l.zshape[0])
 		gather(prefix1+l.z, l.zshape[0], ls[0], ls[1], idx, size, prefix+c.Frontier)
-		gather(names.Seed, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, prefix+names.Seed)
 		list = &post
 		// The Resize's adjoint on the windows: Z's cotangent = R · F's cotangent · C, R[i, a] = 1
 		// where window row a copies Z's window row i, C[b, j] likewise for columns.
 		oneHot := func(rel string, n int64, rowsFirst bool) string {
-			v := make([]int64, n)
-			for i := range v {
-				v[i] = int64(i)
-			}
 			var eq string
 			if rowsFirst { // [N, n, len]: Z row i against every window row
-				eq = node("Equal", node("Unsqueeze", rel, konst([]int64{1}, 1)), konst([]int64{1, n, 1}, v...))
+				eq = node("Equal", node("Unsqueeze", rel, konst([]int64{1}, 1)), konst([]int64{1, n, 1}, steps(n)...))
 			} else { // [N, len, n]
-				eq = node("Equal", node("Unsqueeze", rel, konst([]int64{1}, 2)), konst([]int64{1, 1, n}, v...))
+				eq = node("Equal", node("Unsqueeze", rel, konst([]int64{1}, 2)), konst([]int64{1, 1, n}, steps(n)...))
 			}
 			m := emit("Cast", []string{eq}, "", &onnx.AttributeProto{Name: "to", Type: onnx.AttributeProto_INT, I: int64(onnx.TensorProto_FLOAT)})
 			return node("Unsqueeze", m, konst([]int64{1}, 1))
 		}
 		R, C := oneHot(rel0, ls[0], true), oneHot(rel1, ls[1], false)
 		emit("MatMul", []string{node("MatMul", R, prefix+names.Grad), C}, prefix1+names.Seed)
-		scatter(prefix+c.Output, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, c.Output)
-		var after []*onnx.NodeProto
 		list = &after
 		scatter(prefix1+names.Grad, l.fshape[0], l.fshape[1], l.fshape[2], f1Idx, ls, names.BodySeed)
-		parts = slices.Concat(pre, lg.Node[:split], mid, tg.Node, post, lg.Node[split:], after)
-		tg.Initializer = append(tg.Initializer, lg.Initializer...)
 	}
+	list = &post
+	scatter(prefix+c.Output, c.YShape[0], c.YShape[1], c.YShape[2], yIdx, size, c.Output)
+	parts := slices.Concat(pre, lowFwd, mid, tg.Node, post, lowBwd, after)
 	inits = append(inits, tg.Initializer...)
 
 	// The parts come after the body's forward nodes, which make its output, and before its
 	// backward nodes, which read BodySeed.
-	split := len(g.Node)
-	for i, n := range g.Node {
-		if slices.Contains(n.Input, names.BodySeed) {
-			split = i
-			break
-		}
-	}
+	split := seedReaders(g.Node, names.BodySeed)
 	g.Node = slices.Concat(g.Node[:split], parts, g.Node[split:])
 	g.Initializer = append(g.Initializer, inits...)
 	xInfo, gradInfo := infoNamed(g.Input, c.Input), infoNamed(g.Output, names.Grad)
@@ -245,6 +230,15 @@ func (c *Crop) Compose(body, tail, low *onnx.ModelProto, size [2]int64, names Cr
 	g.Output = []*onnx.ValueInfoProto{valueInfo(c.Output, ys), gradInfo}
 	dropDead(g)
 	return out, nil
+}
+
+// seedReaders is where a backward model's nodes (Build: the forward part, then the backward
+// part) start reading its seed: the index of the first node that reads seed, len(nodes) if none.
+func seedReaders(nodes []*onnx.NodeProto, seed string) int {
+	if i := slices.IndexFunc(nodes, func(n *onnx.NodeProto) bool { return slices.Contains(n.Input, seed) }); i >= 0 {
+		return i
+	}
+	return len(nodes)
 }
 
 // dropDead removes the nodes whose outputs nothing reads (the whole-grid Resize whose windows
