@@ -234,32 +234,42 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 // partGraph builds the gradient graph of one part of a model cut by linearHead.
 func (e *Emulator) partGraph(h *backward.Head, p part) ([]byte, error) {
 	opt := backward.Options{Seed: seedName, Grad: gradName}
-	conv, _, err := backward.SplitInputConvs(h.Conv) // the faster forward form of the first layer
-	if err != nil {
-		return nil, err
-	}
-	var bm *onnx.ModelProto
-	switch p {
-	case tailPart:
+	if p == tailPart {
 		ir, err := backward.NewGraph(h.Tail, h.Hidden, e.sig.Output)
 		if err != nil {
 			return nil, err
 		}
-		if bm, err = backward.BuildGraph(ir, opt); err != nil {
-			return nil, err
-		}
-		bm = h.PrependHead(bm, conv)
-	default:
-		ir, err := backward.NewGraph(h.Conv, e.sig.Input, h.Hidden)
+		bm, err := backward.BuildGraph(ir, opt)
 		if err != nil {
 			return nil, err
 		}
-		opt.Forward = conv
-		if bm, err = backward.BuildGraph(ir, opt); err != nil {
+		if bm, err = withHead(h, bm); err != nil {
 			return nil, err
 		}
+		return proto.Marshal(bm)
+	}
+	ir, err := backward.NewGraph(h.Conv, e.sig.Input, h.Hidden)
+	if err != nil {
+		return nil, err
+	}
+	if opt.Forward, _, err = backward.SplitInputConvs(h.Conv); err != nil { // the faster forward form
+		return nil, err
+	}
+	bm, err := backward.BuildGraph(ir, opt)
+	if err != nil {
+		return nil, err
 	}
 	return proto.Marshal(bm)
+}
+
+// withHead puts the first layer, in its faster forward form (SplitInputConvs), in front of bm, a
+// gradient graph of the model after it (h.Tail): the result takes x and returns (y, ∇h).
+func withHead(h *backward.Head, bm *onnx.ModelProto) (*onnx.ModelProto, error) {
+	conv, _, err := backward.SplitInputConvs(h.Conv)
+	if err != nil {
+		return nil, err
+	}
+	return h.PrependHead(bm, conv), nil
 }
 
 // sumOfGradients is where the steps of a weighted sum of input gradients (IG, SmoothGrad's mean)

@@ -46,8 +46,8 @@ func (e *Emulator) crop(p part) (*backward.Crop, error) {
 
 // windowed returns the rules of the gradient graph that runs the model's local tail only on a
 // window of the grid around each sample's target, and the windows' starts for the graph's window
-// input: one (row, column) pair per seed field, for every NLat*NLon field of each of seeds in
-// order. It returns r itself and nil when the tail cannot be cut (LRP, DeepLIFT, no local tail,
+// input: backward.Crop.Starts (WindowWidth values) per seed field, for every NLat*NLon field of
+// each of seeds in order. It returns r itself and nil when the tail cannot be cut (LRP, DeepLIFT, no local tail,
 // the first layer's adjoint) or a window would cover more than half the grid, where it saves
 // little. All fields share one window size, that of the largest target, which is part of the
 // rules' key: cell targets, wherever they are, share one graph, and boxes share a few.
@@ -155,11 +155,9 @@ func (e *Emulator) windowGraph(r rules) ([]byte, error) {
 		return nil, err
 	}
 	if head != nil {
-		var conv *onnx.ModelProto
-		if conv, _, err = backward.SplitInputConvs(head.Conv); err != nil {
+		if bm, err = withHead(head, bm); err != nil {
 			return nil, err
 		}
-		bm = head.PrependHead(bm, conv)
 	}
 	return proto.Marshal(bm)
 }
