@@ -287,13 +287,15 @@ func (m IntegratedGradients) fixed(ctx context.Context, req Request, b []float32
 // h it is ⟨h(x) - h(b), ∇h f⟩ (the layer is linear).
 func (m IntegratedGradients) adaptive(ctx context.Context, req Request, b []float32, r rules, atHead bool) (acc []float64, fx, fb float64, place inference.Placement, err error) {
 	e := req.Emulator
-	dir := make([]float32, len(req.X)) // x - b, or h(x) - h(b)
-	for i := range dir {
-		dir[i] = req.X[i] - b[i]
-	}
+	var dir []float32 // h(x) - h(b), or x - b
 	if atHead {
 		if dir, err = e.firstLayerChange(ctx, req.X, b); err != nil {
 			return nil, 0, 0, place, err
+		}
+	} else {
+		dir = make([]float32, len(req.X))
+		for i := range dir {
+			dir[i] = req.X[i] - b[i]
 		}
 	}
 	grads := map[float64][]float32{}
