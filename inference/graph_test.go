@@ -61,10 +61,7 @@ func TestOpenGraphRunsAndCaches(t *testing.T) {
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
 	}
-	seed := make([]float32, n*35*63)
-	for k := range n {
-		seed[k*35*63+rng.IntN(35*63)] = 1
-	}
+	seed := oneHotSeeds(rng, n)
 	out, err := g.Run(context.Background(), [][]float32{x, seed}, n)
 	if err != nil {
 		t.Fatal(err)
@@ -158,4 +155,13 @@ func TestOpenGraphErrors(t *testing.T) {
 	} else if !errors.Is(err, ErrDeviceUnavailable) {
 		t.Errorf("cuda: %v", err)
 	}
+}
+
+// oneHotSeeds is n seeds over the 35 x 63 test grid, each 1 at one random cell.
+func oneHotSeeds(rng *rand.Rand, n int) []float32 {
+	seed := make([]float32, n*35*63)
+	for k := range n {
+		seed[k*35*63+rng.IntN(35*63)] = 1
+	}
+	return seed
 }

@@ -215,10 +215,7 @@ func TestLanesMatchOneSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seed := make([]float32, n*35*63)
-	for k := range n {
-		seed[k*35*63+rng.IntN(35*63)] = 1
-	}
+	seed := oneHotSeeds(rng, n)
 	w, err := g1.Run(context.Background(), [][]float32{in, seed}, n)
 	if err != nil {
 		t.Fatal(err)
