@@ -3,6 +3,8 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"strings"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -81,10 +83,13 @@ func (c *LagChart) Tapped(ev *fyne.PointEvent) {
 // CreateRenderer is part of fyne.Widget.
 func (c *LagChart) CreateRenderer() fyne.WidgetRenderer {
 	fg := theme.Color(theme.ColorNameForeground)
-	r := &lagRenderer{c: c, title: canvas.NewText("", fg), note: widget.NewLabel(""),
+	r := &lagRenderer{c: c, note: widget.NewLabel(""),
 		axis: canvas.NewLine(fg), xlo: canvas.NewText("0", fg), xhi: canvas.NewText("", fg),
 		xlabel: canvas.NewText("lag (months before init)", fg), ymax: canvas.NewText("", fg)}
-	r.title.TextStyle.Bold = true
+	for i := range r.title {
+		r.title[i] = canvas.NewText("", fg)
+		r.title[i].TextStyle.Bold = true
+	}
 	r.note.Wrapping = fyne.TextWrapWord
 	for _, t := range []*canvas.Text{r.xlo, r.xhi, r.xlabel, r.ymax} {
 		t.TextSize = theme.CaptionTextSize()
@@ -93,13 +98,17 @@ func (c *LagChart) CreateRenderer() fyne.WidgetRenderer {
 	return r
 }
 
+// titleLines is how many lines a chart's title may wrap onto; a longer title ends in "…".
+const titleLines = 3
+
 type lagRenderer struct {
-	c                             *LagChart
-	title, xlo, xhi, xlabel, ymax *canvas.Text
-	note                          *widget.Label
-	axis                          *canvas.Line
-	bars                          []*canvas.Rectangle
-	objects                       []fyne.CanvasObject
+	c                      *LagChart
+	title                  [titleLines]*canvas.Text // the title, word-wrapped to the width
+	xlo, xhi, xlabel, ymax *canvas.Text
+	note                   *widget.Label
+	axis                   *canvas.Line
+	bars                   []*canvas.Rectangle
+	objects                []fyne.CanvasObject
 }
 
 var (
@@ -108,10 +117,23 @@ var (
 )
 
 func (r *lagRenderer) Layout(size fyne.Size) {
-	th := r.title.MinSize().Height
+	st := r.title[0].TextStyle
+	ts := r.title[0].TextSize
+	lines := wrapText(r.c.title, titleLines, func(s string) float32 { return fyne.MeasureText(s, ts, st).Width }, size.Width)
+	th := float32(0)
+	for i, t := range r.title {
+		t.Text = ""
+		if i < len(lines) {
+			t.Text = lines[i]
+		}
+		t.Move(fyne.NewPos(0, th))
+		t.Resize(fyne.NewSize(size.Width, t.MinSize().Height))
+		if t.Text != "" || i == 0 {
+			th += t.MinSize().Height
+		}
+		t.Refresh()
+	}
 	lh := r.xlo.MinSize().Height
-	r.title.Move(fyne.NewPos(0, 0))
-	r.title.Resize(fyne.NewSize(size.Width, th))
 	r.note.Move(fyne.NewPos(0, th))
 	r.note.Resize(fyne.NewSize(size.Width, max(0, size.Height-th)))
 	left := r.ymax.MinSize().Width + pad
@@ -152,11 +174,10 @@ func (r *lagRenderer) MinSize() fyne.Size { return fyne.NewSize(240, 160) }
 func (r *lagRenderer) Refresh() {
 	c := r.c
 	fg := theme.Color(theme.ColorNameForeground)
-	for _, t := range []*canvas.Text{r.title, r.xlo, r.xhi, r.xlabel, r.ymax} {
+	for _, t := range []*canvas.Text{r.title[0], r.title[1], r.title[2], r.xlo, r.xhi, r.xlabel, r.ymax} {
 		t.Color = fg
 	}
 	r.axis.StrokeColor = fg
-	r.title.Text = c.title
 	r.xlabel.Text = c.xLabel
 	n := len(c.values)
 	for len(r.bars) < n {
@@ -171,7 +192,7 @@ func (r *lagRenderer) Refresh() {
 			r.bars[i].FillColor = currentColor
 		}
 	}
-	r.objects = []fyne.CanvasObject{r.title}
+	r.objects = []fyne.CanvasObject{r.title[0], r.title[1], r.title[2]}
 	if n == 0 {
 		r.note.SetText(c.note)
 		r.note.Show()
@@ -196,3 +217,30 @@ func (r *lagRenderer) Refresh() {
 
 func (r *lagRenderer) Objects() []fyne.CanvasObject { return r.objects }
 func (r *lagRenderer) Destroy()                     {}
+
+// wrapText breaks text at spaces (not at no-break spaces, which hold a number to its unit) into at most n lines no wider than width by measure; a word
+// wider than width stands on a line of its own, and what does not fit into n lines is cut, with
+// "…" at the end of the last line.
+func wrapText(text string, n int, measure func(string) float32, width float32) []string {
+	words := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' }) // not at no-break spaces
+	var lines []string
+	for len(words) > 0 {
+		line := words[0]
+		k := 1
+		for ; k < len(words) && measure(line+" "+words[k]) <= width; k++ {
+			line += " " + words[k]
+		}
+		words = words[k:]
+		if len(lines) == n-1 && len(words) > 0 {
+			line = strings.Join(append([]string{line}, words...), " ")
+			for len(line) > 0 && measure(line+"…") > width {
+				_, size := utf8.DecodeLastRuneInString(line)
+				line = line[:len(line)-size]
+			}
+			lines = append(lines, strings.TrimRight(line, " ")+"…")
+			break
+		}
+		lines = append(lines, line)
+	}
+	return lines
+}

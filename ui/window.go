@@ -644,7 +644,7 @@ func (w *Window) showDistance(ex *app.Explanation) {
 		return
 	}
 	w.dist.SetAxis(fmt.Sprintf("km from the target (%d km bins)", distBinKm), fmt.Sprintf("%d", len(e.Share)*distBinKm), -1)
-	w.dist.SetValues(fmt.Sprintf("By distance: R50 %.0f km, R90 %.0f km", e.R50, e.R90), e.Share)
+	w.dist.SetValues(fmt.Sprintf("By distance: R50 %.0f\u00a0km, R90 %.0f\u00a0km", e.R50, e.R90), e.Share)
 }
 
 // Explain explains the current selection on a worker goroutine, cancelling the job before.
@@ -720,7 +720,7 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 	w.export.Enable()
 	w.progress.SetValue(1)
 	s := ex.Selection
-	w.chart.SetValues(fmt.Sprintf("Importance per lag · %s, lead %d, %s", ex.Result.Method, s.Lead,
+	w.chart.SetValues(fmt.Sprintf("Importance per lag · %s, lead\u00a0%d, %s", ex.Result.Method, s.Lead,
 		targetLabel(s.Target)), ex.LagImportance)
 	w.chart.SetCurrent(w.curLag)
 	w.showDistance(ex)

@@ -383,7 +383,7 @@ func TestLeadSelector(t *testing.T) {
 	}
 	onUI(func() { w.lead.SetSelected("6") })
 	await(t, events, "explained", 20*time.Second)
-	if w.last.Selection.Lead != 6 || !strings.Contains(w.chart.title, "lead 6") {
+	if w.last.Selection.Lead != 6 || !strings.Contains(w.chart.title, "lead\u00a06") {
 		t.Errorf("after choosing lead 6: explanation at lead %d, chart %q", w.last.Selection.Lead, w.chart.title)
 	}
 	inits := w.ws.Inits(6)

@@ -1,0 +1,74 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+)
+
+// width1 measures a string as one unit per rune, so that the expected lines can be read off.
+func width1(s string) float32 { return float32(len([]rune(s))) }
+
+func TestWrapText(t *testing.T) {
+	for _, c := range []struct {
+		text  string
+		n     int
+		width float32
+		want  []string
+	}{
+		{"short", 3, 10, []string{"short"}},
+		{"one two three", 3, 7, []string{"one two", "three"}},
+		{"one two three", 3, 100, []string{"one two three"}},
+		{"a b c d e f", 2, 3, []string{"a b", "c…"}},
+		{"a b c d e f", 2, 4, []string{"a b", "c d…"}},
+		{"averyveryverylongword x", 3, 5, []string{"averyveryverylongword", "x"}},
+		{"", 3, 5, nil},
+		{"R50 735\u00a0km, R90 2002\u00a0km", 3, 14, []string{"R50 735\u00a0km,", "R90 2002\u00a0km"}},
+		{"Importance per lag · saliency, lead 1, 39.0°N 38.0°W", 3, 24,
+			[]string{"Importance per lag ·", "saliency, lead 1, 39.0°N", "38.0°W"}},
+	} {
+		got := wrapText(c.text, c.n, width1, c.width)
+		if strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("wrapText(%q, %d, %g) = %q, want %q", c.text, c.n, c.width, got, c.want)
+		}
+		for _, l := range got[:max(0, len(got)-1)] {
+			if width1(l) > c.width && strings.Contains(l, " ") {
+				t.Errorf("line %q wider than %g", l, c.width)
+			}
+		}
+	}
+}
+
+// TestChartTitleWraps: a title too long for the chart's width is shown on several lines, each
+// within the width, and the whole title is kept.
+func TestChartTitleWraps(t *testing.T) {
+	test.NewTempApp(t)
+	c := NewLagChart("")
+	title := "Importance per lag · saliency, lead 9, box 45.0–60.0°N 50.0–20.0°W"
+	c.SetValues(title, []float64{1, 0.5, 0.25})
+	w := test.NewWindow(c)
+	defer w.Close()
+	w.Resize(fyne.NewSize(260, 300))
+	r := test.WidgetRenderer(c).(*lagRenderer)
+	r.Layout(c.Size())
+	var lines []string
+	for _, l := range r.title {
+		if l.Text == "" {
+			continue
+		}
+		lines = append(lines, l.Text)
+		if sz := fyne.MeasureText(l.Text, l.TextSize, l.TextStyle); sz.Width > c.Size().Width {
+			t.Errorf("title line %q is %g wide in a chart of %g", l.Text, sz.Width, c.Size().Width)
+		}
+	}
+	if len(lines) < 2 || strings.Join(lines, " ") != title {
+		t.Errorf("title lines %q, want the whole title %q on more than one line", lines, title)
+	}
+	// The bars start below the title's last line.
+	last := r.title[len(lines)-1]
+	if top := r.bars[0].Position().Y; top < last.Position().Y+last.MinSize().Height {
+		t.Errorf("the tallest bar's top %g is above the title's last line (ends %g)", top, last.Position().Y+last.MinSize().Height)
+	}
+}
