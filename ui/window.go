@@ -76,6 +76,9 @@ type Window struct {
 	an          analysisViews // the Aggregate, Decay map and Ablation tabs
 	compareGrid *fyne.Container
 	compareNote *widget.Label
+	// compareEach puts each lead's map on its own colour scale (patterns) instead of one shared
+	// scale (magnitudes; the default).
+	compareEach *widget.Check
 	compareMaps []*MapCanvas
 	leadsLast   []*app.Explanation // the last comparison of leads, in lead order
 	progress    *widget.ProgressBar
@@ -193,6 +196,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.compareGrid = container.NewGridWithColumns(1)
 	w.compareNote = widget.NewLabel("Explains the selected cell at every lead of the card from the same init month, on one colour scale.")
 	w.compareNote.Wrapping = fyne.TextWrapWord
+	w.compareEach = widget.NewCheck("each lead on its own scale", func(bool) { w.showCompare() })
 	w.boxes = widget.NewButton("Named boxes", w.showBoxes)
 	mapTools := container.NewHBox(
 		widget.NewButtonWithIcon("", theme.ZoomInIcon(), func() { w.mapw.ZoomBy(1 / 1.5) }),
@@ -206,7 +210,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 		w.boxes)
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem("Map", container.NewBorder(mapTools, nil, nil, nil, w.mapw)),
-		container.NewTabItem("Compare leads", container.NewBorder(w.compareNote, nil, nil, nil, w.compareGrid)))
+		container.NewTabItem("Compare leads", container.NewBorder(container.NewBorder(nil, nil, nil, w.compareEach, w.compareNote), nil, nil, nil, w.compareGrid)))
 	for _, t := range w.analysisTabs() {
 		w.tabs.Append(t)
 	}
@@ -542,11 +546,16 @@ func (w *Window) showCompare() {
 	for _, ex := range exs {
 		limit = max(limit, maxAbs(ex.Result.Values))
 	}
+	each := w.compareEach.Checked
 	g := w.ws.Card.Grid
 	n, k := g.NLat*g.NLon, w.curLag
 	for i, ex := range exs {
 		s := ex.Selection
-		w.compareMaps[i].SetField(MapField{Grid: g, Values: ex.Result.Values[k*n : (k+1)*n], Limit: limit,
+		lim := limit
+		if each {
+			lim = maxAbs(ex.Result.Values)
+		}
+		w.compareMaps[i].SetField(MapField{Grid: g, Values: ex.Result.Values[k*n : (k+1)*n], Limit: lim,
 			Title: fmt.Sprintf("lead %d · lag %d (%s)", s.Lead, k, s.Init-dataset.Month(k))})
 		w.compareMaps[i].SetMarker(Cell{Row: s.Target.Row, Col: s.Target.Col})
 		if s.Target.Kind != attribution.TargetCell {
@@ -554,8 +563,12 @@ func (w *Window) showCompare() {
 		}
 	}
 	s := exs[0].Selection
-	w.compareNote.SetText(fmt.Sprintf("%s of the forecasts of %s from init %s at leads %v, one colour scale (±%.3g)",
-		exs[0].Result.Method, targetLabel(s.Target), s.Init, w.ws.Leads(), limit))
+	scale := fmt.Sprintf("one colour scale (±%.3g)", limit)
+	if each {
+		scale = "each on its own colour scale (its largest |attribution| over all lags)"
+	}
+	w.compareNote.SetText(fmt.Sprintf("%s of the forecasts of %s from init %s at leads %v, %s",
+		exs[0].Result.Method, targetLabel(s.Target), s.Init, w.ws.Leads(), scale))
 }
 
 // showMap draws the input anomaly or the last attribution at the current lag.

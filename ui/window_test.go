@@ -413,6 +413,15 @@ func TestLeadSelector(t *testing.T) {
 	if !ok1 || !ok6 || f1.Limit != f6.Limit || f1.Limit <= 0 || !strings.Contains(f6.Title, "lead 6") {
 		t.Errorf("compare maps: %q limit %g, %q limit %g", f1.Title, f1.Limit, f6.Title, f6.Limit)
 	}
+	// Each lead on its own scale: every map's limit is its own explanation's largest |value|.
+	onUI(func() { w.compareEach.SetChecked(true) })
+	for i, m := range w.compareMaps {
+		f, _ := m.Field()
+		if want := maxAbs(w.leadsLast[i].Result.Values); f.Limit != want {
+			t.Errorf("own scale: lead %d map limit %g, want %g", w.leadsLast[i].Selection.Lead, f.Limit, want)
+		}
+	}
+	onUI(func() { w.compareEach.SetChecked(false) })
 	// A click in the comparison explains the new cell at both leads.
 	onUI(func() { test.TapAt(w.compareMaps[1], w.compareMaps[1].CellPosition(17, 25)) })
 	await(t, events, "explained", 20*time.Second)
