@@ -31,6 +31,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	title := fs.String("title", "", "map title (default from the result file)")
 	height := fs.Float64("height-mm", 0, "height of curve figures in mm (default 0.7 of the width; maps follow their aspect)")
 	contours := fs.String("contours", "", "map contour lines of |value| at fractions of its maximum, e.g. 0.25,0.5")
+	normalize := fs.String("normalize", "", "leads: \"lead\" divides each lead's maps by its largest |value| (patterns of weak leads show; default: values as they are)")
 	out := fs.String("out", "", "output figure; the format follows the extension; a sidecar OUT.json is written beside it")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -77,7 +78,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return app.Usagef("figure: %v", err)
 		}
-		s.Scale, s.Title, s.HeightMM = *scale, *title, *height
+		s.Scale, s.Title, s.HeightMM, s.Normalize = *scale, *title, *height, *normalize
 		if s.Contours, err = parseFractions(*contours); err != nil {
 			return app.Usagef("figure: --contours: %v", err)
 		}
@@ -100,6 +101,9 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 			return app.Usagef("figure: --contours: %v", err)
 		}
 	}
+	if *spec != "" && set["normalize"] {
+		s.Normalize = *normalize
+	}
 	if *spec != "" && set["height-mm"] {
 		s.HeightMM = *height
 	}
@@ -113,6 +117,12 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if !(c > 0 && c < 1) {
 			return app.Usagef("figure: --contours: %g is not a fraction between 0 and 1", c)
 		}
+	}
+	switch {
+	case s.Normalize != "" && s.Normalize != "lead":
+		return app.Usagef("figure: --normalize %q: use lead (or leave it out)", s.Normalize)
+	case s.Normalize != "" && s.Kind != plots.KindLeads:
+		return app.Usagef("figure: --normalize is for --kind leads, not %s", s.Kind)
 	}
 	if err := plots.Make(s, base, *out); err != nil {
 		if errors.Is(err, plots.ErrSpec) {

@@ -56,6 +56,7 @@ func TestFigureFromSpecIsTheSameFigure(t *testing.T) {
 		{"map lag range", []string{"--kind", "map", "--lags", "0-2", "--contours", "0.25,0.5", res[0]}, "png"},
 		{"decay", []string{"--kind", "decay", "--preset", "ams1", res[0], res[1]}, "pdf"},
 		{"leads", []string{"--kind", "leads", "--lags", "0,3", res[1], res[0]}, "svg"},
+		{"leads normalized", []string{"--kind", "leads", "--normalize", "lead", "--lags", "0,3", res[1], res[0]}, "png"},
 		{"distance", []string{"--kind", "distance", res[0]}, "eps"},
 		{"laglat", []string{"--kind", "laglat", "--preset", "agu2", "--height-mm", "60", res[1]}, "png"},
 	} {
@@ -105,6 +106,8 @@ func TestFigureUsageErrors(t *testing.T) {
 		{"missing lag", []string{"--kind", "map", "--lags", "30", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "no lag 30"},
 		{"missing spec", []string{"--spec", filepath.Join(dir, "none.json"), "--out", filepath.Join(dir, "f.png")}, 1, "none.json"},
 		{"fidelity from the command line", []string{"--kind", "fidelity", "--out", "f.png", res[0]}, 2, "--spec"},
+		{"unknown normalisation", []string{"--kind", "leads", "--normalize", "max", "--out", "f.png", res[0]}, 2, "use lead"},
+		{"normalisation of a map", []string{"--kind", "map", "--normalize", "lead", "--out", "f.png", res[0]}, 2, "--kind leads"},
 		{"decaymap without its file", []string{"--kind", "decaymap", "--out", "f.png"}, 2, "climxai decaymap"},
 		{"decaymap of a result file", []string{"--kind", "decaymap", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "climxai decaymap"},
 	} {

@@ -18,6 +18,8 @@ type FigureOptions struct {
 	Preset string // plots preset name (agu1, agu2, ams1, ams2); "" is plots.DefaultPreset
 	DPI    int    // PNG resolution; 0 is plots.DefaultDPI
 	Scale  string // auto, diverging or sequential; "" is auto
+	// Normalize (leads): "lead" divides each lead's maps by its largest |value| (plots.Spec).
+	Normalize string
 }
 
 // FigureKinds are the figure kinds drawn from explanations, in the order a dialog lists them.
@@ -95,6 +97,9 @@ func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions
 		s.DPI = o.DPI
 	}
 	s.Scale = o.Scale
+	if o.Kind == plots.KindLeads {
+		s.Normalize = o.Normalize
+	}
 	if err := plots.Make(s, ".", path); err != nil {
 		return nil, err
 	}

@@ -126,8 +126,16 @@ func TestWriteFigure(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(b), "%PDF") {
 		t.Fatalf("not a PDF: %v", err)
 	}
-	if s, err := plots.ReadSpec(plots.SidecarPath(pdf)); err != nil || s.Kind != plots.KindLeads || len(s.Inputs) != 2 {
+	if s, err := plots.ReadSpec(plots.SidecarPath(pdf)); err != nil || s.Kind != plots.KindLeads || len(s.Inputs) != 2 || s.Normalize != "" {
 		t.Errorf("sidecar %+v, %v", s, err)
+	}
+	// Each lead on its own scale (the GUI's comparison toggle): the sidecar records it.
+	norm := filepath.Join(dir, "leads-norm.png")
+	if _, err := w.WriteFigure(norm, exs, FigureOptions{Kind: plots.KindLeads, Lags: []int{0}, DPI: 72, Normalize: "lead"}); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := plots.ReadSpec(plots.SidecarPath(norm)); err != nil || s.Normalize != "lead" {
+		t.Errorf("normalised leads sidecar %+v, %v", s, err)
 	}
 
 	for _, bad := range []struct {

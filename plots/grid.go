@@ -2,6 +2,7 @@ package plots
 
 import (
 	"fmt"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -122,4 +123,28 @@ func letter(dc draw.Canvas, st Style, s string) {
 	dc.FillPolygon(rgb(0xffffff), []vg.Point{{X: x0, Y: y1}, {X: x0 + w + 2*pad, Y: y1}, {X: x0 + w + 2*pad, Y: y1 - h - pad}, {X: x0, Y: y1 - h - pad}})
 	ts.XAlign, ts.YAlign = draw.XLeft, draw.YTop
 	dc.FillText(ts, vg.Point{X: x0 + pad, Y: y1 - pad/2}, s)
+}
+
+// normalizeColumns divides every column's (lead's) panel values in place by the column's largest
+// |value|, so that each column spans [-1, 1]; an all-zero column stays zero. NaN stays NaN.
+func (g LeadsGrid) normalizeColumns() {
+	for c := range g.Panels[0] {
+		var m float64
+		for _, row := range g.Panels {
+			for _, v := range row[c].Field.Values {
+				if a := math.Abs(float64(v)); a > m { // false for NaN (land)
+					m = a
+				}
+			}
+		}
+		if m == 0 {
+			continue
+		}
+		for _, row := range g.Panels {
+			vs := row[c].Field.Values
+			for i, v := range vs {
+				vs[i] = float32(float64(v) / m)
+			}
+		}
+	}
 }

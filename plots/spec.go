@@ -78,6 +78,10 @@ type Spec struct {
 	// Contours (kind map): contour lines of |value| at these fractions of the map's largest
 	// |value|, e.g. [0.25, 0.5].
 	Contours []float64 `json:"contours,omitempty"`
+	// Normalize (kind leads): "" keeps the values, so that magnitudes compare across leads;
+	// "lead" divides each lead's panels by that lead's largest |value| over the lags shown, so
+	// that the patterns of weak long-lead attributions show on the shared scale [-1, 1].
+	Normalize string `json:"normalize,omitempty"`
 }
 
 // ErrSpec is the kind of error for a sidecar that cannot be used to draw a figure.
@@ -153,6 +157,13 @@ func (s Spec) validate() error {
 	case "", "auto", "diverging", "sequential":
 	default:
 		return fmt.Errorf("%w: unknown scale %q; scales: auto, diverging, sequential", ErrSpec, s.Scale)
+	}
+	switch {
+	case s.Normalize == "":
+	case s.Normalize != "lead":
+		return fmt.Errorf("%w: unknown normalisation %q; use lead, or none", ErrSpec, s.Normalize)
+	case s.Kind != KindLeads:
+		return fmt.Errorf("%w: normalisation by lead is for kind leads, not %s", ErrSpec, s.Kind)
 	}
 	if _, err := LookupPreset(s.Preset); err != nil {
 		return fmt.Errorf("%w: %v", ErrSpec, err)
@@ -464,7 +475,12 @@ func (s *Spec) Figure(base string) (*Figure, error) {
 				}
 			}
 		}
-		g.Scale = s.scale(valueLabel(ins[0].file), all...)
+		label := valueLabel(ins[0].file)
+		if s.Normalize == "lead" {
+			label += " / its lead's max |value|"
+			g.normalizeColumns()
+		}
+		g.Scale = s.scale(label, all...)
 		return LeadsFigure(g, pr.Width, st)
 	}
 	return nil, fmt.Errorf("%w: unknown kind %q", ErrSpec, s.Kind)

@@ -354,3 +354,29 @@ func TestHighlighted(t *testing.T) {
 		t.Errorf("explicit highlight %v", h)
 	}
 }
+
+// TestNormalizeColumns: each lead's panels end up spanning [-1, 1] with their pattern kept
+// (ratios unchanged), land (NaN) stays NaN and an all-zero lead stays zero.
+func TestNormalizeColumns(t *testing.T) {
+	nan := float32(math.NaN())
+	panel := func(v ...float32) MapPanel { return MapPanel{Field: dataset.Field{Values: v}} }
+	g := LeadsGrid{Panels: [][]MapPanel{
+		{panel(0.2, -0.1, nan), panel(0.004, 0.001, nan), panel(0, 0, nan)},
+		{panel(0.05, 0.1, nan), panel(-0.002, 0.0005, nan), panel(0, 0, nan)},
+	}}
+	g.normalizeColumns()
+	want := [][][]float32{
+		{{1, -0.5, nan}, {1, 0.25, nan}, {0, 0, nan}},
+		{{0.25, 0.5, nan}, {-0.5, 0.125, nan}, {0, 0, nan}},
+	}
+	for r, row := range g.Panels {
+		for c, p := range row {
+			for i, v := range p.Field.Values {
+				w := want[r][c][i]
+				if math.IsNaN(float64(w)) != math.IsNaN(float64(v)) || (!math.IsNaN(float64(w)) && math.Abs(float64(v-w)) > 1e-6) {
+					t.Errorf("panel (%d, %d) value %d = %g, want %g", r, c, i, v, w)
+				}
+			}
+		}
+	}
+}

@@ -195,6 +195,9 @@ func (w *Window) showExportDialog() {
 		o := app.FigureOptions{Kind: figureChoices[kind.SelectedIndex()].kind, Scale: scale.Selected,
 			Preset: strings.Fields(preset.Selected)[0]}
 		o.Lags, _ = app.ParseLags(lags.Text)
+		if o.Kind == plots.KindLeads && w.compareEach.Checked {
+			o.Normalize = "lead" // as the comparison on screen
+		}
 		if o.Kind == plots.KindDecay || o.Kind == plots.KindLagLat {
 			o.Lags = nil
 		}
