@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -182,7 +183,11 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if res.Method == "ig" && c.Relative > 0.01 {
 			// README, "IG completeness": the gradient of a ReLU network jumps along the path, so
 			// the quadrature converges slowly, and f(x) - f(b) may be small next to its swings.
-			fmt.Fprintln(stdout, "  more than 1% off: the gradient jumps along the path (ReLU kinks); raise --steps (e.g. 256) or try --quadrature adaptive")
+			advice := "raise --steps (e.g. 256)"
+			if !slices.Contains(res.Params, attribution.Param{Name: "quadrature", Value: "adaptive"}) {
+				advice += " or use --quadrature adaptive"
+			}
+			fmt.Fprintln(stdout, "  more than 1% off: the gradient jumps along the path (ReLU kinks); "+advice)
 		}
 	}
 	if len(res.Trace) > 0 {

@@ -24,7 +24,7 @@ type Settings struct {
 
 // DefaultSettings are the parameters used when none are given.
 func DefaultSettings() Settings {
-	return Settings{Steps: 64, Quadrature: Riemann, Baseline: Baseline{Kind: BaselineZero},
+	return Settings{Steps: 64, Quadrature: Adaptive, Baseline: Baseline{Kind: BaselineZero},
 		NoiseSamples: 32, Sigma: 0.15, NoiseSeed: 1, Occlude: OcclusionWindow{Mode: OccludeMonth},
 		Epsilon: DefaultEpsilon, Lambda: 0.01, Step: 1, Iters: 100}
 }
