@@ -31,6 +31,8 @@ const (
 var (
 	SessionViews = []string{"input", "attribution", "prediction", "truth", "error"}
 	SessionTabs  = []string{"map", "compare", "aggregate", "decaymap", "ablation"}
+	// SessionCompareScales are the values of Session.CompareScale ("" is "shared").
+	SessionCompareScales = []string{"shared", "lead"}
 )
 
 // Session is the whole view of the desktop application, saved as a .climxai.json file: which
@@ -53,6 +55,9 @@ type Session struct {
 	Tab    string            `json:"tab"`  // SessionTabs
 	// Zoom is the map's visible extent in degrees (nil: the emulator's domain).
 	Zoom *Extent `json:"zoom,omitempty"`
+	// CompareScale is the colour scale of the comparison of leads: "" or "shared" for one
+	// scale, "lead" for each lead's map on its own (SessionCompareScales).
+	CompareScale string `json:"compare_scale,omitempty"`
 }
 
 // Extent is a latitude-longitude rectangle in degrees: South < North, West < East (longitudes
@@ -133,6 +138,8 @@ func ParseSession(b []byte, path string) (*Session, error) {
 		return nil, bad("view", "%q: one of %s", s.View, strings.Join(SessionViews, ", "))
 	case !slices.Contains(SessionTabs, s.Tab):
 		return nil, bad("tab", "%q: one of %s", s.Tab, strings.Join(SessionTabs, ", "))
+	case s.CompareScale != "" && !slices.Contains(SessionCompareScales, s.CompareScale):
+		return nil, bad("compare_scale", "%q: one of %s", s.CompareScale, strings.Join(SessionCompareScales, ", "))
 	}
 	if _, err := MethodSettings(s.Method, s.Params); err != nil {
 		return nil, bad("method", "%v", err)

@@ -43,6 +43,7 @@ func TestParseSession(t *testing.T) {
 		{"unknown box", edit(`"box:50,65,-60,-10"`, `"atlantis"`), "target", "nino34"},
 		{"bad view", edit(`"attribution"`, `"3d"`), "view", "input, attribution"},
 		{"bad tab", edit(`"compare"`, `"settings"`), "tab", "map, compare"},
+		{"bad compare scale", edit(`"lag": 3`, `"lag": 3, "compare_scale": "log"`), "compare_scale", "shared, lead"},
 		{"inverted zoom", edit(`"south": 20, "north": 60`, `"south": 60, "north": 20`), "zoom", "south < north"},
 		{"no data", edit(`"/data/sst.nc"`, `""`), "card", "required"},
 		{"two objects", append(append([]byte{}, good...), good...), "", "extra data"},

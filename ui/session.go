@@ -95,6 +95,10 @@ func (w *Window) sessionState() app.Session {
 	if v, ok := w.mapw.Zoom(); ok {
 		s.Zoom = &app.Extent{S: v.S, N: v.N, W: v.W, E: v.E}
 	}
+	s.CompareScale = "shared"
+	if w.compareEach.Checked {
+		s.CompareScale = "lead"
+	}
 	return s
 }
 
@@ -207,6 +211,7 @@ func (w *Window) applySession(s *app.Session, path string) {
 			w.pendingView = v.label
 		}
 	}
+	w.compareEach.SetChecked(s.CompareScale == "lead")
 	if s.Zoom != nil {
 		w.mapw.SetZoom(Box{S: s.Zoom.S, N: s.Zoom.N, W: s.Zoom.W, E: s.Zoom.E})
 	} else {

@@ -96,6 +96,7 @@ func TestSessionRestoresView(t *testing.T) {
 		w.lag.SetValue(4)
 		w.view.SetSelected(viewInput)
 		w.mapw.SetZoom(Box{S: 20, N: 60, W: -80, E: -20})
+		w.compareEach.SetChecked(true)
 	})
 	path := filepath.Join(t.TempDir(), "view"+app.SessionExt)
 	onUI(func() { w.SaveSession(path) })
@@ -109,7 +110,8 @@ func TestSessionRestoresView(t *testing.T) {
 	got := w2.sessionState()
 	abs, _ := filepath.Abs(card)
 	if got.Card != abs || got.Lead != 6 || got.Method != "ig" || got.Params["steps"] != "8" || got.Init != init.String() ||
-		got.Target != want.Target || got.Lag != 4 || got.View != "input" || got.Zoom == nil || *got.Zoom != *want.Zoom {
+		got.Target != want.Target || got.Lag != 4 || got.View != "input" || got.Zoom == nil || *got.Zoom != *want.Zoom ||
+		got.CompareScale != "lead" || !w2.compareEach.Checked {
 		t.Errorf("restored %+v\nwant %+v", got, want)
 	}
 	if w2.lead.Selected != "6" || w2.method.Selected != "ig" || w2.init.Text != init.String() || w2.curLag != 4 ||
