@@ -118,11 +118,8 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 			return app.Usagef("figure: --contours: %g is not a fraction between 0 and 1", c)
 		}
 	}
-	switch {
-	case s.Normalize != "" && s.Normalize != "lead":
-		return app.Usagef("figure: --normalize %q: use lead (or leave it out)", s.Normalize)
-	case s.Normalize != "" && s.Kind != plots.KindLeads:
-		return app.Usagef("figure: --normalize is for --kind leads, not %s", s.Kind)
+	if err := plots.CheckNormalize(s.Kind, s.Normalize); err != nil {
+		return app.Usagef("figure: --normalize: %v", err)
 	}
 	if err := plots.Make(s, base, *out); err != nil {
 		if errors.Is(err, plots.ErrSpec) {

@@ -90,6 +90,16 @@ func (s Scale) Color(v float64) color.RGBA {
 // DivergingScale returns an RdBu scale with limits symmetric about zero, ±max|v| over the
 // finite values, so that white always means zero. All-zero or all-NaN data give ±1.
 func DivergingScale(label string, values ...[]float32) Scale {
+	m := finiteMaxAbs(values...)
+	if m == 0 {
+		m = 1
+	}
+	return Scale{Map: RdBu(), Min: -m, Max: m, Label: label}
+}
+
+// finiteMaxAbs is the largest |v| over the finite values (NaN and ±Inf skipped); 0 when there
+// is none.
+func finiteMaxAbs(values ...[]float32) float64 {
 	m := 0.0
 	for _, vs := range values {
 		for _, v := range vs {
@@ -98,10 +108,7 @@ func DivergingScale(label string, values ...[]float32) Scale {
 			}
 		}
 	}
-	if m == 0 {
-		m = 1
-	}
-	return Scale{Map: RdBu(), Min: -m, Max: m, Label: label}
+	return m
 }
 
 // SequentialScale returns a viridis scale from the smallest to the largest finite value.

@@ -2,7 +2,6 @@ package plots
 
 import (
 	"fmt"
-	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -126,22 +125,19 @@ func letter(dc draw.Canvas, st Style, s string) {
 }
 
 // normalizeColumns divides every column's (lead's) panel values in place by the column's largest
-// |value|, so that each column spans [-1, 1]; an all-zero column stays zero. NaN stays NaN.
+// finite |value|, so that each column spans [-1, 1]; an all-zero column stays zero. NaN (land)
+// stays NaN.
 func (g LeadsGrid) normalizeColumns() {
 	for c := range g.Panels[0] {
-		var m float64
-		for _, row := range g.Panels {
-			for _, v := range row[c].Field.Values {
-				if a := math.Abs(float64(v)); a > m { // false for NaN (land)
-					m = a
-				}
-			}
+		col := make([][]float32, len(g.Panels))
+		for r, row := range g.Panels {
+			col[r] = row[c].Field.Values
 		}
+		m := finiteMaxAbs(col...)
 		if m == 0 {
 			continue
 		}
-		for _, row := range g.Panels {
-			vs := row[c].Field.Values
+		for _, vs := range col {
 			for i, v := range vs {
 				vs[i] = float32(float64(v) / m)
 			}

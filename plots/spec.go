@@ -158,18 +158,27 @@ func (s Spec) validate() error {
 	default:
 		return fmt.Errorf("%w: unknown scale %q; scales: auto, diverging, sequential", ErrSpec, s.Scale)
 	}
-	switch {
-	case s.Normalize == "":
-	case s.Normalize != "lead":
-		return fmt.Errorf("%w: unknown normalisation %q; use lead, or none", ErrSpec, s.Normalize)
-	case s.Kind != KindLeads:
-		return fmt.Errorf("%w: normalisation by lead is for kind leads, not %s", ErrSpec, s.Kind)
+	if err := CheckNormalize(s.Kind, s.Normalize); err != nil {
+		return fmt.Errorf("%w: %v", ErrSpec, err)
 	}
 	if _, err := LookupPreset(s.Preset); err != nil {
 		return fmt.Errorf("%w: %v", ErrSpec, err)
 	}
 	if s.DPI < 0 || s.DPI > 2400 {
 		return fmt.Errorf("%w: dpi %d outside 1..2400", ErrSpec, s.DPI)
+	}
+	return nil
+}
+
+// CheckNormalize says whether normalize (Spec.Normalize) is allowed for a figure of kind: ""
+// always, "lead" for kind leads only.
+func CheckNormalize(kind, normalize string) error {
+	switch {
+	case normalize == "":
+	case normalize != "lead":
+		return fmt.Errorf("unknown normalisation %q; use lead, or none", normalize)
+	case kind != KindLeads:
+		return fmt.Errorf("normalisation by lead is for kind leads (--kind leads), not %s", kind)
 	}
 	return nil
 }
