@@ -218,9 +218,9 @@ func (r *lagRenderer) Refresh() {
 func (r *lagRenderer) Objects() []fyne.CanvasObject { return r.objects }
 func (r *lagRenderer) Destroy()                     {}
 
-// wrapText breaks text at spaces (not at no-break spaces, which hold a number to its unit) into at most n lines no wider than width by measure; a word
-// wider than width stands on a line of its own, and what does not fit into n lines is cut, with
-// "…" at the end of the last line.
+// wrapText breaks text at spaces (not at no-break spaces, which hold a number to its unit) into
+// at most n lines no wider than width by measure; a word wider than width stands on a line of its
+// own, and what does not fit into n lines is cut, with "…" at the end of the last line.
 func wrapText(text string, n int, measure func(string) float32, width float32) []string {
 	words := strings.FieldsFunc(text, func(r rune) bool { return r == ' ' }) // not at no-break spaces
 	var lines []string

@@ -542,9 +542,11 @@ func (w *Window) showCompare() {
 		w.compareGrid.Objects = objs
 		w.compareGrid.Refresh()
 	}
-	var limit float64
-	for _, ex := range exs {
-		limit = max(limit, maxAbs(ex.Result.Values))
+	lims := make([]float64, len(exs)) // each lead's own scale
+	var limit float64                 // the shared one
+	for i, ex := range exs {
+		lims[i] = maxAbs(ex.Result.Values)
+		limit = max(limit, lims[i])
 	}
 	each := w.compareEach.Checked
 	g := w.ws.Card.Grid
@@ -553,7 +555,7 @@ func (w *Window) showCompare() {
 		s := ex.Selection
 		lim := limit
 		if each {
-			lim = maxAbs(ex.Result.Values)
+			lim = lims[i]
 		}
 		w.compareMaps[i].SetField(MapField{Grid: g, Values: ex.Result.Values[k*n : (k+1)*n], Limit: lim,
 			Title: fmt.Sprintf("lead %d · lag %d (%s)", s.Lead, k, s.Init-dataset.Month(k))})
