@@ -124,7 +124,7 @@ func TestExplainErrors(t *testing.T) {
 		{"bad quadrature", append(base, "--method", "ig", "--quadrature", "simpson"), true, "riemann, gausslegendre or adaptive"},
 		{"bad steps", append(base, "--method", "ig", "--steps", "1"), true, "steps = 1"},
 		{"bad occlusion", append(base, "--method", "occlusion", "--occlude", "patch:0"), true, "patch:K"},
-		{"bad baseline", append(base, "--method", "ig", "--baseline", "mean"), true, "zero, blur"},
+		{"bad baseline", append(base, "--method", "ig", "--baseline", "mean:lag"), true, "mean:time"},
 		{"bad init", append(base[:len(base):len(base)], "--init", "2000-13"), true, "YYYY-MM"},
 		{"missing baseline file", append(base, "--method", "ig", "--baseline", "nothere.nc"), false, "nothere.nc"},
 		{"land target", append(base[:len(base):len(base)], "--target", "40,-98"), false, "nearest ocean cell"},
@@ -170,5 +170,39 @@ func TestExplainCustomBaseline(t *testing.T) {
 	}
 	if !strings.Contains(got.Parameters, "baseline=file:"+base) || got.Completeness.Expected == 0 || got.Completeness.Relative > 1e-3 {
 		t.Errorf("%+v", got)
+	}
+}
+
+// TestExplainMeanBaselines: --baseline mean, mean:time and mean:space reach IG, are named in the
+// result's parameters, and each compares the input with another field (f(x) - f(b) differs).
+func TestExplainMeanBaselines(t *testing.T) {
+	card, data := predictFixture(t)
+	dir := t.TempDir()
+	common := []string{"--card", card, "--data", data, "--init", "0004-02", "--lead", "1", "--target", "45,-40", "--threads", "1",
+		"--method", "ig", "--steps", "4", "--json"}
+	seen := map[float64]string{}
+	for _, b := range []string{"zero", "mean", "mean:time", "mean:space"} {
+		var stdout, stderr bytes.Buffer
+		out := filepath.Join(dir, strings.ReplaceAll(b, ":", "_")+".nc")
+		if err := cmdExplain(context.Background(), append(common, "--baseline", b, "--out", out), &stdout, &stderr); err != nil {
+			t.Fatalf("%s: %v\n%s", b, err, stderr.String())
+		}
+		var got struct {
+			Parameters   string
+			Completeness struct{ Expected, Relative float64 }
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(got.Parameters, "baseline="+b+" ") && !strings.HasSuffix(got.Parameters, "baseline="+b) {
+			t.Errorf("%s: parameters %q", b, got.Parameters)
+		}
+		if got.Completeness.Relative > 1e-3 {
+			t.Errorf("%s: completeness off by %.3g%%", b, 100*got.Completeness.Relative)
+		}
+		if prev, ok := seen[got.Completeness.Expected]; ok {
+			t.Errorf("%s and %s give the same f(x) - f(b) = %g", prev, b, got.Completeness.Expected)
+		}
+		seen[got.Completeness.Expected] = b
 	}
 }

@@ -30,7 +30,7 @@ func addMethodFlags(fs *flag.FlagSet) *methodFlags {
 	return &methodFlags{def: def,
 		method:    fs.String("method", "saliency", strings.Join(attribution.MethodNames(), " | ")),
 		steps:     fs.Int("steps", def.Steps, "ig: quadrature points"),
-		baseline:  fs.String("baseline", def.Baseline.String(), "ig, deeplift, occlusion: zero | blur | blur:SIGMA_CELLS | FILE.nc (lag, lat, lon)"),
+		baseline:  fs.String("baseline", def.Baseline.String(), "ig, deeplift, occlusion: zero | blur | blur:SIGMA_CELLS | mean | mean:time | mean:space | FILE.nc (lag, lat, lon)"),
 		quad:      fs.String("quadrature", def.Quadrature.String(), "ig: riemann | gausslegendre | adaptive"),
 		noise:     fs.Int("noise-samples", def.NoiseSamples, "smoothgrad, smoothgrad2, vargrad: noisy samples"),
 		sigma:     fs.Float64("sigma", def.Sigma, "smoothgrad, smoothgrad2, vargrad: noise as a fraction of the input's spread"),

@@ -7,9 +7,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"climxai/attribution"
 	"climxai/inference"
 	"climxai/plots"
 )
@@ -51,6 +53,37 @@ func TestMethodSettings(t *testing.T) {
 	}
 	if got := DefaultParams("smoothgrad"); got["noise-seed"] != "1" || got["sigma"] != "0.15" {
 		t.Errorf("smoothgrad defaults %v", got)
+	}
+}
+
+// TestParamChoices: every value the parameters dialog lists is accepted, and kept as listed,
+// by each method that reads the parameter; the default is among them.
+func TestParamChoices(t *testing.T) {
+	listed := 0
+	for _, m := range attribution.Methods() {
+		for _, name := range MethodParams(m.Name) {
+			choices := ParamChoices(name)
+			if choices == nil {
+				continue
+			}
+			listed++
+			if def := DefaultParams(m.Name)[name]; !slices.Contains(choices, def) {
+				t.Errorf("%s %s: the default %q is not listed in %v", m.Name, name, def, choices)
+			}
+			for _, v := range choices {
+				s, err := MethodSettings(m.Name, map[string]string{name: v})
+				if err != nil {
+					t.Errorf("%s %s = %q: %v", m.Name, name, v, err)
+					continue
+				}
+				if got := paramsOf(m.Name, s)[name]; got != v {
+					t.Errorf("%s %s = %q reads back as %q", m.Name, name, v, got)
+				}
+			}
+		}
+	}
+	if listed < 4 { // ig's baseline and quadrature, deeplift's baseline, occlusion's occlude
+		t.Errorf("choices listed for %d parameters", listed)
 	}
 }
 

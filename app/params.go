@@ -65,6 +65,20 @@ func paramsOf(method string, s attribution.Settings) map[string]string {
 	return out
 }
 
+// ParamChoices are the usual values of a method parameter, offered as a list in the window's
+// parameters dialog (other values can still be typed); nil for free parameters.
+func ParamChoices(name string) []string {
+	switch name {
+	case "baseline":
+		return []string{"zero", "blur:3", "mean", "mean:time", "mean:space"}
+	case "quadrature":
+		return []string{"adaptive", "riemann", "gausslegendre"}
+	case "occlude":
+		return []string{"month", "patch:3", "patch:5", "block:3x3", "block:5x6"}
+	}
+	return nil
+}
+
 // MethodSettings turns method's parameters given as text (a dialog's entries, a session file)
 // into settings over the defaults and makes sure the method accepts them. A parameter the
 // method does not read, or a value of the wrong form, is a *SelectionError that names it and
@@ -125,7 +139,7 @@ func MethodSettings(method string, params map[string]string) (attribution.Settin
 		case "baseline":
 			b, err := attribution.ParseBaseline(v)
 			if err != nil {
-				return s, bad(err, "zero, blur or blur:SIGMA; a baseline file needs the command line's --baseline")
+				return s, bad(err, "zero, blur, blur:SIGMA, mean, mean:time or mean:space; a baseline file needs the command line's --baseline")
 			}
 			s.Baseline = b
 		case "quadrature":

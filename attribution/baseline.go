@@ -21,6 +21,23 @@ const (
 	BaselineBlur
 	// BaselineCustom is a given field (lag, lat, lon), e.g. read from a NetCDF file.
 	BaselineCustom
+	// BaselineMean is the input's own mean: over every ocean cell and month ("mean": one
+	// value, so IG attributes both where and when the input departs from its average), over
+	// the months at each cell ("mean:time": each cell keeps its level, so IG attributes the
+	// input's evolution over the window, month by month) or over the ocean in each month
+	// ("mean:space": each month keeps its basin-wide level, so IG attributes the spatial
+	// pattern). Means over cells are weighted by cell area (cos latitude).
+	BaselineMean
+)
+
+// MeanOver says what BaselineMean averages over.
+type MeanOver uint8
+
+// What a mean baseline averages over.
+const (
+	MeanAll   MeanOver = iota // every ocean cell and month
+	MeanTime                  // the months, cell by cell
+	MeanSpace                 // the ocean cells, month by month
 )
 
 // DefaultBlurSigma is the blurred baseline's Gaussian width in grid cells.
@@ -32,15 +49,25 @@ type Baseline struct {
 	BlurSigma float64   // BaselineBlur: the Gaussian's standard deviation in grid cells
 	Values    []float32 // BaselineCustom: [lag][lat][lon] in model input units, NaN or 0 on land
 	Source    string    // BaselineCustom: where Values came from (a file name), for printing
+	Over      MeanOver  // BaselineMean: what the mean is over
 }
 
-// String prints the baseline as in result parameters: "zero", "blur:3", "file:NAME".
+// String prints the baseline as in result parameters: "zero", "blur:3", "mean", "mean:time",
+// "mean:space", "file:NAME".
 func (b Baseline) String() string {
 	switch b.Kind {
 	case BaselineBlur:
 		return "blur:" + strconv.FormatFloat(b.sigma(), 'g', 4, 64)
 	case BaselineCustom:
 		return "file:" + b.Source
+	case BaselineMean:
+		switch b.Over {
+		case MeanTime:
+			return "mean:time"
+		case MeanSpace:
+			return "mean:space"
+		}
+		return "mean"
 	}
 	return "zero"
 }
@@ -52,12 +79,21 @@ func (b Baseline) sigma() float64 {
 	return DefaultBlurSigma
 }
 
-// ParseBaseline parses "zero", "blur" or "blur:SIGMA" (cells). Anything else is an
-// ErrBadBaseline error; a command line treats it as a file name and builds a BaselineCustom.
+// ParseBaseline parses "zero", "blur", "blur:SIGMA" (cells), "mean", "mean:time" or
+// "mean:space". Anything else is an ErrBadBaseline error; a command line treats it as a file
+// name and builds a BaselineCustom.
 func ParseBaseline(s string) (Baseline, error) {
 	switch {
 	case s == "zero" || s == "climatology":
 		return Baseline{Kind: BaselineZero}, nil
+	case s == "mean" || s == "mean:all":
+		return Baseline{Kind: BaselineMean, Over: MeanAll}, nil
+	case s == "mean:time":
+		return Baseline{Kind: BaselineMean, Over: MeanTime}, nil
+	case s == "mean:space":
+		return Baseline{Kind: BaselineMean, Over: MeanSpace}, nil
+	case strings.HasPrefix(s, "mean:"):
+		return Baseline{}, errorf(ErrBadBaseline, "use mean (over cells and months), mean:time (each cell over the months) or mean:space (each month over the ocean)", "%q", s)
 	case s == "blur":
 		return Baseline{Kind: BaselineBlur, BlurSigma: DefaultBlurSigma}, nil
 	case strings.HasPrefix(s, "blur:"):
@@ -67,7 +103,7 @@ func ParseBaseline(s string) (Baseline, error) {
 		}
 		return Baseline{Kind: BaselineBlur, BlurSigma: v}, nil
 	}
-	return Baseline{}, errorf(ErrBadBaseline, "use zero, blur, blur:SIGMA or a NetCDF file of (lag, lat, lon)", "%q", s)
+	return Baseline{}, errorf(ErrBadBaseline, "use zero, blur, blur:SIGMA, mean, mean:time, mean:space or a NetCDF file of (lag, lat, lon)", "%q", s)
 }
 
 // input returns the baseline for input x in the emulator's channel order, 0 on land.
@@ -101,10 +137,69 @@ func (b Baseline) input(req Request) ([]float32, error) {
 				}
 			}
 		}
+	case BaselineMean:
+		meanBaseline(out, req.X, months, e.rowWeights(), e.NLon(), b.Over, req.ocean)
 	default:
 		return nil, errorf(ErrBadBaseline, "", "unknown baseline kind %d", b.Kind)
 	}
 	return out, nil
+}
+
+// meanBaseline writes to dst the mean of x ([months][len(rows)][nlon]) that over asks for, on
+// ocean cells (land stays 0). rows weighs each grid row (its cells' area); means over cells
+// use it, means over months are plain.
+func meanBaseline(dst, x []float32, months int, rows []float64, nlon int, over MeanOver, ocean func(int) bool) {
+	n := len(rows) * nlon
+	w := func(i int) float64 { return rows[i/nlon] }
+	// fill sets month c's ocean cells to v.
+	fill := func(c int, v float64) {
+		for i := range n {
+			if ocean(i) {
+				dst[c*n+i] = float32(v)
+			}
+		}
+	}
+	// spatial is month c's area-weighted sum over the ocean and the sum of the weights.
+	spatial := func(c int) (s, ws float64) {
+		for i := range n {
+			if ocean(i) {
+				s, ws = s+w(i)*float64(x[c*n+i]), ws+w(i)
+			}
+		}
+		return s, ws
+	}
+	switch over {
+	case MeanTime:
+		for i := range n {
+			if !ocean(i) {
+				continue
+			}
+			var s float64
+			for c := range months {
+				s += float64(x[c*n+i])
+			}
+			for c := range months {
+				dst[c*n+i] = float32(s / float64(months))
+			}
+		}
+	case MeanSpace:
+		for c := range months {
+			if s, ws := spatial(c); ws > 0 {
+				fill(c, s/ws)
+			}
+		}
+	default:
+		var s, ws float64
+		for c := range months {
+			a, b := spatial(c)
+			s, ws = s+a, ws+b
+		}
+		if ws > 0 {
+			for c := range months {
+				fill(c, s/ws)
+			}
+		}
+	}
 }
 
 // blur writes to dst the Gaussian blur (standard deviation sigma cells, truncated at 3 sigma) of

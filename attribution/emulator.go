@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -38,6 +39,9 @@ type Emulator struct {
 	NewestFirst bool
 	// Budget bounds the memory of batched runs in bytes (0: inference.DefaultBudget).
 	Budget int64
+	// RowArea weighs each grid row's cells by their area, cos(latitude), in spatial means (the
+	// mean baselines); nil weighs every cell alike. OpenEmulator sets it from the card's grid.
+	RowArea []float64
 
 	rt    *inference.Runtime
 	opts  inference.Options
@@ -68,7 +72,23 @@ func OpenEmulator(rt *inference.Runtime, card *inference.Card, lead int, opts in
 	}
 	e.ZeroAnomaly = float32(-card.Preprocess.ScaleMean / card.Preprocess.ScaleStd)
 	e.NewestFirst = card.ChannelOrder == inference.NewestFirst
+	e.RowArea = make([]float64, card.Grid.NLat)
+	for i := range e.RowArea {
+		e.RowArea[i] = max(0, math.Cos((card.Grid.LatStart+float64(i)*card.Grid.LatStep)*math.Pi/180))
+	}
 	return e, nil
+}
+
+// rowWeights is RowArea, or equal weights when it does not fit the model's grid.
+func (e *Emulator) rowWeights() []float64 {
+	if len(e.RowArea) == e.NLat() {
+		return e.RowArea
+	}
+	w := make([]float64, e.NLat())
+	for i := range w {
+		w[i] = 1
+	}
+	return w
 }
 
 // NewEmulator opens the model of spec (oldest-first channels, zero anomaly 0; set the fields

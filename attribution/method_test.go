@@ -147,6 +147,9 @@ func TestIGCompleteness(t *testing.T) {
 		{"reference densenet riemann", "random2deg.onnx", Riemann, Baseline{}, "45,-40", 1e-2},
 		{"reference densenet gauss-legendre", "random2deg.onnx", GaussLegendre, Baseline{}, "spg", 1e-2},
 		{"tiny linear adaptive", "tiny.onnx", Adaptive, Baseline{}, "45,-60", 1e-4},
+		{"tiny linear mean", "tiny.onnx", Riemann, Baseline{Kind: BaselineMean}, "45,-60", 1e-4},
+		{"tinyrelu mean:time adaptive", "tinyrelu.onnx", Adaptive, Baseline{Kind: BaselineMean, Over: MeanTime}, "45,-60", 1e-2},
+		{"tinyrelu mean:space box", "tinyrelu.onnx", Adaptive, Baseline{Kind: BaselineMean, Over: MeanSpace}, "box:41,55,-70,-50", 1e-2},
 		{"reference densenet adaptive", "random2deg.onnx", Adaptive, Baseline{}, "45,-40", 1e-2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"climxai/onnx"
@@ -470,5 +471,110 @@ func TestBlurBaseline(t *testing.T) {
 	}
 	if math.Abs(s-1) > 1e-3 || math.Abs(math.Sqrt(m2/s)-2) > 0.05 {
 		t.Errorf("blurred spike: mass %g, width %g cells (want 1 and 2)", s, math.Sqrt(m2/s))
+	}
+}
+
+// TestParseBaseline: every named baseline prints back as it was given, and near misses are
+// ErrBadBaseline errors that list the choices.
+func TestParseBaseline(t *testing.T) {
+	for _, s := range []string{"zero", "blur:3", "blur:1.5", "mean", "mean:time", "mean:space"} {
+		b, err := ParseBaseline(s)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		if got := b.String(); got != s {
+			t.Errorf("%q prints as %q", s, got)
+		}
+	}
+	for s, want := range map[string]string{"climatology": "zero", "blur": "blur:3", "mean:all": "mean"} {
+		if b, err := ParseBaseline(s); err != nil || b.String() != want {
+			t.Errorf("%q: %v, %v (want %s)", s, b, err, want)
+		}
+	}
+	for _, s := range []string{"mean:lag", "mean:", "blur:0", "blur:x", "Mean", ""} {
+		_, err := ParseBaseline(s)
+		if !errors.Is(err, ErrBadBaseline) {
+			t.Errorf("%q: %v, want ErrBadBaseline", s, err)
+		} else if strings.HasPrefix(s, "mean") && !strings.Contains(err.Error(), "mean:time") {
+			t.Errorf("%q: %v does not list the mean baselines", s, err)
+		}
+	}
+}
+
+// TestMeanBaseline: the mean baselines against means written out literally on the test mask,
+// with cos(latitude) weights for means over cells; land stays 0.
+func TestMeanBaseline(t *testing.T) {
+	e := openTest(t, "tiny.onnx")
+	e.RowArea = make([]float64, 35)
+	for i := range e.RowArea {
+		e.RowArea[i] = math.Cos((grid2deg.LatStart + float64(i)*grid2deg.LatStep) * math.Pi / 180)
+	}
+	ocean := testOcean()
+	x := randomInput(11, ocean)
+	// A warm north makes the area weighting matter: unweighted means would come out larger.
+	for c := range 36 {
+		for i := 25; i < 35; i++ {
+			for j := range 63 {
+				if ocean[i*63+j] {
+					x[c*2205+i*63+j] += 3
+				}
+			}
+		}
+	}
+	req := Request{Emulator: e, X: x, Ocean: ocean}
+	at := func(c, i, j int) float64 { return float64(x[c*2205+i*63+j]) }
+	spaceMean := func(c int) (weighted, plain float64) {
+		var s, ws, p, n float64
+		for i := range 35 {
+			for j := range 63 {
+				if ocean[i*63+j] {
+					w := math.Cos((5 + 2*float64(i)) * math.Pi / 180)
+					s, ws, p, n = s+w*at(c, i, j), ws+w, p+at(c, i, j), n+1
+				}
+			}
+		}
+		return s / ws, p / n
+	}
+	var all, allPlain float64
+	for c := range 36 {
+		w, p := spaceMean(c)
+		all, allPlain = all+w/36, allPlain+p/36 // every month has the same ocean cells
+	}
+	if allPlain-all < 0.1 {
+		t.Fatalf("the test field does not tell weighted from plain means: %g against %g", all, allPlain)
+	}
+	for _, over := range []MeanOver{MeanAll, MeanTime, MeanSpace} {
+		b, err := Baseline{Kind: BaselineMean, Over: over}.input(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for c := range 36 {
+			sm, _ := spaceMean(c)
+			for i := range 35 {
+				for j := range 63 {
+					got := float64(b[c*2205+i*63+j])
+					if !ocean[i*63+j] {
+						if got != 0 {
+							t.Fatalf("%v: land (%d,%d) month %d holds %g", over, i, j, c, got)
+						}
+						continue
+					}
+					var want float64
+					switch over {
+					case MeanAll:
+						want = all
+					case MeanSpace:
+						want = sm
+					case MeanTime:
+						for k := range 36 {
+							want += at(k, i, j) / 36
+						}
+					}
+					if math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
+						t.Fatalf("%v: (%d,%d) month %d: %g, want %g", over, i, j, c, got, want)
+					}
+				}
+			}
+		}
 	}
 }

@@ -281,7 +281,19 @@ func (w *Window) showParams() {
 	entries := map[string]*widget.Entry{}
 	var items []*widget.FormItem
 	for _, n := range names {
-		e := widget.NewEntry()
+		// Parameters with usual values (baseline, quadrature, occlude) list them; any value the
+		// method accepts can still be typed.
+		var (
+			e     *widget.Entry
+			field fyne.CanvasObject
+		)
+		if choices := app.ParamChoices(n); choices != nil {
+			se := widget.NewSelectEntry(choices)
+			e, field = &se.Entry, se
+		} else {
+			e = widget.NewEntry()
+			field = e
+		}
 		e.SetText(cur[n])
 		name := n
 		e.Validator = func(s string) error {
@@ -289,7 +301,7 @@ func (w *Window) showParams() {
 			return err
 		}
 		entries[n] = e
-		items = append(items, widget.NewFormItem(n, e))
+		items = append(items, widget.NewFormItem(n, field))
 	}
 	d := dialog.NewForm(sel.Method+" parameters", "Explain", "Cancel", items, func(ok bool) {
 		if !ok {
