@@ -13,8 +13,8 @@ import (
 
 // runGUI is `climxai gui [--card C --data D]`, also what runs with no arguments: the desktop
 // application (package ui). With --card and --data it opens them; a bad file gives a dialog in
-// the window, not an exit. Without them it opens an empty window that says how to open an
-// emulator, since the demo emulators are not embedded yet (resources has no accessor for them).
+// the window, not an exit. Without them it opens the embedded demo: its emulators and the
+// synthetic SST they were trained on (app.DemoFiles, written into the user's cache once).
 func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gui", "gui [--card C --data D] [--device D] [--threads N]", stderr)
 	card := fs.String("card", "", "emulator card (TOML) beside its ONNX files")

@@ -43,6 +43,10 @@ type analysisViews struct {
 	abRadius, abLag            *canvas.Image
 	abNote                     *widget.Label
 	ab                         *app.AblationOutcome
+
+	// aggSaved, dmSaved and abSaved say whether the shown result has been saved as NetCDF: an
+	// unsaved one is minutes of work that closing the window would lose, so it asks first.
+	aggSaved, dmSaved, abSaved bool
 }
 
 const analysisHint = "Uses the lead, method (with its parameters) and target chosen above. Samples: test, train, all, N or SET:N (e.g. test:24)."
@@ -135,6 +139,21 @@ func (v *analysisViews) clear() {
 	v.dmNote.SetText(analysisHint)
 }
 
+// unsaved names the analysis results shown but not saved as NetCDF.
+func (v *analysisViews) unsaved() []string {
+	var out []string
+	if r := v.agg; r != nil && !v.aggSaved {
+		out = append(out, fmt.Sprintf("the aggregate of %s (lead %d, %d samples)", r.Method, r.Lead, r.Agg.Samples))
+	}
+	if r := v.dm; r != nil && !v.dmSaved {
+		out = append(out, fmt.Sprintf("the decay map of %s (lead %d)", r.Method, r.Lead))
+	}
+	if o := v.ab; o != nil && !v.abSaved {
+		out = append(out, fmt.Sprintf("the ablation of the lead-%d forecast of %s", o.Lead, targetLabel(o.Target)))
+	}
+	return out
+}
+
 // setAnalysesEnabled enables the analysis buttons when a workspace is open.
 func (w *Window) setAnalysesEnabled(on bool) {
 	for _, b := range []*widget.Button{w.an.aggRun, w.an.dmRun, w.an.abRun} {
@@ -146,13 +165,15 @@ func (w *Window) setAnalysesEnabled(on bool) {
 	}
 }
 
-// runAnalysis starts job on a worker with the window's progress and cancel; show runs on the
-// UI goroutine with its outcome unless a newer job has replaced it.
+// runAnalysis starts job on a worker in the analysis lane (its own progress bar and Cancel, so
+// that explanations asked for meanwhile do not cancel it); show runs on the UI goroutine with
+// its outcome unless a newer analysis has replaced it.
 func runAnalysis[T any](w *Window, status, event string, job func(ctx context.Context, progress func(int, int)) (T, error), show func(T)) {
 	if w.ws == nil {
 		return
 	}
-	id, ctx, progress := w.startJob(status)
+	id, ctx, progress := w.start(&w.bg, status)
+	w.bgLabel.SetText(strings.TrimSuffix(status, " …"))
 	go func() {
 		var res T
 		err := func() (err error) {
@@ -161,14 +182,14 @@ func runAnalysis[T any](w *Window, status, event string, job func(ctx context.Co
 			return err
 		}()
 		w.do(func() {
-			if !w.endJob(id) {
+			if !w.bg.end(id) {
 				return
 			}
 			if err != nil {
-				w.jobFailed(err, event+"-failed")
+				w.jobFailed(&w.bg, err, event+"-failed")
 				return
 			}
-			w.progress.SetValue(1)
+			w.bg.progress.SetValue(1)
 			show(res)
 			w.event(event)
 		})
@@ -187,6 +208,7 @@ func (w *Window) RunAggregate() {
 		},
 		func(r *app.AggregateResult) {
 			w.an.agg = r
+			w.an.aggSaved = false
 			w.an.aggSave.Enable()
 			v := &w.an
 			v.aggMap.SetField(MapField{Grid: ws.Card.Grid, Values: r.Importance,
@@ -218,7 +240,7 @@ func (w *Window) SaveAggregate(path string) {
 	}
 	ws, r := w.ws, w.an.agg
 	w.saveNetCDF(path, "(as climxai aggregate writes it: climxai decay, merge and figure read it)", "saved-aggregate",
-		func(path string) error { return ws.WriteAggregateResult(path, r) })
+		func(path string) error { return ws.WriteAggregateResult(path, r) }, func() { w.an.aggSaved = w.an.aggSaved || w.an.agg == r })
 }
 
 // chooseSaveDecayMap asks where to save the last decay map.
@@ -235,7 +257,7 @@ func (w *Window) SaveDecayMap(path string) {
 	}
 	ws, r := w.ws, w.an.dm
 	w.saveNetCDF(path, "(as climxai decaymap writes it: climxai figure --kind decaymap draws it)", "saved-decaymap",
-		func(path string) error { return ws.WriteDecayMapResult(path, r) })
+		func(path string) error { return ws.WriteDecayMapResult(path, r) }, func() { w.an.dmSaved = w.an.dmSaved || w.an.dm == r })
 }
 
 // chooseSaveAblation asks where to save the last ablation.
@@ -252,7 +274,7 @@ func (w *Window) SaveAblation(path string) {
 	}
 	ws, o := w.ws, w.an.ab
 	w.saveNetCDF(path, "(as climxai ablate writes it)", "saved-ablation",
-		func(path string) error { return ws.WriteAblationOutcome(path, o) })
+		func(path string) error { return ws.WriteAblationOutcome(path, o) }, func() { w.an.abSaved = w.an.abSaved || w.an.ab == o })
 }
 
 // RunDecayMap maps the e-folding time and R90 over the domain.
@@ -279,6 +301,7 @@ func (w *Window) RunDecayMap() {
 		},
 		func(r *app.DecayMapResult) {
 			w.an.dm = r
+			w.an.dmSaved = false
 			w.an.dmSave.Enable()
 			w.an.dmNote.SetText(fmt.Sprintf("%s, lead %d: %d targets (stride %d) × %d samples (%s) · e-folding time median %s months, CV %.2f · R90 median %.0f km, CV %.2f · %s, %v",
 				r.Method, r.Lead, r.Targets, r.Stride, r.Samples, r.SampleSet, num(r.EFoldMedian), r.EFoldCV, r.R90Median, r.R90CV, r.Device, r.Duration.Round(1e6)))
@@ -354,6 +377,7 @@ func (w *Window) RunAblation() {
 		},
 		func(d drawn) {
 			w.an.ab = d.out
+			w.an.abSaved = false
 			w.an.abSave.Enable()
 			w.an.abRadius.Image, w.an.abLag.Image = d.rad, d.lagIm
 			w.an.abRadius.Refresh()

@@ -34,11 +34,20 @@ func TestAnalysisViews(t *testing.T) {
 	if v.aggSave.Disabled() {
 		t.Error("Save stays disabled after an aggregate")
 	}
+	var warning string
+	onUI(func() { warning = w.closeWarning() })
+	if !strings.Contains(warning, "Not saved: the aggregate of saliency") {
+		t.Errorf("close warning before the aggregate is saved: %q", warning)
+	}
 	aggPath := filepath.Join(t.TempDir(), "agg") // .nc is added
 	onUI(func() { w.SaveAggregate(aggPath) })
 	await(t, events, "saved-aggregate", 20*time.Second)
 	if sums, af, err := app.ReadAggregateSums(aggPath + ".nc"); err != nil || sums.Samples != 3 || af.Meta.Method != v.agg.Method {
 		t.Errorf("saved aggregate: %v (%+v)", err, af)
+	}
+	onUI(func() { warning = w.closeWarning() })
+	if warning != "" {
+		t.Errorf("close warning after saving: %q", warning)
 	}
 
 	onUI(func() {
@@ -48,6 +57,10 @@ func TestAnalysisViews(t *testing.T) {
 		test.Tap(v.dmRun)
 	})
 	await(t, events, "decaymapped", 60*time.Second)
+	onUI(func() { warning = w.closeWarning() })
+	if !strings.Contains(warning, "the decay map of saliency") || strings.Contains(warning, "aggregate") {
+		t.Errorf("close warning with an unsaved decay map: %q", warning)
+	}
 	if f, _ := v.dmMap.Field(); !strings.HasPrefix(f.Title, "e-folding") {
 		t.Errorf("decay map shows %q first", f.Title)
 	}
@@ -94,7 +107,9 @@ func TestAnalysisViews(t *testing.T) {
 		t.Errorf("bad radii: status %q", w.status.Text)
 	}
 
-	// A long decay map (stride 2, 24 samples: hundreds of targets) cancelled within a second.
+	// A long decay map (stride 2, 24 samples: hundreds of targets) runs in the analysis lane:
+	// an explanation asked for meanwhile (a click on the map) does not cancel it, closing the
+	// window asks first, and its own Cancel stops it within a second.
 	onUI(func() {
 		w.tabs.SelectIndex(3)
 		v.dmStride.SetText("2")
@@ -102,10 +117,33 @@ func TestAnalysisViews(t *testing.T) {
 		test.Tap(v.dmRun)
 	})
 	time.Sleep(300 * time.Millisecond)
+	var shown bool
+	onUI(func() {
+		w.tabs.SelectIndex(0)
+		w.Explain()
+		shown = w.bgRow.Visible()
+	})
+	await(t, events, "explained", 30*time.Second)
+	var busy bool
+	onUI(func() { busy, warning = w.bg.busy(), w.closeWarning() })
+	if !busy || !shown {
+		t.Fatalf("the decay map stopped when an explanation ran (busy %v, analysis row shown %v)", busy, shown)
+	}
+	if !strings.HasPrefix(warning, "Still running: mapping the decay of saliency") {
+		t.Errorf("close warning while the decay map runs: %q", warning)
+	}
+	onUI(w.requestClose)
+	await(t, events, "close-asked", time.Second)
+	if onUI(func() { shown = w.Win.Canvas().Overlays().Top() != nil }); !shown {
+		t.Error("closing with work running shows no dialog")
+	}
 	start := time.Now()
-	onUI(w.Cancel)
+	onUI(func() { w.Win.Canvas().Overlays().Top().Hide(); test.Tap(w.bg.cancel) })
 	await(t, events, "cancelled", 5*time.Second)
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("cancel took %v", took)
+	}
+	if onUI(func() { busy, shown = w.bg.busy(), w.bgRow.Visible() }); busy || shown {
+		t.Errorf("after Cancel: analysis running %v, its row shown %v", busy, shown)
 	}
 }

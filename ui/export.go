@@ -251,13 +251,13 @@ func (w *Window) ExportFigure(path string, o app.FigureOptions) {
 				return
 			}
 			if err != nil {
-				w.jobFailed(fmt.Errorf("exporting the figure: %w", err), "save-failed")
+				w.jobFailed(&w.fg, fmt.Errorf("exporting the figure: %w", err), "save-failed")
 				return
 			}
 			if leads != nil {
 				w.leadsLast = leads
 			}
-			w.progress.SetValue(1)
+			w.fg.progress.SetValue(1)
 			w.status.SetText(fmt.Sprintf("saved %s (drawn from %s; sidecar %s)", path, strings.Join(ncs, ", "), plots.SidecarPath(path)))
 			w.event("saved")
 		})
@@ -326,7 +326,7 @@ func (w *Window) ExportData(path string) {
 	}
 	ws, ex := w.ws, w.last
 	w.saveNetCDF(path, "(attribution(lag, lat, lon) with its provenance; climxai figure draws it)", "saved",
-		func(path string) error { return ws.WriteResult(path, ex) })
+		func(path string) error { return ws.WriteResult(path, ex) }, nil)
 }
 
 // chooseNetCDF asks for a .nc file to write (starting in the last export folder, suggesting
@@ -353,7 +353,7 @@ func (w *Window) chooseNetCDF(name string, save func(path string)) {
 
 // saveNetCDF runs write(path) (path ending in .nc) on a worker with the window's progress,
 // then reports it in the status line (with note) and as event.
-func (w *Window) saveNetCDF(path, note, event string, write func(path string) error) {
+func (w *Window) saveNetCDF(path, note, event string, write func(path string) error, saved func()) {
 	if !strings.HasSuffix(strings.ToLower(path), ".nc") {
 		path += ".nc"
 	}
@@ -369,10 +369,13 @@ func (w *Window) saveNetCDF(path, note, event string, write func(path string) er
 				return
 			}
 			if err != nil {
-				w.jobFailed(fmt.Errorf("writing %s: %w", path, err), "save-failed")
+				w.jobFailed(&w.fg, fmt.Errorf("writing %s: %w", path, err), "save-failed")
 				return
 			}
-			w.progress.SetValue(1)
+			if saved != nil {
+				saved()
+			}
+			w.fg.progress.SetValue(1)
 			w.status.SetText("saved " + path + " " + note)
 			w.event(event)
 		})
@@ -404,10 +407,10 @@ func (w *Window) CopyFigure() {
 				return
 			}
 			if err != nil {
-				w.jobFailed(fmt.Errorf("copying the figure: %w", err), "copy-failed")
+				w.jobFailed(&w.fg, fmt.Errorf("copying the figure: %w", err), "copy-failed")
 				return
 			}
-			w.progress.SetValue(1)
+			w.fg.progress.SetValue(1)
 			if tool != "" {
 				w.status.SetText("copied the figure to the clipboard as a PNG image (with " + tool + "; file " + png + ")")
 			} else {

@@ -41,7 +41,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Card != "" && cfg.Data != "" {
 		w.Open(cfg.Card, cfg.Data)
 	} else {
-		w.Prompt(NoDemoNote)
+		w.Prompt(OpenNote)
 	}
 	w.Win.ShowAndRun()
 	return nil

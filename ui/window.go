@@ -39,10 +39,9 @@ var mapViews = []struct{ label, session string }{
 	{viewInput, "input"}, {viewAttribution, "attribution"}, {viewPrediction, "prediction"}, {viewTruth, "truth"}, {viewError, "error"},
 }
 
-// NoDemoNote says why the window opens empty without --card and --data.
-const NoDemoNote = "The demo emulators are not embedded in this build yet.\n" +
-	"Open an emulator card (TOML beside its ONNX models) and a NetCDF file of monthly SST with the " +
-	"buttons above, or start with: climxai gui --card CARD.toml --data SST.nc"
+// OpenNote says how to open an emulator: shown while the window has none.
+const OpenNote = "Open an emulator card (TOML beside its ONNX models) and a NetCDF file of monthly SST with " +
+	"Open above, or start with: climxai gui --card CARD.toml --data SST.nc"
 
 // Window is climxai's main window: the map (input anomaly or attribution at the chosen lag) on
 // the left, the last explanation's importance per lag on the right, the controls above and the
@@ -64,7 +63,6 @@ type Window struct {
 	lagLabel *widget.Label
 	view     *widget.Select
 	run      *widget.Button
-	cancel   *widget.Button
 	export   *widget.Button // pops up the export menu: figure, data, clipboard
 	open     *widget.Button // pops up the File menu: open card, data, recent, sessions
 	params   *widget.Button // the method's parameters
@@ -81,7 +79,6 @@ type Window struct {
 	compareEach *widget.Check
 	compareMaps []*MapCanvas
 	leadsLast   []*app.Explanation // the last comparison of leads, in lead order
-	progress    *widget.ProgressBar
 	device      *widget.Label
 	status      *widget.Label
 
@@ -94,12 +91,15 @@ type Window struct {
 	cardPath, dataPath string // chosen in the open dialogs
 	updating           bool   // controls are being set by code: their callbacks do nothing
 	curLag             int
-	job                int                // number of the latest job; results of older ones are dropped
-	stop               context.CancelFunc // cancels the running job
-	started            time.Time          // when the latest job was asked for (the click)
-	last               *app.Explanation
-	lastLatency        time.Duration // click to heatmap on screen of the last explanation
-	opening            bool
+	// fg runs what the controls and the map ask for (explanations, comparisons, exports) with
+	// the progress bar and Cancel at the bottom; bg runs the analysis tabs' jobs with the bar
+	// and Cancel of the analysis row, shown while one runs.
+	fg, bg      lane
+	bgLabel     *widget.Label
+	bgRow       *fyne.Container
+	last        *app.Explanation
+	lastLatency time.Duration // click to heatmap on screen of the last explanation
+	opening     bool
 
 	// notify, if set (tests), is called on the UI goroutine after an open or a job ends:
 	// "opened", "open-failed", "explained", "explain-failed" or "cancelled".
@@ -134,7 +134,7 @@ func (w *Window) event(e string) {
 // NewWindow builds the main window of a (it does not show it). opts say where models run.
 func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w := &Window{Win: a.NewWindow("climxai"), opts: opts, do: fyne.Do, prefs: prefs{a.Preferences()}}
-	w.mapw = NewMapCanvas(NoDemoNote)
+	w.mapw = NewMapCanvas(OpenNote)
 	w.mapw.OnTapped = w.onMapTapped
 	w.mapw.OnBox = w.onMapBox
 	w.mapw.SetScale(w.prefs.scale())
@@ -174,9 +174,19 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.view.Selected = viewInput
 	w.run = widget.NewButton("Run", w.Explain)
 	w.run.Importance = widget.HighImportance
-	w.cancel = widget.NewButton("Cancel", w.Cancel)
-	w.cancel.Disable()
-	w.progress = widget.NewProgressBar()
+	w.fg = lane{progress: widget.NewProgressBar(), cancel: widget.NewButton("Cancel", w.Cancel)}
+	w.fg.cancel.Disable()
+	w.bg = lane{progress: widget.NewProgressBar(), cancel: widget.NewButton("Cancel", w.CancelAnalysis)}
+	w.bgLabel = widget.NewLabel("")
+	w.bgRow = container.NewBorder(nil, nil, w.bgLabel, w.bg.cancel, w.bg.progress)
+	w.bgRow.Hide()
+	w.bg.running = func(on bool) {
+		if on {
+			w.bgRow.Show()
+		} else {
+			w.bgRow.Hide()
+		}
+	}
 	w.device = widget.NewLabel("device: " + opts.Device.String())
 	w.status = widget.NewLabel("")
 	w.status.Truncation = fyne.TextTruncateEllipsis
@@ -188,7 +198,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	controls := container.NewHBox(w.open, widget.NewSeparator(),
 		widget.NewLabel("Lead"), w.lead, widget.NewLabel("Method"), w.method, w.params,
 		widget.NewLabel("Target"), w.target, widget.NewLabel("Init"), container.NewGridWrap(entrySize, w.init),
-		w.run, w.cancel, w.export, w.device)
+		w.run, w.fg.cancel, w.export, w.device)
 	w.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), w.togglePlay)
 	lagRow := container.NewBorder(nil, nil,
 		container.NewHBox(w.play, container.NewGridWrap(fyne.NewSize(130, w.lagLabel.MinSize().Height), w.lagLabel)),
@@ -224,7 +234,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	charts.Offset = 0.6
 	split := container.NewHSplit(left, charts)
 	split.Offset = 0.68
-	bottom := container.NewVBox(w.progress, w.status)
+	bottom := container.NewVBox(w.fg.progress, w.bgRow, w.status)
 	w.Win.SetContent(container.NewBorder(controls, bottom, nil, nil, split))
 	w.Win.Resize(fyne.NewSize(1240, 760))
 	w.Win.SetOnClosed(func() {
@@ -232,10 +242,13 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 			w.stopPlay()
 		}
 		w.Cancel()
+		w.CancelAnalysis()
 		if w.ws != nil {
 			w.ws.Close()
 		}
 	})
+	// The window manager's close button and File > Quit come here first.
+	w.Win.SetCloseIntercept(w.requestClose)
 	w.setEnabled(false)
 	w.setAnalysesEnabled(false)
 	w.buildMenu()
@@ -314,7 +327,10 @@ func (w *Window) Open(cardPath, dataPath string) {
 	w.opening = true
 	w.cardPath, w.dataPath = cardPath, dataPath
 	w.status.SetText("opening " + cardPath + " and " + dataPath + " …")
-	w.progress.SetValue(0)
+	if w.ws == nil {
+		w.mapw.SetPlaceholder("Opening " + cardPath + " and " + dataPath + " …")
+	}
+	w.fg.progress.SetValue(0)
 	opts := w.opts
 	go func() {
 		ws, err := safeOpen(cardPath, dataPath, opts)
@@ -322,6 +338,9 @@ func (w *Window) Open(cardPath, dataPath string) {
 			w.opening = false
 			if err != nil {
 				w.status.SetText(firstLine(err.Error()))
+				if w.ws == nil {
+					w.mapw.SetPlaceholder("Could not open the emulator or its data: " + firstLine(err.Error()) + "\n\n" + OpenNote)
+				}
 				dialog.ShowError(err, w.Win)
 				w.event("open-failed")
 				return
@@ -346,6 +365,7 @@ func safeOpen(cardPath, dataPath string, opts inference.Options) (ws *app.Worksp
 // its default selection.
 func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.Cancel()
+	w.CancelAnalysis()
 	if old := w.ws; old != nil {
 		go old.Close()
 	}
@@ -728,12 +748,12 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 		}
 	}
 	if err != nil {
-		w.jobFailed(err, "explain-failed")
+		w.jobFailed(&w.fg, err, "explain-failed")
 		return
 	}
 	w.last = ex
 	w.export.Enable()
-	w.progress.SetValue(1)
+	w.fg.progress.SetValue(1)
 	s := ex.Selection
 	w.chart.SetValues(fmt.Sprintf("Importance per lag · %s, lead\u00a0%d, %s", ex.Result.Method, s.Lead,
 		targetLabel(s.Target)), ex.LagImportance)
@@ -750,7 +770,7 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 	w.view.SetSelected(view)
 	w.updating = false
 	w.showMap()
-	w.lastLatency = time.Since(w.started)
+	w.lastLatency = time.Since(w.fg.started)
 	dev := ex.Result.Device // e.g. "CPU (why not CUDA)": the reason goes to the status line
 	if i := strings.Index(dev, " ("); i > 0 {
 		dev = dev[:i]
@@ -765,13 +785,43 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 	w.event("explained")
 }
 
-// Cancel stops the running job, if any.
-func (w *Window) Cancel() {
-	if w.stop != nil {
-		w.stop()
-		w.stop = nil
+// Cancel stops the running job of the foreground lane (explanation, comparison, export), if
+// any; an analysis goes on (CancelAnalysis).
+func (w *Window) Cancel() { w.fg.halt() }
+
+// CancelAnalysis stops the running aggregate, decay map or ablation, if any.
+func (w *Window) CancelAnalysis() { w.bg.halt() }
+
+// requestClose closes the window, asking first when that would lose work: a running analysis,
+// or an analysis result not saved.
+func (w *Window) requestClose() {
+	msg := w.closeWarning()
+	if msg == "" {
+		w.Win.Close()
+		return
 	}
-	w.cancel.Disable()
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Quit climxai?", "Quit", "Keep working", text, func(quit bool) {
+		if quit {
+			w.Win.Close()
+		}
+	}, w.Win)
+	d.Resize(fyne.NewSize(480, 0))
+	d.Show()
+	w.event("close-asked")
+}
+
+// closeWarning says what closing the window now would lose, "" when nothing.
+func (w *Window) closeWarning() string {
+	var parts []string
+	if w.bg.busy() {
+		parts = append(parts, fmt.Sprintf("Still running: %s (%.0f%% done); quitting cancels it.", w.bgLabel.Text, 100*w.bg.progress.Value))
+	}
+	if u := w.an.unsaved(); len(u) > 0 {
+		parts = append(parts, "Not saved: "+strings.Join(u, "; ")+". Save… on its tab writes it as NetCDF.")
+	}
+	return strings.Join(parts, "\n")
 }
 
 func firstLine(s string) string {

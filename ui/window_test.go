@@ -254,6 +254,9 @@ func TestBadFilesShowADialog(t *testing.T) {
 	if len(w.Win.Canvas().Overlays().List()) == 0 {
 		t.Error("no error dialog shown")
 	}
+	if p := w.mapw.placeholder; !strings.HasPrefix(p, "Could not open") || !strings.Contains(p, OpenNote) {
+		t.Errorf("the empty map says %q", p)
+	}
 	onUI(func() { w.Open(randomCard, randomCard) }) // a card where the data should be
 	await(t, events, "open-failed", 10*time.Second)
 	if !strings.Contains(w.status.Text, "not a NetCDF file") {
@@ -348,7 +351,7 @@ func TestCancelStopsIG(t *testing.T) {
 			t.Error(err)
 		}
 		w.Explain() // starts the job
-		running = w.stop != nil
+		running = w.fg.busy()
 	})
 	if w.ws.Selection().Method != "ig" || !running {
 		t.Fatalf("method %q, job running %v", w.ws.Selection().Method, running)
