@@ -58,6 +58,98 @@ type Session struct {
 	// CompareScale is the colour scale of the comparison of leads: "" or "shared" for one
 	// scale, "lead" for each lead's map on its own (SessionCompareScales).
 	CompareScale string `json:"compare_scale,omitempty"`
+	// Analyses are the settings of the Aggregate, Decay map and Ablation tabs (nil: their
+	// defaults).
+	Analyses *SessionAnalyses `json:"analyses,omitempty"`
+}
+
+// SessionAnalyses are the analysis tabs' settings, as typed there: sample sets in
+// ParseSampleSet's form, radii in ParseRadii's and months kept in ParseInts'. Empty fields keep
+// the tab's default.
+type SessionAnalyses struct {
+	AggregateSamples string `json:"aggregate_samples,omitempty"`
+	DecayMapSamples  string `json:"decaymap_samples,omitempty"`
+	DecayMapStride   int    `json:"decaymap_stride,omitempty"`  // every stride-th cell; 0: the default
+	DecayMapMaxLag   int    `json:"decaymap_max_lag,omitempty"` // lags fitted; 0: all
+	AblationSamples  string `json:"ablation_samples,omitempty"`
+	AblationRadii    string `json:"ablation_radii,omitempty"`
+	AblationLags     string `json:"ablation_lags,omitempty"`
+}
+
+// fields are the settings as (name in the file, pointer to the text or number) pairs, in file
+// order, with each one's check.
+func (a *SessionAnalyses) fields() []analysisField {
+	samples := func(v string) error { _, err := ParseSampleSet(v); return err }
+	return []analysisField{
+		{"aggregate_samples", &a.AggregateSamples, nil, samples},
+		{"decaymap_samples", &a.DecayMapSamples, nil, samples},
+		{"decaymap_stride", nil, &a.DecayMapStride, func(string) error {
+			if a.DecayMapStride < 0 || a.DecayMapStride > 10000 {
+				return fmt.Errorf("%d: every stride-th cell, 1 or more (0: the default)", a.DecayMapStride)
+			}
+			return nil
+		}},
+		{"decaymap_max_lag", nil, &a.DecayMapMaxLag, func(string) error {
+			if a.DecayMapMaxLag < 0 || a.DecayMapMaxLag > 1200 {
+				return fmt.Errorf("%d: the last lag fitted, 1 or more (0: all lags)", a.DecayMapMaxLag)
+			}
+			return nil
+		}},
+		{"ablation_samples", &a.AblationSamples, nil, samples},
+		{"ablation_radii", &a.AblationRadii, nil, func(v string) error { _, err := ParseRadii(v); return err }},
+		{"ablation_lags", &a.AblationLags, nil, func(v string) error {
+			lags, err := ParseInts(v)
+			for _, k := range lags {
+				if err == nil && k < 1 {
+					err = fmt.Errorf("%d: months kept count from 1", k)
+				}
+			}
+			return err
+		}},
+	}
+}
+
+// analysisField is one setting of SessionAnalyses: text or num points at it.
+type analysisField struct {
+	name  string
+	text  *string
+	num   *int
+	check func(text string) error
+}
+
+// check validates the settings' forms; field names the first failing one as in the file.
+func (a *SessionAnalyses) check() (field string, err error) {
+	for _, f := range a.fields() {
+		if f.text != nil && *f.text == "" {
+			continue
+		}
+		if err := f.check(textOf(f)); err != nil {
+			return f.name, err
+		}
+	}
+	return "", nil
+}
+
+// Valid returns the settings with the ones a session could not be read back with (typed but
+// not valid) left out, so that they take their defaults.
+func (a SessionAnalyses) Valid() SessionAnalyses {
+	for _, f := range a.fields() {
+		if err := f.check(textOf(f)); err != nil {
+			if f.text != nil {
+				*f.text = ""
+			} else {
+				*f.num = 0
+			}
+		}
+	}
+	return a
+}
+
+func textOf(f analysisField) string {
+	if f.text != nil {
+		return *f.text
+	}
+	return ""
 }
 
 // Extent is a latitude-longitude rectangle in degrees: South < North, West < East (longitudes
@@ -143,6 +235,11 @@ func ParseSession(b []byte, path string) (*Session, error) {
 	}
 	if _, err := MethodSettings(s.Method, s.Params); err != nil {
 		return nil, bad("method", "%v", err)
+	}
+	if s.Analyses != nil {
+		if field, err := s.Analyses.check(); err != nil {
+			return nil, bad("analyses."+field, "%v", err)
+		}
 	}
 	if _, err := dataset.ParseMonth(s.Init); err != nil {
 		return nil, bad("init", "%q: %v (want YYYY-MM)", s.Init, err)

@@ -44,6 +44,12 @@ func TestParseSession(t *testing.T) {
 		{"bad view", edit(`"attribution"`, `"3d"`), "view", "input, attribution"},
 		{"bad tab", edit(`"compare"`, `"settings"`), "tab", "map, compare"},
 		{"bad compare scale", edit(`"lag": 3`, `"lag": 3, "compare_scale": "log"`), "compare_scale", "shared, lead"},
+		{"bad aggregate samples", edit(`"lag": 3`, `"lag": 3, "analyses": {"aggregate_samples": "most"}`), "analyses.aggregate_samples", "SET:N"},
+		{"bad decay map stride", edit(`"lag": 3`, `"lag": 3, "analyses": {"decaymap_stride": -2}`), "analyses.decaymap_stride", "1 or more"},
+		{"bad decay map max lag", edit(`"lag": 3`, `"lag": 3, "analyses": {"decaymap_max_lag": -1}`), "analyses.decaymap_max_lag", "0: all lags"},
+		{"bad ablation radii", edit(`"lag": 3`, `"lag": 3, "analyses": {"ablation_radii": "0,near"}`), "analyses.ablation_radii", "not a distance"},
+		{"bad ablation lags", edit(`"lag": 3`, `"lag": 3, "analyses": {"ablation_lags": "1,0"}`), "analyses.ablation_lags", "from 1"},
+		{"unknown analysis setting", edit(`"lag": 3`, `"lag": 3, "analyses": {"samples": "test"}`), "", "unknown field"},
 		{"inverted zoom", edit(`"south": 20, "north": 60`, `"south": 60, "north": 20`), "zoom", "south < north"},
 		{"no data", edit(`"/data/sst.nc"`, `""`), "card", "required"},
 		{"two objects", append(append([]byte{}, good...), good...), "", "extra data"},
@@ -59,6 +65,32 @@ func TestParseSession(t *testing.T) {
 				t.Errorf("error %q (field %q), want field %q saying %q and naming the file", err, se.Field, tc.field, tc.say)
 			}
 		})
+	}
+}
+
+// TestSessionAnalyses: the analysis tabs' settings are read as written, and Valid leaves out
+// exactly the settings a session could not be read back with.
+func TestSessionAnalyses(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("testdata", "session", "analyses.climxai.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ParseSession(b, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := SessionAnalyses{AggregateSamples: "train:480", DecayMapSamples: "test:6", DecayMapStride: 4, DecayMapMaxLag: 11,
+		AblationSamples: "480", AblationRadii: "0,890,2023,inf", AblationLags: "11,33"}
+	if s.Analyses == nil || *s.Analyses != want {
+		t.Fatalf("analyses %+v, want %+v", s.Analyses, want)
+	}
+	if got := want.Valid(); got != want {
+		t.Errorf("Valid changed valid settings: %+v", got)
+	}
+	typed := SessionAnalyses{AggregateSamples: "most", DecayMapSamples: "test:6", DecayMapStride: -1, DecayMapMaxLag: 11,
+		AblationSamples: "", AblationRadii: "0,near", AblationLags: "0,12"}
+	if got, w := typed.Valid(), (SessionAnalyses{DecayMapSamples: "test:6", DecayMapMaxLag: 11}); got != w {
+		t.Errorf("Valid kept %+v, want %+v", got, w)
 	}
 }
 

@@ -99,6 +99,17 @@ func (w *Window) sessionState() app.Session {
 	if w.compareEach.Checked {
 		s.CompareScale = "lead"
 	}
+	v := &w.an
+	num := func(e *widget.Entry) int {
+		n, _ := strconv.Atoi(strings.TrimSpace(e.Text))
+		return n
+	}
+	a := app.SessionAnalyses{
+		AggregateSamples: strings.TrimSpace(v.aggSamples.Text),
+		DecayMapSamples:  strings.TrimSpace(v.dmSamples.Text), DecayMapStride: num(v.dmStride), DecayMapMaxLag: num(v.dmMaxLag),
+		AblationSamples: strings.TrimSpace(v.abSamples.Text), AblationRadii: strings.TrimSpace(v.abRadii.Text), AblationLags: strings.TrimSpace(v.abLags.Text),
+	}.Valid() // what is typed but not valid is left out: the session must read back
+	s.Analyses = &a
 	return s
 }
 
@@ -212,6 +223,27 @@ func (w *Window) applySession(s *app.Session, path string) {
 		}
 	}
 	w.compareEach.SetChecked(s.CompareScale == "lead")
+	if a := s.Analyses; a != nil {
+		v := &w.an
+		for _, f := range []struct {
+			e    *widget.Entry
+			text string
+		}{
+			{v.aggSamples, a.AggregateSamples}, {v.dmSamples, a.DecayMapSamples}, {v.abSamples, a.AblationSamples},
+			{v.abRadii, a.AblationRadii}, {v.abLags, a.AblationLags},
+		} {
+			if f.text != "" {
+				f.e.SetText(f.text)
+			}
+		}
+		if a.DecayMapStride > 0 {
+			v.dmStride.SetText(strconv.Itoa(a.DecayMapStride))
+		}
+		v.dmMaxLag.SetText("") // 0: all lags
+		if a.DecayMapMaxLag > 0 {
+			v.dmMaxLag.SetText(strconv.Itoa(a.DecayMapMaxLag))
+		}
+	}
 	if s.Zoom != nil {
 		w.mapw.SetZoom(Box{S: s.Zoom.S, N: s.Zoom.N, W: s.Zoom.W, E: s.Zoom.E})
 	} else {

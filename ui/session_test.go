@@ -97,6 +97,11 @@ func TestSessionRestoresView(t *testing.T) {
 		w.view.SetSelected(viewInput)
 		w.mapw.SetZoom(Box{S: 20, N: 60, W: -80, E: -20})
 		w.compareEach.SetChecked(true)
+		w.an.aggSamples.SetText("train:12")
+		w.an.dmStride.SetText("6")
+		w.an.dmMaxLag.SetText("11")
+		w.an.abRadii.SetText("0,500,near") // not valid: left out, the tab's default comes back
+		w.an.abLags.SetText("3,12")
 	})
 	path := filepath.Join(t.TempDir(), "view"+app.SessionExt)
 	onUI(func() { w.SaveSession(path) })
@@ -113,6 +118,11 @@ func TestSessionRestoresView(t *testing.T) {
 		got.Target != want.Target || got.Lag != 4 || got.View != "input" || got.Zoom == nil || *got.Zoom != *want.Zoom ||
 		got.CompareScale != "lead" || !w2.compareEach.Checked {
 		t.Errorf("restored %+v\nwant %+v", got, want)
+	}
+	if a := w2.an; a.aggSamples.Text != "train:12" || a.dmStride.Text != "6" || a.dmMaxLag.Text != "11" ||
+		a.abLags.Text != "3,12" || a.abRadii.Text != "0,250,500,1000,2000,inf" || a.dmSamples.Text != "test:6" {
+		t.Errorf("analysis settings restored: aggregate %q, decay map %q stride %q max lag %q, ablation radii %q lags %q",
+			a.aggSamples.Text, a.dmSamples.Text, a.dmStride.Text, a.dmMaxLag.Text, a.abRadii.Text, a.abLags.Text)
 	}
 	if w2.lead.Selected != "6" || w2.method.Selected != "ig" || w2.init.Text != init.String() || w2.curLag != 4 ||
 		w2.view.Selected != viewInput || w2.params.Disabled() {
