@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -130,6 +131,10 @@ func TestSessionRestoresView(t *testing.T) {
 	}
 	if r := w2.last.Result; r.Method != "ig" || !strings.Contains(r.Params.String(), "steps=8") {
 		t.Errorf("explained %s %s", r.Method, r.Params)
+	}
+	if c := w2.last.Result.Completeness; !strings.Contains(w2.status.Text, fmt.Sprintf("Σ attribution %.4g, expected %.4g", c.Sum, c.Expected)) ||
+		c.Relative <= 0.01 && strings.Contains(w2.status.Text, "raise steps") {
+		t.Errorf("status %q does not report IG's completeness (%+v)", w2.status.Text, *c)
 	}
 	if len(w2.prefs.recentSessions()) == 0 || w2.prefs.recentSessions()[0] != path {
 		t.Errorf("recent sessions %v", w2.prefs.recentSessions())

@@ -776,8 +776,8 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 		dev = dev[:i]
 	}
 	w.device.SetText("device: " + dev)
-	w.status.SetText(fmt.Sprintf("%s of the lead-%d forecast of %s from init %s: f(x) = %.4g · %v in the method, %v click to heatmap",
-		ex.Result.Method, s.Lead, targetLabel(s.Target), s.Init, ex.Result.Output,
+	w.status.SetText(fmt.Sprintf("%s of the lead-%d forecast of %s from init %s: f(x) = %.4g%s · %v in the method, %v click to heatmap",
+		ex.Result.Method, s.Lead, targetLabel(s.Target), s.Init, ex.Result.Output, completenessNote(ex.Result),
 		ex.Result.Duration.Round(time.Millisecond), w.lastLatency.Round(time.Millisecond)))
 	if dev != ex.Result.Device {
 		w.status.SetText(w.status.Text + " · " + ex.Result.Device)
@@ -822,6 +822,21 @@ func (w *Window) closeWarning() string {
 		parts = append(parts, "Not saved: "+strings.Join(u, "; ")+". Save… on its tab writes it as NetCDF.")
 	}
 	return strings.Join(parts, "\n")
+}
+
+// completenessNote is the status line's report of r's completeness check (IG, DeepLIFT, LRP):
+// how far Σ attribution is from what it should equal, with what to do when IG misses 1%
+// (README, "IG completeness"); "" for methods without the check.
+func completenessNote(r *attribution.Result) string {
+	c := r.Completeness
+	if c == nil {
+		return ""
+	}
+	note := fmt.Sprintf(" · Σ attribution %.4g, expected %.4g (%.2g%% off)", c.Sum, c.Expected, 100*c.Relative)
+	if r.Method == "ig" && c.Relative > 0.01 {
+		note += ": more than 1%, raise steps (gear button; 256 or more)"
+	}
+	return note
 }
 
 func firstLine(s string) string {

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"climxai/app"
+	"climxai/attribution"
 	"climxai/dataset"
 	"climxai/dataset/synth"
 	"climxai/inference"
@@ -530,4 +531,24 @@ func TestExport(t *testing.T) {
 		t.Errorf("clipboard %q (%v), status %q", path, err, w.status.Text)
 	}
 	os.RemoveAll(filepath.Dir(path))
+}
+
+// TestCompletenessNote: the status line reports the completeness check of the methods that have
+// one and tells what to do only when IG misses 1%.
+func TestCompletenessNote(t *testing.T) {
+	for _, tc := range []struct {
+		method   string
+		c        *attribution.Completeness
+		say, not string
+	}{
+		{"saliency", nil, "", "Σ"},
+		{"ig", &attribution.Completeness{Sum: 1.004, Expected: 1, Delta: 0.004, Relative: 0.004}, "(0.4% off)", "raise steps"},
+		{"ig", &attribution.Completeness{Sum: 0.97, Expected: 1, Delta: -0.03, Relative: 0.03}, "(3% off): more than 1%, raise steps", ""},
+		{"lrp-epsilon", &attribution.Completeness{Sum: 0.8, Expected: 1, Delta: -0.2, Relative: 0.2}, "expected 1 (20% off)", "raise steps"},
+	} {
+		got := completenessNote(&attribution.Result{Method: tc.method, Completeness: tc.c})
+		if !strings.Contains(got, tc.say) || tc.not != "" && strings.Contains(got, tc.not) || tc.c == nil && got != "" {
+			t.Errorf("%s %+v: %q", tc.method, tc.c, got)
+		}
+	}
 }
