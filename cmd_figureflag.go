@@ -47,7 +47,7 @@ func (f figureFlag) write(stderr io.Writer, kind string, inputs []string, lags [
 	var s plots.Spec
 	var err error
 	if kind == plots.KindLines {
-		s = provenanceSpec(plots.KindLines, abs)
+		s = app.ProvenanceSpec(plots.KindLines, abs)
 		s.Lines = lines
 	} else if s, err = plots.NewSpec(kind, abs, lags); err != nil {
 		return err
@@ -69,19 +69,9 @@ func (f figureFlag) writeFidelity(stderr io.Writer, inputs []string, fid *plots.
 		}
 		abs = append(abs, a)
 	}
-	s := provenanceSpec(plots.KindFidelity, abs)
+	s := app.ProvenanceSpec(plots.KindFidelity, abs)
 	s.Fidelity = fid
 	return f.make(stderr, s)
-}
-
-// provenanceSpec is the spec of a figure whose data live in the sidecar: inputs are hashed
-// but not read.
-func provenanceSpec(kind string, inputs []string) plots.Spec {
-	s := plots.Spec{Kind: kind, Preset: plots.DefaultPreset, DPI: plots.DefaultDPI, Version: app.Version}
-	for _, p := range inputs {
-		s.Inputs = append(s.Inputs, plots.Input{Path: p})
-	}
-	return s
 }
 
 func (f figureFlag) make(stderr io.Writer, s plots.Spec) error {

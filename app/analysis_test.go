@@ -1,14 +1,19 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/png"
 	"math"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"climxai/dataset"
 	"climxai/dataset/netcdf"
+	"climxai/plots"
 )
 
 // TestAnalyses runs the three analyses of the GUI's views on the random-weight 2° DenseNet and
@@ -143,5 +148,69 @@ func TestAnalyses(t *testing.T) {
 	}
 	if _, err := w.Ablate(context.Background(), sel, "all:4", nil, nil, nil); !errors.Is(err, ErrSelection) {
 		t.Errorf("nothing to ablate: %v", err)
+	}
+}
+
+// TestWriteAnalysisFigure draws every figure of each analysis result: the result file and the
+// sidecar land beside the figure, the sidecar draws the same PNG again, and a kind the result
+// has not is an ErrFigure error that lists the ones it has.
+func TestWriteAnalysisFigure(t *testing.T) {
+	w := openTestWorkspace(t)
+	sel := w.Selection()
+	ctx := context.Background()
+	agg, err := w.Aggregate(ctx, sel, "all:2", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dm, err := w.DecayMap(ctx, sel, "all:1", 16, -1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ab, err := w.Ablate(ctx, sel, "all:4", []float64{0, 1000, math.Inf(1)}, []int{1, 36}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	drawn := 0
+	for _, result := range []any{agg, dm, ab} {
+		for _, f := range AnalysisFigures(result) {
+			path := filepath.Join(dir, strings.ReplaceAll(f.Kind, ":", "-")+".png")
+			nc, err := w.WriteAnalysisFigure(path, result, FigureOptions{Kind: f.Kind, DPI: 100})
+			if err != nil {
+				t.Fatalf("%s: %v", f.Label, err)
+			}
+			first, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := png.Decode(bytes.NewReader(first)); err != nil {
+				t.Fatalf("%s: %v", f.Label, err)
+			}
+			if st, err := os.Stat(nc); err != nil || st.Size() == 0 || nc != strings.TrimSuffix(path, ".png")+".nc" {
+				t.Errorf("%s: result file %s: %v", f.Label, nc, err)
+			}
+			spec, err := plots.ReadSpec(plots.SidecarPath(path))
+			if err != nil {
+				t.Fatalf("%s: %v", f.Label, err)
+			}
+			again := filepath.Join(dir, "again.png")
+			if err := plots.Make(spec, dir, again); err != nil {
+				t.Fatalf("%s: redraw: %v", f.Label, err)
+			}
+			if b, _ := os.ReadFile(again); !bytes.Equal(b, first) {
+				t.Errorf("%s: the sidecar draws another figure", f.Label)
+			}
+			drawn++
+		}
+	}
+	if drawn != 4+1+2 {
+		t.Errorf("%d figures drawn, want 7", drawn)
+	}
+	_, err = w.WriteAnalysisFigure(filepath.Join(dir, "x.png"), dm, FigureOptions{Kind: plots.KindMap})
+	if !errors.Is(err, ErrFigure) || !strings.Contains(err.Error(), plots.KindDecayMap) {
+		t.Errorf("a map of a decay map: %v", err)
+	}
+	if _, err := w.WriteAnalysisFigure(filepath.Join(dir, "x.gif"), agg, FigureOptions{Kind: plots.KindMap}); err == nil {
+		t.Error("a .gif figure was accepted")
 	}
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -48,7 +47,7 @@ func FigureResultPaths(path string, exs []*Explanation) []string {
 // which `climxai figure --spec` draws it again. Kinds map and laglat take one explanation; leads,
 // decay and distance one per lead. Every file is written atomically. It returns the result files.
 func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions) ([]string, error) {
-	if _, err := plots.Format(path); err != nil {
+	if err := checkFigure(path, o); err != nil {
 		return nil, err
 	}
 	if len(exs) == 0 {
@@ -62,17 +61,6 @@ func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions
 	case plots.KindLeads, plots.KindDecay, plots.KindDistance:
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %q; kinds: %s", ErrFigure, o.Kind, strings.Join(FigureKinds, ", "))
-	}
-	if _, err := plots.LookupPreset(o.Preset); err != nil {
-		return nil, err
-	}
-	if o.DPI < 0 || o.DPI > 2400 {
-		return nil, fmt.Errorf("%w: dpi %d outside 1..2400", ErrFigure, o.DPI)
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return nil, fmt.Errorf("%w: folder %s does not exist (choose another place to save)", ErrFigure, dir)
-		}
 	}
 	ncs := FigureResultPaths(path, exs)
 	abs := make([]string, len(ncs))

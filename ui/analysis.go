@@ -26,20 +26,21 @@ type analysisViews struct {
 	aggSamples *widget.Entry
 	aggRun     *widget.Button
 	aggSave    *widget.Button
+	aggFig     *widget.Button
 	aggMap     *MapCanvas
 	aggChart   *LagChart
 	aggNote    *widget.Label
 	agg        *app.AggregateResult
 
 	dmSamples, dmStride, dmMaxLag *widget.Entry
-	dmRun, dmSave                 *widget.Button
+	dmRun, dmSave, dmFig          *widget.Button
 	dmShow                        *widget.RadioGroup
 	dmMap                         *MapCanvas
 	dmNote                        *widget.Label
 	dm                            *app.DecayMapResult
 
 	abSamples, abRadii, abLags *widget.Entry
-	abRun, abSave              *widget.Button
+	abRun, abSave, abFig       *widget.Button
 	abRadius, abLag            *canvas.Image
 	abNote                     *widget.Label
 	ab                         *app.AblationOutcome
@@ -71,13 +72,19 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.aggRun.Importance = widget.HighImportance
 	v.aggSave = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), w.chooseSaveAggregate)
 	v.aggSave.Disable()
+	v.aggFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
+		if r := v.agg; r != nil {
+			w.showAnalysisFigureDialog(r, fmt.Sprintf("climxai-aggregate-%s-lead%02d", r.Method, r.Lead))
+		}
+	})
+	v.aggFig.Disable()
 	v.aggMap = NewMapCanvas("Aggregate the attribution of the target's forecast over many samples: each sample normalised to sum 1, then averaged (climxai aggregate).")
 	v.aggMap.SetScale("sequential")
 	v.aggMap.OnTapped = w.onMapTapped
 	v.aggChart = NewLagChart("The mean importance per lag, with the fitted e-folding time, appears here.")
 	v.aggNote = note(analysisHint)
 	agg := container.NewBorder(
-		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), aggBox, v.aggRun, v.aggSave), v.aggNote), nil, nil, nil,
+		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), aggBox, v.aggRun, v.aggSave, v.aggFig), v.aggNote), nil, nil, nil,
 		container.NewHSplit(v.aggMap, v.aggChart))
 
 	v.dmSamples, dmS = entry("test:6", 110)
@@ -88,6 +95,12 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.dmRun.Importance = widget.HighImportance
 	v.dmSave = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), w.chooseSaveDecayMap)
 	v.dmSave.Disable()
+	v.dmFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
+		if r := v.dm; r != nil {
+			w.showAnalysisFigureDialog(r, fmt.Sprintf("climxai-decaymap-%s-lead%02d", r.Method, r.Lead))
+		}
+	})
+	v.dmFig.Disable()
 	v.dmShow = widget.NewRadioGroup([]string{"e-folding time (months)", "R90 (km)"}, func(string) { w.showDecayMap() })
 	v.dmShow.Horizontal = true
 	v.dmShow.Selected = "e-folding time (months)"
@@ -96,7 +109,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.dmNote = note(analysisHint)
 	dm := container.NewBorder(
 		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), dmS, widget.NewLabel("Stride"), dmK,
-			widget.NewLabel("Max lag"), dmL, v.dmRun, v.dmSave, v.dmShow), v.dmNote), nil, nil, nil, v.dmMap)
+			widget.NewLabel("Max lag"), dmL, v.dmRun, v.dmSave, v.dmFig), container.NewHBox(widget.NewLabel("Show"), v.dmShow), v.dmNote), nil, nil, nil, v.dmMap)
 
 	v.abSamples, abS = entry("test", 90)
 	v.abRadii, abR = entry("0,250,500,1000,2000,inf", 210)
@@ -105,6 +118,12 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.abRun.Importance = widget.HighImportance
 	v.abSave = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), w.chooseSaveAblation)
 	v.abSave.Disable()
+	v.abFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
+		if o := v.ab; o != nil {
+			w.showAnalysisFigureDialog(o, fmt.Sprintf("climxai-ablation-lead%02d", o.Lead))
+		}
+	})
+	v.abFig.Disable()
 	v.abRadius, v.abLag = canvas.NewImageFromImage(nil), canvas.NewImageFromImage(nil)
 	for _, im := range []*canvas.Image{v.abRadius, v.abLag} {
 		im.FillMode = canvas.ImageFillContain
@@ -113,7 +132,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.abNote = note("The forecast's skill when inputs farther than a radius from the target, or older than the k most recent months, are set to climatology, against the full input and persistence (climxai ablate). " + analysisHint)
 	ab := container.NewBorder(
 		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), abS, widget.NewLabel("Radii (km)"), abR,
-			widget.NewLabel("Months kept"), abL, v.abRun, v.abSave), v.abNote), nil, nil, nil,
+			widget.NewLabel("Months kept"), abL, v.abRun, v.abSave, v.abFig), v.abNote), nil, nil, nil,
 		container.NewGridWithColumns(2, v.abRadius, v.abLag))
 
 	return []*container.TabItem{
@@ -126,9 +145,9 @@ func (w *Window) analysisTabs() []*container.TabItem {
 // clear forgets the results of another workspace.
 func (v *analysisViews) clear() {
 	v.agg, v.dm, v.ab = nil, nil, nil
-	v.aggSave.Disable()
-	v.dmSave.Disable()
-	v.abSave.Disable()
+	for _, b := range []*widget.Button{v.aggSave, v.aggFig, v.dmSave, v.dmFig, v.abSave, v.abFig} {
+		b.Disable()
+	}
 	v.aggMap.SetPlaceholder("Press Aggregate to average the attribution of the target's forecast over the samples.")
 	v.aggChart.Clear("The mean importance per lag appears here.")
 	v.dmMap.SetPlaceholder("Press Map decay: every stride-th ocean cell becomes the target in turn.")
@@ -137,6 +156,19 @@ func (v *analysisViews) clear() {
 	v.abLag.Refresh()
 	v.aggNote.SetText(analysisHint)
 	v.dmNote.SetText(analysisHint)
+}
+
+// markSaved records that result, if it is still the one shown on its tab, has been written
+// as NetCDF.
+func (v *analysisViews) markSaved(result any) {
+	switch r := result.(type) {
+	case *app.AggregateResult:
+		v.aggSaved = v.aggSaved || r == v.agg
+	case *app.DecayMapResult:
+		v.dmSaved = v.dmSaved || r == v.dm
+	case *app.AblationOutcome:
+		v.abSaved = v.abSaved || r == v.ab
+	}
 }
 
 // unsaved names the analysis results shown but not saved as NetCDF.
@@ -210,6 +242,7 @@ func (w *Window) RunAggregate() {
 			w.an.agg = r
 			w.an.aggSaved = false
 			w.an.aggSave.Enable()
+			w.an.aggFig.Enable()
 			v := &w.an
 			v.aggMap.SetField(MapField{Grid: ws.Card.Grid, Values: r.Importance,
 				Title: fmt.Sprintf("mean |%s| summed over lags · lead %d · %s · %d samples", r.Method, r.Lead, targetLabel(r.Target), r.Agg.Samples)})
@@ -240,7 +273,7 @@ func (w *Window) SaveAggregate(path string) {
 	}
 	ws, r := w.ws, w.an.agg
 	w.saveNetCDF(path, "(as climxai aggregate writes it: climxai decay, merge and figure read it)", "saved-aggregate",
-		func(path string) error { return ws.WriteAggregateResult(path, r) }, func() { w.an.aggSaved = w.an.aggSaved || w.an.agg == r })
+		func(path string) error { return ws.WriteAggregateResult(path, r) }, func() { w.an.markSaved(r) })
 }
 
 // chooseSaveDecayMap asks where to save the last decay map.
@@ -257,7 +290,7 @@ func (w *Window) SaveDecayMap(path string) {
 	}
 	ws, r := w.ws, w.an.dm
 	w.saveNetCDF(path, "(as climxai decaymap writes it: climxai figure --kind decaymap draws it)", "saved-decaymap",
-		func(path string) error { return ws.WriteDecayMapResult(path, r) }, func() { w.an.dmSaved = w.an.dmSaved || w.an.dm == r })
+		func(path string) error { return ws.WriteDecayMapResult(path, r) }, func() { w.an.markSaved(r) })
 }
 
 // chooseSaveAblation asks where to save the last ablation.
@@ -274,7 +307,7 @@ func (w *Window) SaveAblation(path string) {
 	}
 	ws, o := w.ws, w.an.ab
 	w.saveNetCDF(path, "(as climxai ablate writes it)", "saved-ablation",
-		func(path string) error { return ws.WriteAblationOutcome(path, o) }, func() { w.an.abSaved = w.an.abSaved || w.an.ab == o })
+		func(path string) error { return ws.WriteAblationOutcome(path, o) }, func() { w.an.markSaved(o) })
 }
 
 // RunDecayMap maps the e-folding time and R90 over the domain.
@@ -303,6 +336,7 @@ func (w *Window) RunDecayMap() {
 			w.an.dm = r
 			w.an.dmSaved = false
 			w.an.dmSave.Enable()
+			w.an.dmFig.Enable()
 			w.an.dmNote.SetText(fmt.Sprintf("%s, lead %d: %d targets (stride %d) × %d samples (%s) · e-folding time median %s months, CV %.2f · R90 median %.0f km, CV %.2f · %s, %v",
 				r.Method, r.Lead, r.Targets, r.Stride, r.Samples, r.SampleSet, num(r.EFoldMedian), r.EFoldCV, r.R90Median, r.R90CV, r.Device, r.Duration.Round(1e6)))
 			w.showDecayMap()
@@ -379,6 +413,10 @@ func (w *Window) RunAblation() {
 			w.an.ab = d.out
 			w.an.abSaved = false
 			w.an.abSave.Enable()
+			w.an.abFig.Enable()
+			if len(app.AnalysisFigures(d.out)) == 0 {
+				w.an.abFig.Disable() // neither a finite radius nor months kept: no curve to draw
+			}
 			w.an.abRadius.Image, w.an.abLag.Image = d.rad, d.lagIm
 			w.an.abRadius.Refresh()
 			w.an.abLag.Refresh()

@@ -12,6 +12,7 @@ import (
 
 	"climxai/app"
 	"climxai/dataset"
+	"climxai/plots"
 )
 
 // TestAnalysisViews runs the Aggregate, Decay map and Ablation tabs on the random-weight 2°
@@ -94,6 +95,23 @@ func TestAnalysisViews(t *testing.T) {
 	await(t, events, "ablated", 30*time.Second)
 	if v.abRadius.Image == nil || v.abLag.Image == nil || !nonBlank(v.abRadius.Image) || !strings.Contains(v.abNote.Text, "persistence") {
 		t.Errorf("ablation view: images %v %v, note %q", v.abRadius.Image != nil, v.abLag.Image != nil, v.abNote.Text)
+	}
+	// The ablation's figure, with its result file beside it: that saves the result.
+	if v.abFig.Disabled() {
+		t.Error("Figure… stays disabled after an ablation")
+	}
+	figPath := filepath.Join(t.TempDir(), "abl.png")
+	onUI(func() {
+		w.ExportAnalysisFigure(figPath, v.ab, app.FigureOptions{Kind: app.KindAblationRadius, DPI: 100})
+	})
+	await(t, events, "saved-figure", 20*time.Second)
+	for _, p := range []string{figPath, strings.TrimSuffix(figPath, ".png") + ".nc", plots.SidecarPath(figPath)} {
+		if st, err := os.Stat(p); err != nil || st.Size() == 0 {
+			t.Errorf("after the ablation figure: %v", err)
+		}
+	}
+	if onUI(func() { warning = w.closeWarning() }); strings.Contains(warning, "ablation") {
+		t.Errorf("the ablation counts as unsaved after its figure: %q", warning)
 	}
 	abPath := filepath.Join(t.TempDir(), "abl.nc")
 	onUI(func() { w.SaveAblation(abPath) })

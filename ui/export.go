@@ -84,15 +84,7 @@ func (w *Window) showExportDialog() {
 	format := widget.NewSelect(figureFormats, nil)
 	preset := widget.NewSelect(presetLabels(), nil)
 	preset.SetSelectedIndex(0)
-	dpi := widget.NewEntry()
-	dpi.SetText(strconv.Itoa(plots.DefaultDPI))
-	dpi.Validator = func(s string) error {
-		v, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || v < 50 || v > 2400 {
-			return errors.New("a resolution from 50 to 2400 dpi")
-		}
-		return nil
-	}
+	dpi := newDPIEntry()
 	lags := widget.NewEntry()
 	lags.SetText(strconv.Itoa(w.curLag))
 	lags.Validator = func(s string) error {
@@ -109,18 +101,8 @@ func (w *Window) showExportDialog() {
 	}
 	scale := widget.NewSelect([]string{"auto", "diverging", "sequential"}, nil)
 	scale.SetSelected(w.prefs.scale())
-	file := widget.NewEntry()
 	dir := w.exportDir()
-	file.SetText(filepath.Join(dir, w.figureName(plots.KindMap, "pdf")))
-	file.Validator = func(s string) error {
-		if _, err := plots.Format(s); err != nil {
-			return errors.New("name the file .pdf, .png, .svg or .eps")
-		}
-		if st, err := os.Stat(filepath.Dir(s)); err != nil || !st.IsDir() {
-			return errors.New("the folder does not exist")
-		}
-		return nil
-	}
+	file, fileRow := w.newFigureFileEntry(filepath.Join(dir, w.figureName(plots.KindMap, "pdf")))
 	ext := func() string { return strings.ToLower(format.Selected) }
 	rename := func() {
 		if format.Selected == "" || kind.SelectedIndex() < 0 {
@@ -134,11 +116,7 @@ func (w *Window) showExportDialog() {
 		file.SetText(filepath.Join(d, w.figureName(figureChoices[kind.SelectedIndex()].kind, ext())))
 	}
 	format.OnChanged = func(f string) {
-		if f == "PNG" {
-			dpi.Enable()
-		} else {
-			dpi.Disable()
-		}
+		enableDPI(dpi, f)
 		rename()
 	}
 	kind.OnChanged = func(string) {
@@ -163,21 +141,6 @@ func (w *Window) showExportDialog() {
 		kind.SetSelectedIndex(2)
 	}
 	format.SetSelected("PDF")
-	browse := widget.NewButton("Browse…", func() {
-		d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
-			if err != nil || wc == nil {
-				return
-			}
-			wc.Close() // plots writes the file itself, atomically
-			os.Remove(wc.URI().Path())
-			file.SetText(wc.URI().Path())
-		}, w.Win)
-		d.SetFileName(filepath.Base(file.Text))
-		if l, err := storage.ListerForURI(storage.NewFileURI(filepath.Dir(file.Text))); err == nil {
-			d.SetLocation(l)
-		}
-		d.Show()
-	})
 	items := []*widget.FormItem{
 		{Text: "Figure", Widget: kind},
 		{Text: "Lags", Widget: lags, HintText: "e.g. 0, 0-11 or 0,6,12 (map: summed; leads: one row each; distance: summed, empty = all)"},
@@ -185,8 +148,7 @@ func (w *Window) showExportDialog() {
 		{Text: "Journal preset", Widget: preset, HintText: "sets the printed width; text is never below 7 pt"},
 		{Text: "Resolution (dpi)", Widget: dpi, HintText: "PNG only"},
 		{Text: "Colour scale", Widget: scale},
-		{Text: "File", Widget: container.NewBorder(nil, nil, nil, browse, file),
-			HintText: "the result files (.nc) and the sidecar (.json) are written beside it"},
+		{Text: "File", Widget: fileRow, HintText: "the result files (.nc) and the sidecar (.json) are written beside it"},
 	}
 	d := dialog.NewForm("Export figure", "Export", "Cancel", items, func(ok bool) {
 		if !ok {
@@ -208,6 +170,61 @@ func (w *Window) showExportDialog() {
 	}, w.Win)
 	d.Resize(fyne.NewSize(720, 520))
 	d.Show()
+}
+
+// newDPIEntry is the export dialogs' resolution field (PNG only), at the default resolution.
+func newDPIEntry() *widget.Entry {
+	dpi := widget.NewEntry()
+	dpi.SetText(strconv.Itoa(plots.DefaultDPI))
+	dpi.Validator = func(s string) error {
+		v, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || v < 50 || v > 2400 {
+			return errors.New("a resolution from 50 to 2400 dpi")
+		}
+		return nil
+	}
+	return dpi
+}
+
+// enableDPI enables the resolution field for the PNG format only.
+func enableDPI(dpi *widget.Entry, format string) {
+	if format == "PNG" {
+		dpi.Enable()
+	} else {
+		dpi.Disable()
+	}
+}
+
+// newFigureFileEntry is the export dialogs' file field, starting at path, that wants a figure
+// extension and an existing folder, with a Browse… button beside it (the row).
+func (w *Window) newFigureFileEntry(path string) (*widget.Entry, fyne.CanvasObject) {
+	file := widget.NewEntry()
+	file.SetText(path)
+	file.Validator = func(s string) error {
+		if _, err := plots.Format(s); err != nil {
+			return errors.New("name the file .pdf, .png, .svg or .eps")
+		}
+		if st, err := os.Stat(filepath.Dir(s)); err != nil || !st.IsDir() {
+			return errors.New("the folder does not exist")
+		}
+		return nil
+	}
+	browse := widget.NewButton("Browse…", func() {
+		d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
+			if err != nil || wc == nil {
+				return
+			}
+			wc.Close() // plots writes the file itself, atomically
+			os.Remove(wc.URI().Path())
+			file.SetText(wc.URI().Path())
+		}, w.Win)
+		d.SetFileName(filepath.Base(file.Text))
+		if l, err := storage.ListerForURI(storage.NewFileURI(filepath.Dir(file.Text))); err == nil {
+			d.SetLocation(l)
+		}
+		d.Show()
+	})
+	return file, container.NewBorder(nil, nil, nil, browse, file)
 }
 
 // exportDir is where exports go by default: the folder of the last export, else the working

@@ -1,0 +1,108 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"climxai/app"
+	"climxai/plots"
+)
+
+// showAnalysisFigureDialog asks which figure of an analysis result (the aggregate, decay map or
+// ablation shown on its tab) to draw, in which format, journal preset and resolution, and where;
+// then draws it as the verb's --figure would, with the result's NetCDF file and the sidecar
+// beside it. name is the suggested file name without extension.
+func (w *Window) showAnalysisFigureDialog(result any, name string) {
+	figs := app.AnalysisFigures(result)
+	if w.ws == nil || len(figs) == 0 {
+		return
+	}
+	labels := make([]string, len(figs))
+	for i, f := range figs {
+		labels[i] = f.Label
+	}
+	kind := widget.NewSelect(labels, nil)
+	format := widget.NewSelect(figureFormats, nil)
+	preset := widget.NewSelect(presetLabels(), nil)
+	preset.SetSelectedIndex(0)
+	dpi := newDPIEntry()
+	scale := widget.NewSelect([]string{"auto", "diverging", "sequential"}, nil)
+	scale.SetSelected("auto")
+	file, fileRow := w.newFigureFileEntry(filepath.Join(w.exportDir(), name+".pdf"))
+	rename := func() {
+		if format.Selected == "" || kind.SelectedIndex() < 0 {
+			return
+		}
+		suffix := ""
+		if len(figs) > 1 {
+			suffix = "-" + strings.ReplaceAll(figs[kind.SelectedIndex()].Kind, ":", "-")
+		}
+		file.SetText(filepath.Join(filepath.Dir(file.Text), name+suffix+"."+strings.ToLower(format.Selected)))
+	}
+	kind.OnChanged = func(string) { rename() }
+	format.OnChanged = func(f string) {
+		enableDPI(dpi, f)
+		rename()
+	}
+	kind.SetSelectedIndex(0)
+	format.SetSelected("PDF")
+	items := []*widget.FormItem{
+		{Text: "Figure", Widget: kind},
+		{Text: "Format", Widget: format},
+		{Text: "Journal preset", Widget: preset, HintText: "sets the printed width; text is never below 7 pt"},
+		{Text: "Resolution (dpi)", Widget: dpi, HintText: "PNG only"},
+		{Text: "Colour scale", Widget: scale, HintText: "maps only; auto: sequential for importance"},
+		{Text: "File", Widget: fileRow, HintText: "the result (.nc) and the sidecar (.json) are written beside it"},
+	}
+	d := dialog.NewForm("Analysis figure", "Export", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		o := app.FigureOptions{Kind: figs[kind.SelectedIndex()].Kind, Scale: scale.Selected, Preset: strings.Fields(preset.Selected)[0]}
+		if format.Selected == "PNG" {
+			o.DPI, _ = strconv.Atoi(strings.TrimSpace(dpi.Text))
+		}
+		w.ExportAnalysisFigure(file.Text, result, o)
+	}, w.Win)
+	d.Resize(fyne.NewSize(680, 440))
+	d.Show()
+}
+
+// ExportAnalysisFigure draws figure o of an analysis result at path on a worker
+// (app.Workspace.WriteAnalysisFigure); the result's NetCDF file written beside it counts as
+// saving the result.
+func (w *Window) ExportAnalysisFigure(path string, result any, o app.FigureOptions) {
+	if w.ws == nil {
+		return
+	}
+	ws := w.ws
+	w.lastExportDir = filepath.Dir(path)
+	id, _, _ := w.startJob("exporting " + path + " …")
+	go func() {
+		var nc string
+		err := func() (err error) {
+			defer recovered("exporting "+path, &err)
+			nc, err = ws.WriteAnalysisFigure(path, result, o)
+			return err
+		}()
+		w.do(func() {
+			if !w.endJob(id) {
+				return
+			}
+			if err != nil {
+				w.jobFailed(&w.fg, fmt.Errorf("exporting the figure: %w", err), "save-failed")
+				return
+			}
+			w.an.markSaved(result)
+			w.fg.progress.SetValue(1)
+			w.status.SetText(fmt.Sprintf("saved %s (drawn from %s; sidecar %s)", path, nc, plots.SidecarPath(path)))
+			w.event("saved-figure")
+		})
+	}()
+}
