@@ -172,8 +172,8 @@ func TestWriteAnalysisFigure(t *testing.T) {
 	}
 	dir := t.TempDir()
 	drawn := 0
-	for _, result := range []any{agg, dm, ab} {
-		for _, f := range AnalysisFigures(result) {
+	for _, result := range []AnalysisResult{agg, dm, ab} {
+		for _, f := range result.Figures() {
 			path := filepath.Join(dir, strings.ReplaceAll(f.Kind, ":", "-")+".png")
 			nc, err := w.WriteAnalysisFigure(path, result, FigureOptions{Kind: f.Kind, DPI: 100})
 			if err != nil {

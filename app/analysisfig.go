@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"climxai/plots"
@@ -21,33 +22,82 @@ const (
 	KindAblationLags   = "lines:lags"
 )
 
-// AnalysisFigures are the figures result (*AggregateResult, *DecayMapResult or
-// *AblationOutcome) can be drawn as, the usual first.
-func AnalysisFigures(result any) []AnalysisFigure {
-	switch r := result.(type) {
-	case *AggregateResult:
-		return []AnalysisFigure{
-			{"Map of the importance summed over all lags", plots.KindMap},
-			{"Importance against lag (decay)", plots.KindDecay},
-			{"Cumulative importance against distance", plots.KindDistance},
-			{"Lag against latitude", plots.KindLagLat},
-		}
-	case *DecayMapResult:
-		return []AnalysisFigure{{"Maps of the e-folding time and R90", plots.KindDecayMap}}
-	case *AblationOutcome:
-		var out []AnalysisFigure
-		for _, k := range r.RadiiKm {
-			if !math.IsInf(k, 1) {
-				out = append(out, AnalysisFigure{"Correlation against the radius kept", KindAblationRadius})
-				break
-			}
-		}
-		if len(r.Lags) > 0 {
-			out = append(out, AnalysisFigure{"Correlation against the months kept", KindAblationLags})
-		}
-		return out
+// AnalysisResult is the outcome of an analysis that the window shows, saves and draws:
+// *AggregateResult, *DecayMapResult or *AblationOutcome.
+type AnalysisResult interface {
+	// Figures are the figures it can be drawn as, the usual first.
+	Figures() []AnalysisFigure
+	// write writes it at path as its verb's --out does.
+	write(w *Workspace, path string) error
+	// spec is the spec of figure kind drawn from its file nc (absolute).
+	spec(w *Workspace, kind, nc string) (plots.Spec, error)
+}
+
+// Figures are the map summed over all lags, the decay curve, the distance curve and lag
+// against latitude.
+func (r *AggregateResult) Figures() []AnalysisFigure {
+	return []AnalysisFigure{
+		{"Map of the importance summed over all lags", plots.KindMap},
+		{"Importance against lag (decay)", plots.KindDecay},
+		{"Cumulative importance against distance", plots.KindDistance},
+		{"Lag against latitude", plots.KindLagLat},
 	}
-	return nil
+}
+
+func (r *AggregateResult) write(w *Workspace, path string) error {
+	return w.WriteAggregateResult(path, r)
+}
+
+func (r *AggregateResult) spec(w *Workspace, kind, nc string) (plots.Spec, error) {
+	var lags []int // the curves show every lag
+	if kind == plots.KindMap {
+		lags = make([]int, w.Card.InputMonths)
+		for k := range lags {
+			lags[k] = k
+		}
+	}
+	return plots.NewSpec(kind, []string{nc}, lags)
+}
+
+// Figures are the maps of the e-folding time and R90.
+func (r *DecayMapResult) Figures() []AnalysisFigure {
+	return []AnalysisFigure{{"Maps of the e-folding time and R90", plots.KindDecayMap}}
+}
+
+func (r *DecayMapResult) write(w *Workspace, path string) error {
+	return w.WriteDecayMapResult(path, r)
+}
+
+func (r *DecayMapResult) spec(_ *Workspace, kind, nc string) (plots.Spec, error) {
+	return plots.NewSpec(kind, []string{nc}, nil)
+}
+
+// Figures are the correlation against the radius kept (when a finite radius was asked for)
+// and against the months kept (when months were).
+func (r *AblationOutcome) Figures() []AnalysisFigure {
+	var out []AnalysisFigure
+	if slices.ContainsFunc(r.RadiiKm, func(k float64) bool { return !math.IsInf(k, 1) }) {
+		out = append(out, AnalysisFigure{"Correlation against the radius kept", KindAblationRadius})
+	}
+	if len(r.Lags) > 0 {
+		out = append(out, AnalysisFigure{"Correlation against the months kept", KindAblationLags})
+	}
+	return out
+}
+
+func (r *AblationOutcome) write(w *Workspace, path string) error {
+	return w.WriteAblationOutcome(path, r)
+}
+
+// spec keeps the curves in the sidecar (kind lines), as ablate --figure does.
+func (r *AblationOutcome) spec(_ *Workspace, kind, nc string) (plots.Spec, error) {
+	s := ProvenanceSpec(plots.KindLines, []string{nc})
+	if kind == KindAblationRadius {
+		s.Lines = AblationLines(r.RadiiKm, nil, r.Result, r.Full, r.Pers)
+	} else {
+		s.Lines = AblationLines(nil, r.Lags, r.Result, r.Full, r.Pers)
+	}
+	return s, nil
 }
 
 // ProvenanceSpec is the spec of a figure whose data live in its sidecar (kinds lines and
@@ -79,63 +129,33 @@ func checkFigure(path string, o FigureOptions) error {
 	return nil
 }
 
-// WriteAnalysisFigure writes the figure o.Kind (one of AnalysisFigures(result)) of an analysis
-// result as the verb's --figure would: the result's NetCDF file beside path (path with .nc, as
-// the verb's --out writes it), then the figure at path (format from its extension) drawn from
-// it, and its sidecar path.json. o.Lags is not used: the map sums every lag, the curves show
-// them all. It returns the NetCDF file.
-func (w *Workspace) WriteAnalysisFigure(path string, result any, o FigureOptions) (string, error) {
+// WriteAnalysisFigure writes the figure o.Kind (one of r.Figures()) of an analysis result as
+// the verb's --figure would: the result's NetCDF file beside path (path with .nc, as the verb's
+// --out writes it), then the figure at path (format from its extension) drawn from it, and its
+// sidecar path.json. o.Lags is not used: the map sums every lag, the curves show them all. It
+// returns the NetCDF file.
+func (w *Workspace) WriteAnalysisFigure(path string, r AnalysisResult, o FigureOptions) (string, error) {
 	if err := checkFigure(path, o); err != nil {
 		return "", err
 	}
-	kinds := AnalysisFigures(result)
-	known := false
-	var names []string
-	for _, f := range kinds {
-		known = known || f.Kind == o.Kind
-		names = append(names, f.Kind)
+	var kinds []string
+	for _, f := range r.Figures() {
+		kinds = append(kinds, f.Kind)
 	}
-	if !known {
-		return "", fmt.Errorf("%w: kind %q for this result; it has %s", ErrFigure, o.Kind, strings.Join(names, ", "))
+	if !slices.Contains(kinds, o.Kind) {
+		return "", fmt.Errorf("%w: kind %q for this result; it has %s", ErrFigure, o.Kind, strings.Join(kinds, ", "))
 	}
 	nc := strings.TrimSuffix(path, filepath.Ext(path)) + ".nc"
 	abs, err := filepath.Abs(nc)
 	if err != nil {
 		return "", err
 	}
-	var s plots.Spec
-	switch r := result.(type) {
-	case *AggregateResult:
-		if err := w.WriteAggregateResult(nc, r); err != nil {
-			return "", err
-		}
-		var lags []int
-		if o.Kind == plots.KindMap {
-			lags = make([]int, w.Card.InputMonths)
-			for k := range lags {
-				lags[k] = k
-			}
-		}
-		if s, err = plots.NewSpec(o.Kind, []string{abs}, lags); err != nil {
-			return "", err
-		}
-	case *DecayMapResult:
-		if err := w.WriteDecayMapResult(nc, r); err != nil {
-			return "", err
-		}
-		if s, err = plots.NewSpec(o.Kind, []string{abs}, nil); err != nil {
-			return "", err
-		}
-	case *AblationOutcome:
-		if err := w.WriteAblationOutcome(nc, r); err != nil {
-			return "", err
-		}
-		s = ProvenanceSpec(plots.KindLines, []string{abs})
-		if o.Kind == KindAblationRadius {
-			s.Lines = AblationLines(r.RadiiKm, nil, r.Result, r.Full, r.Pers)
-		} else {
-			s.Lines = AblationLines(nil, r.Lags, r.Result, r.Full, r.Pers)
-		}
+	if err := r.write(w, nc); err != nil {
+		return "", err
+	}
+	s, err := r.spec(w, o.Kind, abs)
+	if err != nil {
+		return "", err
 	}
 	if o.Preset != "" {
 		s.Preset = o.Preset

@@ -160,7 +160,7 @@ func (v *analysisViews) clear() {
 
 // markSaved records that result, if it is still the one shown on its tab, has been written
 // as NetCDF.
-func (v *analysisViews) markSaved(result any) {
+func (v *analysisViews) markSaved(result app.AnalysisResult) {
 	switch r := result.(type) {
 	case *app.AggregateResult:
 		v.aggSaved = v.aggSaved || r == v.agg
@@ -414,7 +414,7 @@ func (w *Window) RunAblation() {
 			w.an.abSaved = false
 			w.an.abSave.Enable()
 			w.an.abFig.Enable()
-			if len(app.AnalysisFigures(d.out)) == 0 {
+			if len(d.out.Figures()) == 0 {
 				w.an.abFig.Disable() // neither a finite radius nor months kept: no curve to draw
 			}
 			w.an.abRadius.Image, w.an.abLag.Image = d.rad, d.lagIm

@@ -18,8 +18,8 @@ import (
 // ablation shown on its tab) to draw, in which format, journal preset and resolution, and where;
 // then draws it as the verb's --figure would, with the result's NetCDF file and the sidecar
 // beside it. name is the suggested file name without extension.
-func (w *Window) showAnalysisFigureDialog(result any, name string) {
-	figs := app.AnalysisFigures(result)
+func (w *Window) showAnalysisFigureDialog(result app.AnalysisResult, name string) {
+	figs := result.Figures()
 	if w.ws == nil || len(figs) == 0 {
 		return
 	}
@@ -77,7 +77,7 @@ func (w *Window) showAnalysisFigureDialog(result any, name string) {
 // ExportAnalysisFigure draws figure o of an analysis result at path on a worker
 // (app.Workspace.WriteAnalysisFigure); the result's NetCDF file written beside it counts as
 // saving the result.
-func (w *Window) ExportAnalysisFigure(path string, result any, o app.FigureOptions) {
+func (w *Window) ExportAnalysisFigure(path string, result app.AnalysisResult, o app.FigureOptions) {
 	if w.ws == nil {
 		return
 	}
