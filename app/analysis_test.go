@@ -213,4 +213,35 @@ func TestWriteAnalysisFigure(t *testing.T) {
 	if _, err := w.WriteAnalysisFigure(filepath.Join(dir, "x.gif"), agg, FigureOptions{Kind: plots.KindMap}); err == nil {
 		t.Error("a .gif figure was accepted")
 	}
+
+	// The result file goes beside the figure under its name: it may replace an earlier climxai
+	// result, never another file, and never the data in use.
+	if _, err := w.WriteAnalysisFigure(filepath.Join(dir, "map.pdf"), agg, FigureOptions{Kind: plots.KindMap}); err != nil {
+		t.Errorf("a figure over an earlier climxai result: %v", err)
+	}
+	notes := filepath.Join(dir, "notes.nc")
+	os.WriteFile(notes, []byte("my notes"), 0o644)
+	if _, err := w.WriteAnalysisFigure(filepath.Join(dir, "notes.png"), agg, FigureOptions{Kind: plots.KindMap}); !errors.Is(err, ErrFigure) ||
+		!strings.Contains(err.Error(), "not a NetCDF file") {
+		t.Errorf("a figure whose result file would replace a text file: %v", err)
+	}
+	if b, _ := os.ReadFile(notes); string(b) != "my notes" {
+		t.Error("the text file was replaced")
+	}
+	other := filepath.Join(dir, "other.nc")
+	if b, err := os.ReadFile(w.DataPath); err != nil || os.WriteFile(other, b, 0o644) != nil {
+		t.Fatal("copying the data file", err)
+	}
+	if _, err := w.WriteAnalysisFigure(filepath.Join(dir, "other.svg"), dm, FigureOptions{Kind: plots.KindDecayMap}); !errors.Is(err, ErrFigure) ||
+		!strings.Contains(err.Error(), "not written by climxai") {
+		t.Errorf("a figure whose result file would replace another NetCDF file: %v", err)
+	}
+	data := strings.TrimSuffix(w.DataPath, filepath.Ext(w.DataPath)) + ".png"
+	if _, err := w.WriteAnalysisFigure(data, agg, FigureOptions{Kind: plots.KindMap}); !errors.Is(err, ErrFigure) ||
+		!strings.Contains(err.Error(), "data file in use") {
+		t.Errorf("a figure whose result file would replace the data: %v", err)
+	}
+	if _, err := os.Stat(data); err == nil {
+		t.Error("a figure was drawn though its result file could not be written")
+	}
 }

@@ -146,6 +146,9 @@ func (w *Workspace) WriteAnalysisFigure(path string, r AnalysisResult, o FigureO
 		return "", fmt.Errorf("%w: kind %q for this result; it has %s", ErrFigure, o.Kind, strings.Join(kinds, ", "))
 	}
 	nc := strings.TrimSuffix(path, filepath.Ext(path)) + ".nc"
+	if err := w.checkSideFile(nc); err != nil {
+		return "", err
+	}
 	abs, err := filepath.Abs(nc)
 	if err != nil {
 		return "", err

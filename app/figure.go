@@ -3,9 +3,12 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
+	"climxai/dataset/netcdf"
 	"climxai/plots"
 )
 
@@ -63,6 +66,11 @@ func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions
 		return nil, fmt.Errorf("%w: unknown kind %q; kinds: %s", ErrFigure, o.Kind, strings.Join(FigureKinds, ", "))
 	}
 	ncs := FigureResultPaths(path, exs)
+	for _, nc := range ncs {
+		if err := w.checkSideFile(nc); err != nil {
+			return nil, err
+		}
+	}
 	abs := make([]string, len(ncs))
 	for i, ex := range exs {
 		if err := w.WriteResult(ncs[i], ex); err != nil {
@@ -92,4 +100,33 @@ func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions
 		return nil, err
 	}
 	return ncs, nil
+}
+
+// checkSideFile makes sure that writing a figure's result file at nc, which the user did not
+// name (it goes beside the figure), replaces nothing but an earlier climxai result: not the
+// data file in use, not any other file. Results carry the global attribute climxai_version.
+func (w *Workspace) checkSideFile(nc string) error {
+	st, err := os.Stat(nc)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	refuse := func(why string) error {
+		return fmt.Errorf("%w: the figure's result file %s %s; name the figure differently (its result file goes beside it, with the extension .nc)",
+			ErrFigure, nc, why)
+	}
+	if err != nil {
+		return refuse(fmt.Sprintf("cannot be checked (%v)", err))
+	}
+	if data, err := os.Stat(w.DataPath); err == nil && os.SameFile(st, data) {
+		return refuse("is the SST data file in use")
+	}
+	f, err := netcdf.Open(nc)
+	if err != nil {
+		return refuse("exists and is not a NetCDF file")
+	}
+	defer f.Close()
+	if _, err := f.Attr("climxai_version"); err != nil {
+		return refuse("exists and was not written by climxai")
+	}
+	return nil
 }
