@@ -1,8 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"climxai/app"
@@ -45,5 +51,48 @@ func TestRunFlagsCheck(t *testing.T) {
 	}
 	if o := rf.options(); o.Threads != 3 || rf.budgetBytes() != 2<<20 {
 		t.Errorf("options %+v, budget %d", o, rf.budgetBytes())
+	}
+}
+
+// TestOutNeverReplacesAnInput: every verb that reads a data file refuses an --out that names it
+// (spelt another way too), as a usage error, before writing anything.
+func TestOutNeverReplacesAnInput(t *testing.T) {
+	card, data := predictFixture(t)
+	before, err := os.ReadFile(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Dir(data) + "/./" + filepath.Base(data) // the same file, another name
+	if other == data {
+		t.Fatal("the test needs another spelling of the data file's path")
+	}
+	common := []string{"--card", card, "--data", data, "--lead", "1", "--out", other}
+	for verb, extra := range map[string][]string{
+		"explain":   {"--init", "0004-02", "--target", "45,-40"},
+		"aggregate": {"--target", "45,-40"},
+		"decaymap":  {},
+		"ablate":    {"--target", "45,-40"},
+		"predict":   {"--init", "0004-02"},
+		"skill":     {},
+		"fidelity":  {"--truth", data},
+	} {
+		t.Run(verb, func(t *testing.T) {
+			args := append(slices.Clone(common), extra...)
+			var stdout, stderr bytes.Buffer
+			err := commands()[verb].run(context.Background(), args, &stdout, &stderr)
+			var ue *app.UsageError
+			if !errors.As(err, &ue) || !strings.Contains(err.Error(), "is the --data file") {
+				t.Errorf("%v (usage error %v)", err, errors.As(err, &ue))
+			}
+		})
+	}
+	if after, _ := os.ReadFile(data); !bytes.Equal(before, after) {
+		t.Error("the data file changed")
+	}
+	// merge: a part spelt another way.
+	var stdout, stderr bytes.Buffer
+	err = cmdMerge(context.Background(), []string{data, "--out", other}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "is one of the parts") {
+		t.Errorf("merge: %v", err)
 	}
 }

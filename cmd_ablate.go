@@ -46,6 +46,9 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *cardPath == "" || *dataPath == "" || *targetStr == "" || *out == "":
 		return app.Usagef("ablate: --card, --data, --target and --out are required")
 	}
+	if err := checkOutput("ablate", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+		return err
+	}
 	if err := rf.check("ablate", 0, ""); err != nil {
 		return err
 	}

@@ -50,6 +50,9 @@ func cmdAggregate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	case *cardPath == "" || *dataPath == "" || *targetStr == "" || *out == "":
 		return app.Usagef("aggregate: --card, --data, --target and --out are required")
 	}
+	if err := checkOutput("aggregate", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+		return err
+	}
 	if err := rf.check("aggregate", 1024, " (aggregation stays within 1 GiB)"); err != nil {
 		return err
 	}

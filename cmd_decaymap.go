@@ -50,6 +50,9 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *stride < 1:
 		return app.Usagef("decaymap: --stride must be 1 or more")
 	}
+	if err := checkOutput("decaymap", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+		return err
+	}
 	if err := rf.check("decaymap", 1024, ""); err != nil {
 		return err
 	}

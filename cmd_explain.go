@@ -47,6 +47,9 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *cardPath == "" || *dataPath == "" || *initStr == "" || *targetStr == "" || *out == "":
 		return app.Usagef("explain: --card, --data, --init, --target and --out are required")
 	}
+	if err := checkOutput("explain", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+		return err
+	}
 	if err := rf.check("explain", 0, ""); err != nil {
 		return err
 	}

@@ -62,6 +62,9 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *randomSamples < 0:
 		return app.Usagef("fidelity: --random-samples must be 0 (skip) or positive")
 	}
+	if err := checkOutput("fidelity", *out, map[string]string{"--data": *dataPath, "--card": *cardPath, "--truth": *truthPath}); err != nil {
+		return err
+	}
 	if err := rf.check("fidelity", 0, ""); err != nil {
 		return err
 	}

@@ -39,6 +39,9 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case *cardPath == "" || *dataPath == "" || *initStr == "" || *out == "":
 		return app.Usagef("predict: --card, --data, --init and --out are required")
 	}
+	if err := checkOutput("predict", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+		return err
+	}
 	if err := rf.check("predict", 0, ""); err != nil {
 		return err
 	}

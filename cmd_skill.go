@@ -48,6 +48,9 @@ func cmdSkill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *cardPath == "" || *dataPath == "" || *out == "":
 		return app.Usagef("skill: --card, --data and --out are required")
 	}
+	if err := checkOutput("skill", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+		return err
+	}
 	if err := rf.check("skill", 0, ""); err != nil {
 		return err
 	}
