@@ -102,11 +102,21 @@ func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions
 	return ncs, nil
 }
 
+// IsDataFile reports whether path names the workspace's SST data file (however spelt).
+func (w *Workspace) IsDataFile(path string) bool {
+	a, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	b, err := os.Stat(w.DataPath)
+	return err == nil && os.SameFile(a, b)
+}
+
 // checkSideFile makes sure that writing a figure's result file at nc, which the user did not
 // name (it goes beside the figure), replaces nothing but an earlier climxai result: not the
 // data file in use, not any other file. Results carry the global attribute climxai_version.
 func (w *Workspace) checkSideFile(nc string) error {
-	st, err := os.Stat(nc)
+	_, err := os.Stat(nc)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -117,7 +127,7 @@ func (w *Workspace) checkSideFile(nc string) error {
 	if err != nil {
 		return refuse(fmt.Sprintf("cannot be checked (%v)", err))
 	}
-	if data, err := os.Stat(w.DataPath); err == nil && os.SameFile(st, data) {
+	if w.IsDataFile(nc) {
 		return refuse("is the SST data file in use")
 	}
 	f, err := netcdf.Open(nc)

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"math"
 	"os"
 	"path/filepath"
@@ -50,6 +51,14 @@ func TestAnalysisViews(t *testing.T) {
 	if warning != "" {
 		t.Errorf("close warning after saving: %q", warning)
 	}
+	// Never over the data in use.
+	data, _ := os.ReadFile(w.ws.DataPath)
+	onUI(func() { w.SaveAggregate(w.ws.DataPath) })
+	await(t, events, "save-failed", 5*time.Second)
+	if after, _ := os.ReadFile(w.ws.DataPath); !bytes.Equal(after, data) || !strings.Contains(w.status.Text, "data file in use") {
+		t.Errorf("saving the aggregate over the data: status %q, data unchanged %v", w.status.Text, bytes.Equal(after, data))
+	}
+	onUI(func() { w.Win.Canvas().Overlays().Top().Hide() })
 
 	onUI(func() {
 		w.tabs.SelectIndex(3)

@@ -374,6 +374,13 @@ func (w *Window) saveNetCDF(path, note, event string, write func(path string) er
 	if !strings.HasSuffix(strings.ToLower(path), ".nc") {
 		path += ".nc"
 	}
+	if w.ws != nil && w.ws.IsDataFile(path) {
+		err := fmt.Errorf("%s is the SST data file in use: writing there would replace the data; choose another file", path)
+		w.status.SetText(err.Error())
+		dialog.ShowError(err, w.Win)
+		w.event("save-failed")
+		return
+	}
 	w.lastExportDir = filepath.Dir(path)
 	id, _, _ := w.startJob("writing " + path + " …")
 	go func() {
