@@ -420,19 +420,30 @@ func (m *MapCanvas) MouseOut() {
 	}
 }
 
+// latLabel reads a latitude out as 39.0°N, 10.0°S, or 0.0° on the equator.
 func latLabel(lat float64) string {
-	if lat < 0 {
-		return fmt.Sprintf("%.1f°S", -lat)
+	switch t := fmt.Sprintf("%.1f", math.Abs(lat)); {
+	case t == "0.0":
+		return "0.0°"
+	case lat < 0:
+		return t + "°S"
+	default:
+		return t + "°N"
 	}
-	return fmt.Sprintf("%.1f°N", lat)
 }
 
+// lonLabel reads a longitude in either convention out as 38.0°W or 150.0°E; the prime
+// meridian and the antimeridian have no side (0.0°, 180.0°).
 func lonLabel(lon float64) string {
-	lon = math.Mod(lon+540, 360) - 180
-	if lon < 0 {
-		return fmt.Sprintf("%.1f°W", -lon)
+	lon = math.Mod(lon+540, 360) - 180 // -180..180
+	switch t := fmt.Sprintf("%.1f", math.Abs(lon)); {
+	case t == "0.0" || t == "180.0":
+		return t + "°"
+	case lon < 0:
+		return t + "°W"
+	default:
+		return t + "°E"
 	}
-	return fmt.Sprintf("%.1f°E", lon)
 }
 
 func maxAbs(v []float32) float64 {
