@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,6 +38,28 @@ func TestAnalyses(t *testing.T) {
 	}
 	if !(agg.Extent.R90 >= agg.Extent.R50) {
 		t.Errorf("R50 %g R90 %g", agg.Extent.R50, agg.Extent.R90)
+	}
+	// Field: one lag, or every lag summed; the signed mean never exceeds the mean of |a|.
+	n := agg.Agg.NLat * agg.Agg.NLon
+	all, allSigned := agg.Field(-1, false), agg.Field(-1, true)
+	sumSigned := make([]float64, n)
+	for k := range agg.Agg.Lags {
+		abs, signed := agg.Field(k, false), agg.Field(k, true)
+		for i := range n {
+			if abs[i] != agg.Agg.MeanAbs[k*n+i] && !math.IsNaN(float64(abs[i])) {
+				t.Fatalf("Field(%d) at %d: %g, MeanAbs %g", k, i, abs[i], agg.Agg.MeanAbs[k*n+i])
+			}
+			if math.Abs(float64(signed[i])) > float64(abs[i])*(1+1e-6) {
+				t.Fatalf("lag %d cell %d: signed %g beyond |a| %g", k, i, signed[i], abs[i])
+			}
+			sumSigned[i] += float64(signed[i])
+		}
+	}
+	for i := range n {
+		if all[i] != agg.Importance[i] && !math.IsNaN(float64(all[i])) ||
+			math.Abs(float64(allSigned[i])-sumSigned[i]) > 1e-6 && !math.IsNaN(sumSigned[i]) {
+			t.Fatalf("cell %d: Field(-1) %g (Importance %g), signed %g (sum %g)", i, all[i], agg.Importance[i], allSigned[i], sumSigned[i])
+		}
 	}
 	// Saved as climxai aggregate saves it: the running sums come back, with the provenance.
 	path := filepath.Join(t.TempDir(), "agg.nc")
@@ -205,6 +228,17 @@ func TestWriteAnalysisFigure(t *testing.T) {
 	}
 	if drawn != 4+1+2 {
 		t.Errorf("%d figures drawn, want 7", drawn)
+	}
+	// The aggregate's map at one lag (the lag shown on the tab); with no lags, every lag.
+	lag3 := filepath.Join(dir, "lag3.png")
+	if _, err := w.WriteAnalysisFigure(lag3, agg, FigureOptions{Kind: plots.KindMap, Lags: []int{3}}); err != nil {
+		t.Fatal(err)
+	}
+	if spec, err := plots.ReadSpec(plots.SidecarPath(lag3)); err != nil || !slices.Equal(spec.Lags, []int{3}) {
+		t.Errorf("map at lag 3: lags %v (%v)", spec.Lags, err)
+	}
+	if spec, err := plots.ReadSpec(plots.SidecarPath(filepath.Join(dir, "map.png"))); err != nil || len(spec.Lags) != 36 {
+		t.Errorf("map over all lags: lags %v (%v)", spec.Lags, err)
 	}
 	_, err = w.WriteAnalysisFigure(filepath.Join(dir, "x.png"), dm, FigureOptions{Kind: plots.KindMap})
 	if !errors.Is(err, ErrFigure) || !strings.Contains(err.Error(), plots.KindDecayMap) {

@@ -29,8 +29,9 @@ type AnalysisResult interface {
 	Figures() []AnalysisFigure
 	// write writes it at path as its verb's --out does.
 	write(w *Workspace, path string) error
-	// spec is the spec of figure kind drawn from its file nc (absolute).
-	spec(w *Workspace, kind, nc string) (plots.Spec, error)
+	// spec is the spec of figure kind drawn from its file nc (absolute); a map sums lags
+	// (none: every lag).
+	spec(w *Workspace, kind, nc string, lags []int) (plots.Spec, error)
 }
 
 // Figures are the map summed over all lags, the decay curve, the distance curve and lag
@@ -48,10 +49,12 @@ func (r *AggregateResult) write(w *Workspace, path string) error {
 	return w.WriteAggregateResult(path, r)
 }
 
-func (r *AggregateResult) spec(w *Workspace, kind, nc string) (plots.Spec, error) {
-	var lags []int // the curves show every lag
-	if kind == plots.KindMap {
-		lags = make([]int, w.Card.InputMonths)
+func (r *AggregateResult) spec(w *Workspace, kind, nc string, lags []int) (plots.Spec, error) {
+	switch {
+	case kind != plots.KindMap:
+		lags = nil // the curves show every lag
+	case len(lags) == 0:
+		lags = make([]int, w.Card.InputMonths) // the map sums every lag
 		for k := range lags {
 			lags[k] = k
 		}
@@ -68,7 +71,7 @@ func (r *DecayMapResult) write(w *Workspace, path string) error {
 	return w.WriteDecayMapResult(path, r)
 }
 
-func (r *DecayMapResult) spec(_ *Workspace, kind, nc string) (plots.Spec, error) {
+func (r *DecayMapResult) spec(_ *Workspace, kind, nc string, _ []int) (plots.Spec, error) {
 	return plots.NewSpec(kind, []string{nc}, nil)
 }
 
@@ -90,7 +93,7 @@ func (r *AblationOutcome) write(w *Workspace, path string) error {
 }
 
 // spec keeps the curves in the sidecar (kind lines), as ablate --figure does.
-func (r *AblationOutcome) spec(_ *Workspace, kind, nc string) (plots.Spec, error) {
+func (r *AblationOutcome) spec(_ *Workspace, kind, nc string, _ []int) (plots.Spec, error) {
 	s := ProvenanceSpec(plots.KindLines, []string{nc})
 	if kind == KindAblationRadius {
 		s.Lines = AblationLines(r.RadiiKm, nil, r.Result, r.Full, r.Pers)
@@ -132,8 +135,8 @@ func checkFigure(path string, o FigureOptions) error {
 // WriteAnalysisFigure writes the figure o.Kind (one of r.Figures()) of an analysis result as
 // the verb's --figure would: the result's NetCDF file beside path (path with .nc, as the verb's
 // --out writes it), then the figure at path (format from its extension) drawn from it, and its
-// sidecar path.json. o.Lags is not used: the map sums every lag, the curves show them all. It
-// returns the NetCDF file.
+// sidecar path.json. An aggregate's map sums o.Lags (none: every lag); the curves show every
+// lag. It returns the NetCDF file.
 func (w *Workspace) WriteAnalysisFigure(path string, r AnalysisResult, o FigureOptions) (string, error) {
 	if err := checkFigure(path, o); err != nil {
 		return "", err
@@ -156,7 +159,7 @@ func (w *Workspace) WriteAnalysisFigure(path string, r AnalysisResult, o FigureO
 	if err := r.write(w, nc); err != nil {
 		return "", err
 	}
-	s, err := r.spec(w, o.Kind, abs)
+	s, err := r.spec(w, o.Kind, abs, o.Lags)
 	if err != nil {
 		return "", err
 	}

@@ -31,6 +31,11 @@ type analysisViews struct {
 	aggChart   *LagChart
 	aggNote    *widget.Label
 	agg        *app.AggregateResult
+	// aggShow picks mean |attribution| or the mean signed attribution; aggLag is the lag the map
+	// shows (a bar tapped), -1 for the sum over every lag (aggAll).
+	aggShow *widget.Select
+	aggAll  *widget.Button
+	aggLag  int
 
 	dmSamples, dmStride, dmMaxLag *widget.Entry
 	dmRun, dmSave, dmFig          *widget.Button
@@ -74,7 +79,12 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.aggSave.Disable()
 	v.aggFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
 		if r := v.agg; r != nil {
-			w.showAnalysisFigureDialog(r, fmt.Sprintf("climxai-aggregate-%s-lead%02d", r.Method, r.Lead))
+			var lags []int
+			name := fmt.Sprintf("climxai-aggregate-%s-lead%02d", r.Method, r.Lead)
+			if v.aggLag >= 0 {
+				lags, name = []int{v.aggLag}, fmt.Sprintf("%s-lag%02d", name, v.aggLag)
+			}
+			w.showAnalysisFigureDialog(r, name, lags)
 		}
 	})
 	v.aggFig.Disable()
@@ -82,9 +92,22 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.aggMap.SetScale("sequential")
 	v.aggMap.OnTapped = w.onMapTapped
 	v.aggChart = NewLagChart("The mean importance per lag, with the fitted e-folding time, appears here.")
+	v.aggLag = -1
+	v.aggChart.OnTapped = func(lag int) {
+		v.aggLag = lag
+		w.showAggregate()
+	}
+	v.aggShow = widget.NewSelect([]string{aggAbs, aggSigned}, func(string) { w.showAggregate() })
+	v.aggShow.Selected = aggAbs
+	v.aggAll = widget.NewButton("All lags", func() {
+		v.aggLag = -1
+		w.showAggregate()
+	})
+	v.aggAll.Disable()
 	v.aggNote = note(analysisHint)
 	agg := container.NewBorder(
-		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), aggBox, v.aggRun, v.aggSave, v.aggFig), v.aggNote), nil, nil, nil,
+		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), aggBox, v.aggRun, v.aggSave, v.aggFig,
+			container.NewGridWrap(fyne.NewSize(230, v.aggShow.MinSize().Height), v.aggShow), v.aggAll), v.aggNote), nil, nil, nil,
 		container.NewHSplit(v.aggMap, v.aggChart))
 
 	v.dmSamples, dmS = entry("test:6", 110)
@@ -97,7 +120,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.dmSave.Disable()
 	v.dmFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
 		if r := v.dm; r != nil {
-			w.showAnalysisFigureDialog(r, fmt.Sprintf("climxai-decaymap-%s-lead%02d", r.Method, r.Lead))
+			w.showAnalysisFigureDialog(r, fmt.Sprintf("climxai-decaymap-%s-lead%02d", r.Method, r.Lead), nil)
 		}
 	})
 	v.dmFig.Disable()
@@ -120,7 +143,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.abSave.Disable()
 	v.abFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
 		if o := v.ab; o != nil {
-			w.showAnalysisFigureDialog(o, fmt.Sprintf("climxai-ablation-lead%02d", o.Lead))
+			w.showAnalysisFigureDialog(o, fmt.Sprintf("climxai-ablation-lead%02d", o.Lead), nil)
 		}
 	})
 	v.abFig.Disable()
@@ -145,6 +168,8 @@ func (w *Window) analysisTabs() []*container.TabItem {
 // clear forgets the results of another workspace.
 func (v *analysisViews) clear() {
 	v.agg, v.dm, v.ab = nil, nil, nil
+	v.aggLag = -1
+	v.aggAll.Disable()
 	for _, b := range []*widget.Button{v.aggSave, v.aggFig, v.dmSave, v.dmFig, v.abSave, v.abFig} {
 		b.Disable()
 	}
@@ -244,10 +269,9 @@ func (w *Window) RunAggregate() {
 			w.an.aggSave.Enable()
 			w.an.aggFig.Enable()
 			v := &w.an
-			v.aggMap.SetField(MapField{Grid: ws.Card.Grid, Values: r.Importance,
-				Title: fmt.Sprintf("mean |%s| summed over lags · lead %d · %s · %d samples", r.Method, r.Lead, targetLabel(r.Target), r.Agg.Samples)})
-			w.markOn(v.aggMap, r.Target)
+			v.aggLag = -1
 			v.aggChart.SetValues(fmt.Sprintf("Mean importance per lag · %s, lead %d", r.Method, r.Lead), r.LagImportance)
+			w.showAggregate()
 			tau := "no e-folding time (" + errText(r.DecayErr) + ")"
 			if r.DecayErr == nil {
 				tau = fmt.Sprintf("e-folding time %s months [95%%: %s, %s]", num(r.Decay.Tau), num(r.Decay.TauLo), num(r.Decay.TauHi))
@@ -256,6 +280,42 @@ func (w *Window) RunAggregate() {
 				r.Agg.Samples, r.SampleSet, r.Agg.Skipped, tau, r.Extent.R50, r.Extent.R90, r.Device, r.Duration.Round(1e6)))
 			w.status.SetText("aggregated: " + w.an.aggNote.Text)
 		})
+}
+
+// The Aggregate tab's map choices.
+const (
+	aggAbs    = "mean |attribution|"
+	aggSigned = "mean signed attribution"
+)
+
+// showAggregate draws the last aggregate's map as chosen: mean |attribution| (sequential scale)
+// or the mean signed attribution (diverging: where the sign is consistent over the samples it
+// approaches the mean |attribution|, where it is not it cancels), at the lag of the bar tapped
+// or summed over every lag.
+func (w *Window) showAggregate() {
+	v, r := &w.an, w.an.agg
+	if r == nil || w.ws == nil {
+		return
+	}
+	signed := v.aggShow.Selected == aggSigned
+	what, scale := "mean |"+r.Method+"|", "sequential"
+	if signed {
+		what, scale = "mean signed "+r.Method, "diverging"
+	}
+	when := "summed over lags"
+	if v.aggLag >= 0 {
+		when = fmt.Sprintf("at lag %d", v.aggLag)
+	}
+	v.aggMap.SetScale(scale)
+	v.aggMap.SetField(MapField{Grid: w.ws.Card.Grid, Values: r.Field(v.aggLag, signed),
+		Title: fmt.Sprintf("%s %s · lead %d · %s · %d samples", what, when, r.Lead, targetLabel(r.Target), r.Agg.Samples)})
+	w.markOn(v.aggMap, r.Target)
+	v.aggChart.SetCurrent(v.aggLag)
+	if v.aggLag < 0 {
+		v.aggAll.Disable()
+	} else {
+		v.aggAll.Enable()
+	}
 }
 
 // chooseSaveAggregate asks where to save the last aggregate.

@@ -32,6 +32,19 @@ func TestAnalysisViews(t *testing.T) {
 	if v.aggMap.Scale().Map.Name != "viridis" || !nonBlank(v.aggMap.Image()) {
 		t.Error("aggregate map not drawn as importance")
 	}
+	// A bar tapped shows that lag's map; the signed mean on a diverging scale; All lags goes back.
+	onUI(func() { v.aggChart.OnTapped(5) })
+	if f, _ := v.aggMap.Field(); !strings.Contains(f.Title, "at lag 5") || v.aggAll.Disabled() || f.Values[0] != v.agg.Agg.MeanAbs[5*len(f.Values)] && f.Values[0] == f.Values[0] {
+		t.Errorf("lag 5 tapped: map %q, All lags enabled %v", f.Title, !v.aggAll.Disabled())
+	}
+	onUI(func() { v.aggShow.SetSelected(aggSigned) })
+	if f, _ := v.aggMap.Field(); !strings.HasPrefix(f.Title, "mean signed saliency at lag 5") || v.aggMap.Scale().Map.Name == "viridis" {
+		t.Errorf("signed: map %q on %s", f.Title, v.aggMap.Scale().Map.Name)
+	}
+	onUI(func() { test.Tap(v.aggAll); v.aggShow.SetSelected(aggAbs) })
+	if f, _ := v.aggMap.Field(); !strings.Contains(f.Title, "summed over lags") || !v.aggAll.Disabled() || v.aggMap.Scale().Map.Name != "viridis" {
+		t.Errorf("all lags again: map %q", f.Title)
+	}
 	// Saved as climxai aggregate's file.
 	if v.aggSave.Disabled() {
 		t.Error("Save stays disabled after an aggregate")

@@ -17,8 +17,9 @@ import (
 // showAnalysisFigureDialog asks which figure of an analysis result (the aggregate, decay map or
 // ablation shown on its tab) to draw, in which format, journal preset and resolution, and where;
 // then draws it as the verb's --figure would, with the result's NetCDF file and the sidecar
-// beside it. name is the suggested file name without extension.
-func (w *Window) showAnalysisFigureDialog(result app.AnalysisResult, name string) {
+// beside it. name is the suggested file name without extension; lags, if any, are the lags a
+// map sums (the aggregate's map follows the lag shown on its tab).
+func (w *Window) showAnalysisFigureDialog(result app.AnalysisResult, name string, lags []int) {
 	figs := result.Figures()
 	if w.ws == nil || len(figs) == 0 {
 		return
@@ -64,7 +65,7 @@ func (w *Window) showAnalysisFigureDialog(result app.AnalysisResult, name string
 		if !ok {
 			return
 		}
-		o := app.FigureOptions{Kind: figs[kind.SelectedIndex()].Kind, Scale: scale.Selected, Preset: strings.Fields(preset.Selected)[0]}
+		o := app.FigureOptions{Kind: figs[kind.SelectedIndex()].Kind, Scale: scale.Selected, Preset: strings.Fields(preset.Selected)[0], Lags: lags}
 		if format.Selected == "PNG" {
 			o.DPI, _ = strconv.Atoi(strings.TrimSpace(dpi.Text))
 		}
