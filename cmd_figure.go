@@ -32,6 +32,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	height := fs.Float64("height-mm", 0, "height of curve figures in mm (default 0.7 of the width; maps follow their aspect)")
 	contours := fs.String("contours", "", "map contour lines of |value| at fractions of its maximum, e.g. 0.25,0.5")
 	normalize := fs.String("normalize", "", "leads: \"lead\" divides each lead's maps by its largest |value| (patterns of weak leads show; default: values as they are)")
+	variable := fs.String("var", "", "map, laglat, leads: draw this (lag, lat, lon) variable of the result files instead of attribution (an aggregate's signed_mean, std, signed_std)")
 	out := fs.String("out", "", "output figure; the format follows the extension; a sidecar OUT.json is written beside it")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -78,7 +79,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return app.Usagef("figure: %v", err)
 		}
-		s.Scale, s.Title, s.HeightMM, s.Normalize = *scale, *title, *height, *normalize
+		s.Scale, s.Title, s.HeightMM, s.Normalize, s.Variable = *scale, *title, *height, *normalize, *variable
 		if s.Contours, err = parseFractions(*contours); err != nil {
 			return app.Usagef("figure: --contours: %v", err)
 		}
@@ -107,6 +108,9 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *spec != "" && set["height-mm"] {
 		s.HeightMM = *height
 	}
+	if *spec != "" && set["var"] {
+		s.Variable = *variable
+	}
 	if _, err := plots.LookupPreset(s.Preset); err != nil {
 		return app.Usagef("figure: %v", err)
 	}
@@ -120,6 +124,9 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := plots.CheckNormalize(s.Kind, s.Normalize); err != nil {
 		return app.Usagef("figure: --normalize: %v", err)
+	}
+	if err := plots.CheckVariable(s.Kind, s.Variable); err != nil {
+		return app.Usagef("figure: --var: %v", err)
 	}
 	if err := plots.Make(s, base, *out); err != nil {
 		if errors.Is(err, plots.ErrSpec) {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,6 +35,14 @@ func figureResults(t *testing.T, dir string) []string {
 				}
 			}
 		}
+		// An aggregate's signed mean beside it: the blob with the sign flipped west of 30°W.
+		signed := slices.Clone(a.Values)
+		for i := range signed {
+			if g.Lon[i%len(g.Lon)] < -30 {
+				signed[i] = -signed[i]
+			}
+		}
+		a.Extra = []dataset.LagField{{Name: "signed_mean", Units: "1", LongName: "mean signed", Values: signed}}
 		p := filepath.Join(dir, fmt.Sprintf("lead%d.nc", lead))
 		if err := dataset.WriteAttribution(p, a); err != nil {
 			t.Fatal(err)
@@ -59,6 +68,8 @@ func TestFigureFromSpecIsTheSameFigure(t *testing.T) {
 		{"leads normalized", []string{"--kind", "leads", "--normalize", "lead", "--lags", "0,3", res[1], res[0]}, "png"},
 		{"distance", []string{"--kind", "distance", res[0]}, "eps"},
 		{"laglat", []string{"--kind", "laglat", "--preset", "agu2", "--height-mm", "60", res[1]}, "png"},
+		{"signed map", []string{"--kind", "map", "--var", "signed_mean", "--lags", "0-3", res[0]}, "png"},
+		{"signed leads", []string{"--kind", "leads", "--var", "signed_mean", res[0], res[1]}, "pdf"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+"."+tc.ext)
@@ -109,6 +120,9 @@ func TestFigureUsageErrors(t *testing.T) {
 		{"unknown normalisation", []string{"--kind", "leads", "--normalize", "max", "--out", "f.png", res[0]}, 2, "use lead"},
 		{"normalisation of a map", []string{"--kind", "map", "--normalize", "lead", "--out", "f.png", res[0]}, 2, "--kind leads"},
 		{"decaymap without its file", []string{"--kind", "decaymap", "--out", "f.png"}, 2, "climxai decaymap"},
+		{"variable of a curve", []string{"--kind", "decay", "--var", "signed_mean", "--out", "f.png", res[0]}, 2, "kinds map, laglat and leads"},
+		{"variable not a name", []string{"--kind", "map", "--var", "a b", "--out", "f.png", res[0]}, 2, "not a NetCDF variable name"},
+		{"variable not in the file", []string{"--kind", "map", "--var", "std", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "attribution, signed_mean"},
 		{"decaymap of a result file", []string{"--kind", "decaymap", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "climxai decaymap"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -237,6 +237,24 @@ func TestWriteAnalysisFigure(t *testing.T) {
 	if spec, err := plots.ReadSpec(plots.SidecarPath(lag3)); err != nil || !slices.Equal(spec.Lags, []int{3}) {
 		t.Errorf("map at lag 3: lags %v (%v)", spec.Lags, err)
 	}
+	// The signed mean, as the tab shows it; the curves stay of the mean |attribution|.
+	signed := filepath.Join(dir, "signed.png")
+	if _, err := w.WriteAnalysisFigure(signed, agg, FigureOptions{Kind: plots.KindMap, Lags: []int{3}, Variable: "signed_mean"}); err != nil {
+		t.Fatal(err)
+	}
+	decay := filepath.Join(dir, "decay-signed.png")
+	if _, err := w.WriteAnalysisFigure(decay, agg, FigureOptions{Kind: plots.KindDecay, Variable: "signed_mean"}); err != nil {
+		t.Fatal(err)
+	}
+	if s1, _ := plots.ReadSpec(plots.SidecarPath(signed)); s1.Variable != "signed_mean" {
+		t.Errorf("signed map: variable %q", s1.Variable)
+	}
+	if s2, _ := plots.ReadSpec(plots.SidecarPath(decay)); s2.Variable != "" {
+		t.Errorf("decay curve: variable %q", s2.Variable)
+	}
+	if a, b := readBytes(t, signed), readBytes(t, lag3); bytes.Equal(a, b) {
+		t.Error("the signed map is the map of the mean |attribution|")
+	}
 	if spec, err := plots.ReadSpec(plots.SidecarPath(filepath.Join(dir, "map.png"))); err != nil || len(spec.Lags) != 36 {
 		t.Errorf("map over all lags: lags %v (%v)", spec.Lags, err)
 	}
@@ -278,4 +296,13 @@ func TestWriteAnalysisFigure(t *testing.T) {
 	if _, err := os.Stat(data); err == nil {
 		t.Error("a figure was drawn though its result file could not be written")
 	}
+}
+
+func readBytes(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

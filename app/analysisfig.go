@@ -29,9 +29,9 @@ type AnalysisResult interface {
 	Figures() []AnalysisFigure
 	// write writes it at path as its verb's --out does.
 	write(w *Workspace, path string) error
-	// spec is the spec of figure kind drawn from its file nc (absolute); a map sums lags
-	// (none: every lag).
-	spec(w *Workspace, kind, nc string, lags []int) (plots.Spec, error)
+	// spec is the spec of figure o.Kind drawn from its file nc (absolute); an aggregate's map
+	// sums o.Lags (none: every lag) of o.Variable ("": mean |attribution|).
+	spec(w *Workspace, nc string, o FigureOptions) (plots.Spec, error)
 }
 
 // Figures are the map summed over all lags, the decay curve, the distance curve and lag
@@ -49,9 +49,10 @@ func (r *AggregateResult) write(w *Workspace, path string) error {
 	return w.WriteAggregateResult(path, r)
 }
 
-func (r *AggregateResult) spec(w *Workspace, kind, nc string, lags []int) (plots.Spec, error) {
+func (r *AggregateResult) spec(w *Workspace, nc string, o FigureOptions) (plots.Spec, error) {
+	lags := o.Lags
 	switch {
-	case kind != plots.KindMap:
+	case o.Kind != plots.KindMap:
 		lags = nil // the curves show every lag
 	case len(lags) == 0:
 		lags = make([]int, w.Card.InputMonths) // the map sums every lag
@@ -59,7 +60,11 @@ func (r *AggregateResult) spec(w *Workspace, kind, nc string, lags []int) (plots
 			lags[k] = k
 		}
 	}
-	return plots.NewSpec(kind, []string{nc}, lags)
+	s, err := plots.NewSpec(o.Kind, []string{nc}, lags)
+	if o.Kind == plots.KindMap || o.Kind == plots.KindLagLat {
+		s.Variable = o.Variable // the curves are of mean |attribution|
+	}
+	return s, err
 }
 
 // Figures are the maps of the e-folding time and R90.
@@ -71,8 +76,8 @@ func (r *DecayMapResult) write(w *Workspace, path string) error {
 	return w.WriteDecayMapResult(path, r)
 }
 
-func (r *DecayMapResult) spec(_ *Workspace, kind, nc string, _ []int) (plots.Spec, error) {
-	return plots.NewSpec(kind, []string{nc}, nil)
+func (r *DecayMapResult) spec(_ *Workspace, nc string, o FigureOptions) (plots.Spec, error) {
+	return plots.NewSpec(o.Kind, []string{nc}, nil)
 }
 
 // Figures are the correlation against the radius kept (when a finite radius was asked for)
@@ -93,9 +98,9 @@ func (r *AblationOutcome) write(w *Workspace, path string) error {
 }
 
 // spec keeps the curves in the sidecar (kind lines), as ablate --figure does.
-func (r *AblationOutcome) spec(_ *Workspace, kind, nc string, _ []int) (plots.Spec, error) {
+func (r *AblationOutcome) spec(_ *Workspace, nc string, o FigureOptions) (plots.Spec, error) {
 	s := ProvenanceSpec(plots.KindLines, []string{nc})
-	if kind == KindAblationRadius {
+	if o.Kind == KindAblationRadius {
 		s.Lines = AblationLines(r.RadiiKm, nil, r.Result, r.Full, r.Pers)
 	} else {
 		s.Lines = AblationLines(nil, r.Lags, r.Result, r.Full, r.Pers)
@@ -135,8 +140,9 @@ func checkFigure(path string, o FigureOptions) error {
 // WriteAnalysisFigure writes the figure o.Kind (one of r.Figures()) of an analysis result as
 // the verb's --figure would: the result's NetCDF file beside path (path with .nc, as the verb's
 // --out writes it), then the figure at path (format from its extension) drawn from it, and its
-// sidecar path.json. An aggregate's map sums o.Lags (none: every lag); the curves show every
-// lag. It returns the NetCDF file.
+// sidecar path.json. An aggregate's map sums o.Lags (none: every lag) of o.Variable (its
+// signed_mean, say); the curves show every lag of the mean |attribution|. It returns the NetCDF
+// file.
 func (w *Workspace) WriteAnalysisFigure(path string, r AnalysisResult, o FigureOptions) (string, error) {
 	if err := checkFigure(path, o); err != nil {
 		return "", err
@@ -159,7 +165,7 @@ func (w *Workspace) WriteAnalysisFigure(path string, r AnalysisResult, o FigureO
 	if err := r.write(w, nc); err != nil {
 		return "", err
 	}
-	s, err := r.spec(w, o.Kind, abs, o.Lags)
+	s, err := r.spec(w, abs, o)
 	if err != nil {
 		return "", err
 	}

@@ -22,6 +22,9 @@ type FigureOptions struct {
 	Scale  string // auto, diverging or sequential; "" is auto
 	// Normalize (leads): "lead" divides each lead's maps by its largest |value| (plots.Spec).
 	Normalize string
+	// Variable (an aggregate's map or lag-latitude figure): the (lag, lat, lon) variable drawn
+	// instead of the mean |attribution|, e.g. "signed_mean" (plots.Spec).
+	Variable string
 }
 
 // FigureKinds are the figure kinds drawn from explanations, in the order a dialog lists them.

@@ -82,6 +82,9 @@ type Spec struct {
 	// "lead" divides each lead's panels by that lead's largest |value| over the lags shown, so
 	// that the patterns of weak long-lead attributions show on the shared scale [-1, 1].
 	Normalize string `json:"normalize,omitempty"`
+	// Variable (kinds map, laglat, leads) draws this (lag, lat, lon) variable of the result
+	// files instead of attribution, e.g. an aggregate's signed_mean or std; "" is attribution.
+	Variable string `json:"variable,omitempty"`
 }
 
 // ErrSpec is the kind of error for a sidecar that cannot be used to draw a figure.
@@ -161,6 +164,9 @@ func (s Spec) validate() error {
 	if err := CheckNormalize(s.Kind, s.Normalize); err != nil {
 		return fmt.Errorf("%w: %v", ErrSpec, err)
 	}
+	if err := CheckVariable(s.Kind, s.Variable); err != nil {
+		return fmt.Errorf("%w: %v", ErrSpec, err)
+	}
 	if _, err := LookupPreset(s.Preset); err != nil {
 		return fmt.Errorf("%w: %v", ErrSpec, err)
 	}
@@ -181,6 +187,25 @@ func CheckNormalize(kind, normalize string) error {
 		return fmt.Errorf("normalisation by lead is for kind leads (--kind leads), not %s", kind)
 	}
 	return nil
+}
+
+// CheckVariable says whether variable (Spec.Variable) is allowed for a figure of kind: ""
+// always; a variable name (letters, digits, underscores) for the kinds that draw fields (map,
+// laglat, leads).
+func CheckVariable(kind, variable string) error {
+	if variable == "" {
+		return nil
+	}
+	for i, r := range variable {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return fmt.Errorf("variable %q is not a NetCDF variable name", variable)
+		}
+	}
+	switch kind {
+	case KindMap, KindLagLat, KindLeads:
+		return nil
+	}
+	return fmt.Errorf("another variable than attribution (%s) is drawn by kinds map, laglat and leads, not %s", variable, kind)
 }
 
 // ReadSpec reads a sidecar.
@@ -232,6 +257,9 @@ func (s *Spec) load(base string, check, read bool) ([]loaded, error) {
 		if err != nil {
 			return nil, err
 		}
+		if err := s.useVariable(f, p); err != nil {
+			return nil, err
+		}
 		m := f.Meta
 		in.Method, in.Parameters, in.Target, in.Lead = m.Method, m.Parameters, m.Target, m.Lead
 		in.Init, in.Samples, in.ModelSHA256, in.DataFile = m.Init, m.Samples, m.ModelSHA256, m.DataFile
@@ -239,6 +267,22 @@ func (s *Spec) load(base string, check, read bool) ([]loaded, error) {
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].in.Lead < out[b].in.Lead })
 	return out, nil
+}
+
+// useVariable puts the (lag, lat, lon) variable s.Variable of f in place of its attribution.
+func (s *Spec) useVariable(f *dataset.AttributionFile, path string) error {
+	if s.Variable == "" || s.Variable == "attribution" {
+		return nil
+	}
+	names := []string{"attribution"}
+	for _, x := range f.Extra {
+		if x.Name == s.Variable {
+			f.Values = x.Values
+			return nil
+		}
+		names = append(names, x.Name)
+	}
+	return fmt.Errorf("%w: %s has no (lag, lat, lon) variable %q; it has %s", ErrSpec, path, s.Variable, strings.Join(names, ", "))
 }
 
 // lagIndex returns the slab index of lag k in f.
@@ -313,9 +357,16 @@ func (s Spec) scale(label string, values ...[]float32) Scale {
 	return AutoScale(label, values...)
 }
 
-func valueLabel(f *dataset.AttributionFile) string {
+// valueLabel names what a figure's colour bar shows: attribution, an aggregate's mean
+// importance, or the other variable drawn.
+func (s Spec) valueLabel(f *dataset.AttributionFile) string {
 	l := "attribution"
-	if f.Meta.Samples > 0 {
+	switch {
+	case s.Variable == "signed_mean":
+		l = "mean signed importance"
+	case s.Variable != "" && s.Variable != "attribution":
+		l = s.Variable
+	case f.Meta.Samples > 0:
 		l = "mean importance"
 	}
 	if f.Meta.Method != "" {
@@ -380,7 +431,7 @@ func (s *Spec) Figure(base string) (*Figure, error) {
 		if err != nil {
 			return nil, err
 		}
-		m := MapPanel{Field: f, Scale: s.scale(valueLabel(in.file), f.Values), Coast: rings, Title: s.Title}
+		m := MapPanel{Field: f, Scale: s.scale(s.valueLabel(in.file), f.Values), Coast: rings, Title: s.Title}
 		if mk, ok := ParseMarker(in.file.Meta.Target); ok {
 			m.Target = &mk
 		}
@@ -398,7 +449,7 @@ func (s *Spec) Figure(base string) (*Figure, error) {
 		if title == "" {
 			title = fmt.Sprintf("lead %d, |values| summed over longitude", in.file.Meta.Lead)
 		}
-		return LagLatitudeFigure(h, s.scale(valueLabel(in.file), h.Values), title, pr.Width, height, st)
+		return LagLatitudeFigure(h, s.scale(s.valueLabel(in.file), h.Values), title, pr.Width, height, st)
 	case KindDecay:
 		var ds []DecaySeries
 		for _, in := range ins {
@@ -484,7 +535,7 @@ func (s *Spec) Figure(base string) (*Figure, error) {
 				}
 			}
 		}
-		label := valueLabel(ins[0].file)
+		label := s.valueLabel(ins[0].file)
 		if s.Normalize == "lead" {
 			label += " / its lead's max |value|"
 			g.normalizeColumns()

@@ -79,12 +79,15 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.aggSave.Disable()
 	v.aggFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
 		if r := v.agg; r != nil {
-			var lags []int
+			var o app.FigureOptions
 			name := fmt.Sprintf("climxai-aggregate-%s-lead%02d", r.Method, r.Lead)
 			if v.aggLag >= 0 {
-				lags, name = []int{v.aggLag}, fmt.Sprintf("%s-lag%02d", name, v.aggLag)
+				o.Lags, name = []int{v.aggLag}, fmt.Sprintf("%s-lag%02d", name, v.aggLag)
 			}
-			w.showAnalysisFigureDialog(r, name, lags)
+			if v.aggShow.Selected == aggSigned {
+				o.Variable, name = "signed_mean", name+"-signed"
+			}
+			w.showAnalysisFigureDialog(r, name, o)
 		}
 	})
 	v.aggFig.Disable()
@@ -120,7 +123,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.dmSave.Disable()
 	v.dmFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
 		if r := v.dm; r != nil {
-			w.showAnalysisFigureDialog(r, fmt.Sprintf("climxai-decaymap-%s-lead%02d", r.Method, r.Lead), nil)
+			w.showAnalysisFigureDialog(r, fmt.Sprintf("climxai-decaymap-%s-lead%02d", r.Method, r.Lead), app.FigureOptions{})
 		}
 	})
 	v.dmFig.Disable()
@@ -143,7 +146,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.abSave.Disable()
 	v.abFig = widget.NewButtonWithIcon("Figure…", theme.FileImageIcon(), func() {
 		if o := v.ab; o != nil {
-			w.showAnalysisFigureDialog(o, fmt.Sprintf("climxai-ablation-lead%02d", o.Lead), nil)
+			w.showAnalysisFigureDialog(o, fmt.Sprintf("climxai-ablation-lead%02d", o.Lead), app.FigureOptions{})
 		}
 	})
 	v.abFig.Disable()

@@ -17,9 +17,9 @@ import (
 // showAnalysisFigureDialog asks which figure of an analysis result (the aggregate, decay map or
 // ablation shown on its tab) to draw, in which format, journal preset and resolution, and where;
 // then draws it as the verb's --figure would, with the result's NetCDF file and the sidecar
-// beside it. name is the suggested file name without extension; lags, if any, are the lags a
-// map sums (the aggregate's map follows the lag shown on its tab).
-func (w *Window) showAnalysisFigureDialog(result app.AnalysisResult, name string, lags []int) {
+// beside it. name is the suggested file name without extension; base carries what the tab
+// shows (the aggregate's lag and variable), which its map figure follows.
+func (w *Window) showAnalysisFigureDialog(result app.AnalysisResult, name string, base app.FigureOptions) {
 	figs := result.Figures()
 	if w.ws == nil || len(figs) == 0 {
 		return
@@ -65,7 +65,8 @@ func (w *Window) showAnalysisFigureDialog(result app.AnalysisResult, name string
 		if !ok {
 			return
 		}
-		o := app.FigureOptions{Kind: figs[kind.SelectedIndex()].Kind, Scale: scale.Selected, Preset: strings.Fields(preset.Selected)[0], Lags: lags}
+		o := base
+		o.Kind, o.Scale, o.Preset = figs[kind.SelectedIndex()].Kind, scale.Selected, strings.Fields(preset.Selected)[0]
 		if format.Selected == "PNG" {
 			o.DPI, _ = strconv.Atoi(strings.TrimSpace(dpi.Text))
 		}
