@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"climxai/app"
 	"climxai/dataset"
@@ -185,5 +187,37 @@ func TestAnalysisViews(t *testing.T) {
 	}
 	if onUI(func() { busy, shown = w.bg.busy(), w.bgRow.Visible() }); busy || shown {
 		t.Errorf("after Cancel: analysis running %v, its row shown %v", busy, shown)
+	}
+}
+
+// TestOpenAsksBeforeDiscarding: opening other files (or the same again) while an analysis
+// result is unsaved asks first, and "Keep working" keeps the workspace and the result.
+func TestOpenAsksBeforeDiscarding(t *testing.T) {
+	w, events, _ := openedWindow(t, randomCard)
+	v := &w.an
+	onUI(func() { w.tabs.SelectIndex(2); v.aggSamples.SetText("all:2"); test.Tap(v.aggRun) })
+	await(t, events, "aggregated", 30*time.Second)
+	ws, agg := w.ws, v.agg
+	onUI(func() { w.Open(ws.CardPath, ws.DataPath) })
+	await(t, events, "open-asked", time.Second)
+	var top fyne.CanvasObject
+	onUI(func() { top = w.Win.Canvas().Overlays().Top() })
+	if top == nil {
+		t.Fatal("no question")
+	}
+	// Keep working: the dialog's second button.
+	var keep *widget.Button
+	for _, o := range test.LaidOutObjects(top) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Keep working" {
+			keep = b
+		}
+	}
+	if keep == nil {
+		t.Fatal("no Keep working button")
+	}
+	onUI(func() { test.Tap(keep) })
+	time.Sleep(200 * time.Millisecond)
+	if w.ws != ws || v.agg != agg || w.opening {
+		t.Errorf("after Keep working: workspace replaced %v, aggregate kept %v, opening %v", w.ws != ws, v.agg == agg, w.opening)
 	}
 }

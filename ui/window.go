@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -319,8 +320,33 @@ func (w *Window) openChosen() {
 }
 
 // Open opens card and data on a worker goroutine; a failure shows a dialog saying what is wrong.
-// On success the window shows the data and explains the default cell.
+// On success the window shows the data and explains the default cell. When that would discard
+// work (an analysis running, or a result not saved: closeWarning), it asks first.
 func (w *Window) Open(cardPath, dataPath string) {
+	if w.opening {
+		return
+	}
+	msg := ""
+	if w.ws != nil {
+		msg = w.closeWarning()
+	}
+	if msg == "" {
+		w.openNow(cardPath, dataPath)
+		return
+	}
+	w.confirm("Open "+filepath.Base(cardPath)+"?", "Opening "+cardPath+" and "+dataPath+" replaces the workspace.\n"+msg, "Open",
+		func() { w.openNow(cardPath, dataPath) },
+		func() {
+			if w.pendingPath == "(preferences)" {
+				w.status.SetText("kept the open workspace: the new device and threads apply when it is opened again")
+			}
+			w.pending, w.pendingPath = nil, ""
+		})
+	w.event("open-asked")
+}
+
+// openNow is Open without the question.
+func (w *Window) openNow(cardPath, dataPath string) {
 	if w.opening {
 		return
 	}
@@ -800,16 +826,25 @@ func (w *Window) requestClose() {
 		w.Win.Close()
 		return
 	}
+	w.confirm("Quit climxai?", msg, "Quit", w.Win.Close, nil)
+	w.event("close-asked")
+}
+
+// confirm asks whether to go on with what would discard work (msg says what): yes runs on the
+// confirming button (label), no (if set) on "Keep working".
+func (w *Window) confirm(title, msg, label string, yes, no func()) {
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustomConfirm("Quit climxai?", "Quit", "Keep working", text, func(quit bool) {
-		if quit {
-			w.Win.Close()
+	d := dialog.NewCustomConfirm(title, label, "Keep working", text, func(ok bool) {
+		switch {
+		case ok:
+			yes()
+		case no != nil:
+			no()
 		}
 	}, w.Win)
 	d.Resize(fyne.NewSize(480, 0))
 	d.Show()
-	w.event("close-asked")
 }
 
 // closeWarning says what closing the window now would lose, "" when nothing.
