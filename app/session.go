@@ -30,7 +30,7 @@ const (
 // Values of Session.View and Session.Tab.
 var (
 	SessionViews = []string{"input", "attribution", "prediction", "truth", "error"}
-	SessionTabs  = []string{"map", "compare", "aggregate", "decaymap", "ablation"}
+	SessionTabs  = []string{"map", "compare", "methods", "aggregate", "decaymap", "ablation"}
 	// SessionCompareScales are the values of Session.CompareScale ("" is "shared").
 	SessionCompareScales = []string{"shared", "lead"}
 )
@@ -58,6 +58,8 @@ type Session struct {
 	// CompareScale is the colour scale of the comparison of leads: "" or "shared" for one
 	// scale, "lead" for each lead's map on its own (SessionCompareScales).
 	CompareScale string `json:"compare_scale,omitempty"`
+	// CompareMethods are the methods of the Compare methods tab (nil: CompareMethodsDefault).
+	CompareMethods []string `json:"compare_methods,omitempty"`
 	// Analyses are the settings of the Aggregate, Decay map and Ablation tabs (nil: their
 	// defaults).
 	Analyses *SessionAnalyses `json:"analyses,omitempty"`
@@ -235,6 +237,11 @@ func ParseSession(b []byte, path string) (*Session, error) {
 	}
 	if _, err := MethodSettings(s.Method, s.Params); err != nil {
 		return nil, bad("method", "%v", err)
+	}
+	for _, m := range s.CompareMethods {
+		if !slices.Contains(MethodNames(), m) {
+			return nil, bad("compare_methods", "%q: methods are %s", m, strings.Join(MethodNames(), ", "))
+		}
 	}
 	if s.Analyses != nil {
 		if field, err := s.Analyses.check(); err != nil {

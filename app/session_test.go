@@ -44,6 +44,7 @@ func TestParseSession(t *testing.T) {
 		{"bad view", edit(`"attribution"`, `"3d"`), "view", "input, attribution"},
 		{"bad tab", edit(`"compare"`, `"settings"`), "tab", "map, compare"},
 		{"bad compare scale", edit(`"lag": 3`, `"lag": 3, "compare_scale": "log"`), "compare_scale", "shared, lead"},
+		{"unknown method to compare", edit(`"lag": 3`, `"lag": 3, "compare_methods": ["saliency", "gradcam"]`), "compare_methods", "gradcam"},
 		{"bad aggregate samples", edit(`"lag": 3`, `"lag": 3, "analyses": {"aggregate_samples": "most"}`), "analyses.aggregate_samples", "SET:N"},
 		{"bad decay map stride", edit(`"lag": 3`, `"lag": 3, "analyses": {"decaymap_stride": -2}`), "analyses.decaymap_stride", "1 or more"},
 		{"bad decay map max lag", edit(`"lag": 3`, `"lag": 3, "analyses": {"decaymap_max_lag": -1}`), "analyses.decaymap_max_lag", "0: all lags"},

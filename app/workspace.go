@@ -450,6 +450,69 @@ func (w *Workspace) ExplainLeads(ctx context.Context, sel Selection, progress fu
 	return out, nil
 }
 
+// CompareMethodsDefault are the methods a comparison of methods starts with: the gradient,
+// gradient times input, a path method, a reference-difference rule and a relevance rule, so
+// that the families that can disagree sit side by side. Occlusion is left out: its default
+// window (a whole month) gives every cell of a month one value, no map to compare.
+var CompareMethodsDefault = []string{"saliency", "ixg", "ig", "deeplift", "lrp-epsilon-plus"}
+
+// ExplainMethods explains sel with each of methods in turn: the selection's parameters for its
+// own method, the defaults for the others. Progress counts over all of them.
+func (w *Workspace) ExplainMethods(ctx context.Context, sel Selection, methods []string, progress func(done, total int)) ([]*Explanation, error) {
+	if len(methods) == 0 {
+		return nil, selErr("choose at least one method to compare")
+	}
+	out := make([]*Explanation, len(methods))
+	for i, m := range methods {
+		s := sel
+		if m != sel.Method {
+			s.Method, s.Params = m, nil
+		}
+		var p func(done, total int)
+		if progress != nil {
+			p = func(done, total int) {
+				if total > 0 {
+					progress(i*total+done, len(methods)*total)
+				}
+			}
+		}
+		ex, err := w.ExplainSelection(ctx, s, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", m, err)
+		}
+		out[i] = ex
+	}
+	return out, nil
+}
+
+// MethodAgreement is the Spearman rank correlation of |attribution| between every pair of
+// explanations, over every ocean value of every lag: 1 where two methods rank the inputs alike,
+// near 0 where they share nothing. agreement[i][i] is 1.
+func MethodAgreement(exs []*Explanation) [][]float64 {
+	abs := make([][]float64, len(exs))
+	for i, ex := range exs {
+		for _, v := range ex.Result.Values {
+			if v == v { // land is NaN in every map alike
+				abs[i] = append(abs[i], math.Abs(float64(v)))
+			}
+		}
+	}
+	out := make([][]float64, len(exs))
+	for i := range exs {
+		out[i] = make([]float64, len(exs))
+		out[i][i] = 1
+		for j := range i {
+			if len(abs[i]) == len(abs[j]) {
+				out[i][j] = attribution.Spearman(abs[i], abs[j])
+			} else {
+				out[i][j] = math.NaN()
+			}
+			out[j][i] = out[i][j]
+		}
+	}
+	return out
+}
+
 // MethodNames are the registry's method names, in the registry's order.
 func MethodNames() []string {
 	specs := attribution.Methods()

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -284,5 +285,47 @@ func TestExplainForecast(t *testing.T) {
 		if land == 0 || land == len(truth.Values) {
 			t.Fatalf("%d land cells of %d", land, len(truth.Values))
 		}
+	}
+}
+
+// TestExplainMethods: each method explains the same forecast, the selected one with its
+// parameters and the others with their defaults; the agreement matrix is symmetric with a unit
+// diagonal, and a method agrees with itself.
+func TestExplainMethods(t *testing.T) {
+	w := openTestWorkspace(t)
+	if err := w.SetMethodParams("ig", map[string]string{"steps": "8"}); err != nil {
+		t.Fatal(err)
+	}
+	sel := w.Selection()
+	methods := []string{"saliency", "ig", "ixg", "saliency"}
+	var last [2]int
+	exs, err := w.ExplainMethods(context.Background(), sel, methods, func(d, n int) { last = [2]int{d, n} })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, ex := range exs {
+		if ex.Result.Method != methods[i] || ex.Selection.Init != sel.Init || ex.Selection.Target.Spec != sel.Target.Spec {
+			t.Errorf("explanation %d: %s of %s", i, ex.Result.Method, ex.Selection.Target.Spec)
+		}
+	}
+	if p := exs[1].Result.Params.String(); !strings.Contains(p, "steps=8") {
+		t.Errorf("ig ran with %s, not the selection's steps=8", p)
+	}
+	if last[0] != last[1] || last[1] == 0 {
+		t.Errorf("last progress %v", last)
+	}
+	a := MethodAgreement(exs)
+	for i := range a {
+		for j := range a {
+			if a[i][j] != a[j][i] || i == j && a[i][j] != 1 || !(a[i][j] >= -1 && a[i][j] <= 1) {
+				t.Fatalf("agreement[%d][%d] = %g", i, j, a[i][j])
+			}
+		}
+	}
+	if math.Abs(a[0][3]-1) > 1e-12 {
+		t.Errorf("saliency against itself: %g", a[0][3])
+	}
+	if _, err := w.ExplainMethods(context.Background(), sel, nil, nil); !errors.Is(err, ErrSelection) {
+		t.Errorf("no methods: %v", err)
 	}
 }

@@ -25,7 +25,7 @@ func TestAnalysisViews(t *testing.T) {
 	w, events, _ := openedWindow(t, randomCard)
 	v := &w.an
 
-	onUI(func() { w.tabs.SelectIndex(2); v.aggSamples.SetText("all:3"); test.Tap(v.aggRun) })
+	onUI(func() { w.tabs.SelectIndex(tabIndex("aggregate")); v.aggSamples.SetText("all:3"); test.Tap(v.aggRun) })
 	await(t, events, "aggregated", 30*time.Second)
 	f, ok := v.aggMap.Field()
 	if !ok || !strings.Contains(f.Title, "3 samples") || len(v.aggChart.Values()) != 36 || !strings.Contains(v.aggNote.Text, "R90") {
@@ -76,7 +76,7 @@ func TestAnalysisViews(t *testing.T) {
 	onUI(func() { w.Win.Canvas().Overlays().Top().Hide() })
 
 	onUI(func() {
-		w.tabs.SelectIndex(3)
+		w.tabs.SelectIndex(tabIndex("decaymap"))
 		v.dmSamples.SetText("all:2")
 		v.dmStride.SetText("12")
 		test.Tap(v.dmRun)
@@ -110,7 +110,7 @@ func TestAnalysisViews(t *testing.T) {
 	}
 
 	onUI(func() {
-		w.tabs.SelectIndex(4)
+		w.tabs.SelectIndex(tabIndex("ablation"))
 		v.abSamples.SetText("all:4")
 		v.abRadii.SetText("0,1000,inf")
 		v.abLags.SetText("1,36")
@@ -153,7 +153,7 @@ func TestAnalysisViews(t *testing.T) {
 	// an explanation asked for meanwhile (a click on the map) does not cancel it, closing the
 	// window asks first, and its own Cancel stops it within a second.
 	onUI(func() {
-		w.tabs.SelectIndex(3)
+		w.tabs.SelectIndex(tabIndex("decaymap"))
 		v.dmStride.SetText("2")
 		v.dmSamples.SetText("all:24")
 		test.Tap(v.dmRun)
@@ -195,7 +195,7 @@ func TestAnalysisViews(t *testing.T) {
 func TestOpenAsksBeforeDiscarding(t *testing.T) {
 	w, events, _ := openedWindow(t, randomCard)
 	v := &w.an
-	onUI(func() { w.tabs.SelectIndex(2); v.aggSamples.SetText("all:2"); test.Tap(v.aggRun) })
+	onUI(func() { w.tabs.SelectIndex(tabIndex("aggregate")); v.aggSamples.SetText("all:2"); test.Tap(v.aggRun) })
 	await(t, events, "aggregated", 30*time.Second)
 	ws, agg := w.ws, v.agg
 	onUI(func() { w.Open(ws.CardPath, ws.DataPath) })
@@ -219,5 +219,40 @@ func TestOpenAsksBeforeDiscarding(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	if w.ws != ws || v.agg != agg || w.opening {
 		t.Errorf("after Keep working: workspace replaced %v, aggregate kept %v, opening %v", w.ws != ws, v.agg == agg, w.opening)
+	}
+}
+
+// TestCompareMethods: the Compare methods tab explains the selected forecast with the chosen
+// methods, one map each, with their agreement beneath; choosing others compares those.
+func TestCompareMethods(t *testing.T) {
+	w, events, _ := openedWindow(t, randomCard)
+	onUI(func() { w.tabs.SelectIndex(tabIndex("methods")) })
+	await(t, events, "explained", 60*time.Second)
+	v := &w.mv
+	if len(v.last) != len(app.CompareMethodsDefault) || len(v.maps) != len(v.last) || !strings.Contains(v.agree.Text, "Spearman") ||
+		!strings.Contains(v.agree.Text, "deeplift") || w.last.Result.Method != "saliency" {
+		t.Fatalf("%d explanations, %d maps, agreement %q, main view %s", len(v.last), len(v.maps), v.agree.Text, w.last.Result.Method)
+	}
+	for i, m := range v.maps {
+		f, _ := m.Field()
+		if !strings.HasPrefix(f.Title, v.last[i].Result.Method+" · lag 0") || !nonBlank(m.Image()) {
+			t.Errorf("map %d: %q", i, f.Title)
+		}
+	}
+	if !w.methodsCurrent() {
+		t.Error("the comparison is not of the current selection")
+	}
+	var err error
+	onUI(func() { err = w.SetCompareMethods([]string{"ig", "saliency"}) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	await(t, events, "explained", 60*time.Second)
+	if len(v.last) != 2 || v.last[0].Result.Method != "saliency" || v.last[1].Result.Method != "ig" || len(v.maps) != 2 {
+		t.Errorf("after choosing ig and saliency: %d explanations, %d maps", len(v.last), len(v.maps))
+	}
+	onUI(func() { err = w.SetCompareMethods([]string{"gradcam"}) })
+	if err == nil || !strings.Contains(err.Error(), "unknown method") {
+		t.Errorf("an unknown method: %v", err)
 	}
 }

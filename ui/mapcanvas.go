@@ -53,6 +53,9 @@ type MapCanvas struct {
 	OnTapped func(Cell)
 	// OnBox, if set, is called with the box a drag outlined (at least one cell each way).
 	OnBox func(Box)
+	// NoHint leaves out the usage hint under the map when the pointer is elsewhere (small maps
+	// side by side, where it would repeat under each one).
+	NoHint bool
 
 	field       MapField
 	has         bool
@@ -613,7 +616,7 @@ func (r *mapRenderer) Refresh() {
 			r.bar.Image, r.barScale, r.barHas = colorBarImage(s.Map), s.Map, true
 		}
 		r.hover.Text = m.hover
-		if r.hover.Text == "" {
+		if r.hover.Text == "" && !m.NoHint {
 			r.hover.Text = "click a cell to explain its forecast · drag: a box · scroll: zoom · Shift-drag: pan"
 		}
 		r.img.Show()

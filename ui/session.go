@@ -99,6 +99,7 @@ func (w *Window) sessionState() app.Session {
 	if w.compareEach.Checked {
 		s.CompareScale = "lead"
 	}
+	s.CompareMethods = slices.Clone(w.mv.chosen)
 	v := &w.an
 	num := func(e *widget.Entry) int {
 		n, _ := strconv.Atoi(strings.TrimSpace(e.Text))
@@ -223,6 +224,9 @@ func (w *Window) applySession(s *app.Session, path string) {
 		}
 	}
 	w.compareEach.SetChecked(s.CompareScale == "lead")
+	if len(s.CompareMethods) > 0 {
+		w.mv.chosen = slices.Clone(s.CompareMethods) // checked by the reader
+	}
 	if a := s.Analyses; a != nil {
 		v := &w.an
 		for _, f := range []struct {
@@ -253,7 +257,7 @@ func (w *Window) applySession(s *app.Session, path string) {
 	i := max(0, slices.Index(tabNames, s.Tab))
 	if i != w.tabs.SelectedIndex() && i < len(w.tabs.Items) {
 		w.tabs.SelectIndex(i) // the tab's own handler runs what it shows
-		if i == 1 {
+		if tabNames[i] == "compare" || tabNames[i] == "methods" {
 			return
 		}
 	}

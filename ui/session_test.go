@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,7 @@ func TestSessionRestoresView(t *testing.T) {
 		w.an.dmMaxLag.SetText("11")
 		w.an.abRadii.SetText("0,500,near") // not valid: left out, the tab's default comes back
 		w.an.abLags.SetText("3,12")
+		w.mv.chosen = []string{"ixg", "lrp-epsilon"}
 	})
 	path := filepath.Join(t.TempDir(), "view"+app.SessionExt)
 	onUI(func() { w.SaveSession(path) })
@@ -119,6 +121,9 @@ func TestSessionRestoresView(t *testing.T) {
 		got.Target != want.Target || got.Lag != 4 || got.View != "input" || got.Zoom == nil || *got.Zoom != *want.Zoom ||
 		got.CompareScale != "lead" || !w2.compareEach.Checked {
 		t.Errorf("restored %+v\nwant %+v", got, want)
+	}
+	if !slices.Equal(w2.mv.chosen, []string{"ixg", "lrp-epsilon"}) || !slices.Equal(got.CompareMethods, w2.mv.chosen) {
+		t.Errorf("methods to compare restored: %v (session %v)", w2.mv.chosen, got.CompareMethods)
 	}
 	if a := w2.an; a.aggSamples.Text != "train:12" || a.dmStride.Text != "6" || a.dmMaxLag.Text != "11" ||
 		a.abLags.Text != "3,12" || a.abRadii.Text != "0,250,500,1000,2000,inf" || a.dmSamples.Text != "test:6" {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,6 +80,7 @@ type Window struct {
 	// scale (magnitudes; the default).
 	compareEach *widget.Check
 	compareMaps []*MapCanvas
+	mv          methodsView        // the Compare methods tab
 	leadsLast   []*app.Explanation // the last comparison of leads, in lead order
 	device      *widget.Label
 	status      *widget.Label
@@ -221,12 +223,13 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 		w.boxes)
 	w.tabs = container.NewAppTabs(
 		container.NewTabItem("Map", container.NewBorder(mapTools, nil, nil, nil, w.mapw)),
-		container.NewTabItem("Compare leads", container.NewBorder(container.NewBorder(nil, nil, nil, w.compareEach, w.compareNote), nil, nil, nil, w.compareGrid)))
+		container.NewTabItem("Compare leads", container.NewBorder(container.NewBorder(nil, nil, nil, w.compareEach, w.compareNote), nil, nil, nil, w.compareGrid)),
+		w.methodsTab())
 	for _, t := range w.analysisTabs() {
 		w.tabs.Append(t)
 	}
 	w.tabs.OnSelected = func(*container.TabItem) {
-		if w.comparing() && w.ws != nil && !w.compareCurrent() {
+		if w.ws != nil && (w.comparing() && !w.compareCurrent() || w.comparingMethods() && !w.methodsCurrent()) {
 			w.Explain()
 		}
 	}
@@ -399,6 +402,9 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.an.clear()
 	w.compareMaps, w.compareGrid.Objects = nil, nil
 	w.compareGrid.Refresh()
+	w.mv.last, w.mv.maps, w.mv.grid.Objects = nil, nil, nil
+	w.mv.grid.Refresh()
+	w.mv.agree.SetText("")
 	w.export.Disable()
 	sel := ws.Selection()
 	w.Win.SetTitle("climxai — " + ws.Card.Name)
@@ -578,6 +584,7 @@ func (w *Window) showCompare() {
 		objs := make([]fyne.CanvasObject, len(exs))
 		for i := range exs {
 			m := NewMapCanvas("")
+			m.NoHint = true
 			m.OnTapped = w.onMapTapped
 			m.OnBox = w.onMapBox
 			m.SetScale(w.prefs.scale())
@@ -625,6 +632,7 @@ func (w *Window) showMap() {
 		return
 	}
 	w.showCompare()
+	w.showMethods()
 	g := w.ws.Card.Grid
 	n := g.NLat * g.NLon
 	k := w.curLag
@@ -708,43 +716,68 @@ func (w *Window) showDistance(ex *app.Explanation) {
 	w.dist.SetValues(fmt.Sprintf("By distance: R50 %.0f\u00a0km, R90 %.0f\u00a0km", e.R50, e.R90), e.Share)
 }
 
-// Explain explains the current selection on a worker goroutine, cancelling the job before.
+// comparison is what an explanation job explains besides the selection itself.
+type comparison struct {
+	leads   bool     // every lead of the card (Compare leads)
+	methods []string // these methods (Compare methods)
+}
+
+// Explain explains the current selection on a worker goroutine, cancelling the job before: at
+// every lead when Compare leads shows, with every chosen method when Compare methods does.
 func (w *Window) Explain() {
 	if w.ws == nil {
 		return
 	}
 	ws, sel := w.ws, w.ws.Selection()
-	compare := w.comparing()
+	var c comparison
 	status := fmt.Sprintf("explaining %s (lead %d, init %s) with %s …", targetLabel(sel.Target), sel.Lead, sel.Init, sel.Method)
-	if compare {
+	switch {
+	case w.comparing():
+		c.leads = true
 		status = fmt.Sprintf("explaining %s at leads %v (init %s) with %s …", targetLabel(sel.Target), ws.Leads(), sel.Init, sel.Method)
+	case w.comparingMethods():
+		c.methods = w.methodsToCompare(sel)
+		status = fmt.Sprintf("explaining %s (lead %d, init %s) with %s …", targetLabel(sel.Target), sel.Lead, sel.Init, strings.Join(c.methods, ", "))
 	}
 	id, ctx, progress := w.startJob(status)
 	go func() {
-		exs, err := safeExplain(ctx, ws, sel, compare, progress)
-		w.do(func() { w.finish(id, sel, exs, err) })
+		exs, agree, err := safeExplain(ctx, ws, sel, c, progress)
+		w.do(func() { w.finish(id, sel, c, exs, agree, err) })
 	}()
 }
 
-// safeExplain explains sel (compare: at every lead) with panics turned into errors.
-func safeExplain(ctx context.Context, ws *app.Workspace, sel app.Selection, compare bool, progress func(int, int)) (exs []*app.Explanation, err error) {
+// safeExplain explains sel and what c compares it with, with panics turned into errors; for
+// methods it also ranks their agreement (app.MethodAgreement).
+func safeExplain(ctx context.Context, ws *app.Workspace, sel app.Selection, c comparison, progress func(int, int)) (exs []*app.Explanation, agree [][]float64, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			exs, err = nil, fmt.Errorf("the explanation failed unexpectedly: %v", p)
+			exs, agree, err = nil, nil, fmt.Errorf("the explanation failed unexpectedly: %v", p)
 		}
 	}()
-	if compare {
-		return ws.ExplainLeads(ctx, sel, progress)
+	switch {
+	case c.leads:
+		exs, err = ws.ExplainLeads(ctx, sel, progress)
+		return exs, nil, err
+	case len(c.methods) > 0:
+		if exs, err = ws.ExplainMethods(ctx, sel, c.methods, progress); err != nil {
+			return nil, nil, err
+		}
+		return exs, app.MethodAgreement(exs), nil
 	}
 	ex, err := ws.ExplainSelection(ctx, sel, progress)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return []*app.Explanation{ex}, nil
+	return []*app.Explanation{ex}, nil, nil
 }
 
 // comparing reports whether the Compare leads tab is showing.
-func (w *Window) comparing() bool { return w.tabs != nil && w.tabs.SelectedIndex() == 1 }
+func (w *Window) comparing() bool {
+	return w.tabs != nil && w.tabs.SelectedIndex() == tabIndex("compare")
+}
+
+// tabIndex is the index of the tab a session names name (tabNames, in the tabs' order).
+func tabIndex(name string) int { return slices.Index(tabNames, name) }
 
 // compareCurrent reports whether the last comparison is of the current selection.
 func (w *Window) compareCurrent() bool {
@@ -755,9 +788,9 @@ func (w *Window) compareCurrent() bool {
 	return a.Init == b.Init && a.Method == b.Method && a.Target.Spec == b.Target.Spec
 }
 
-// finish shows the outcome of job id (explanations of sel: one, or one per lead), unless a newer
-// job has replaced it.
-func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err error) {
+// finish shows the outcome of job id (explanations of sel: one, one per lead or one per
+// method, as c says, with the methods' agreement), unless a newer job has replaced it.
+func (w *Window) finish(id int, sel app.Selection, c comparison, exs []*app.Explanation, agree [][]float64, err error) {
 	if !w.endJob(id) {
 		return
 	}
@@ -765,12 +798,16 @@ func (w *Window) finish(id int, sel app.Selection, exs []*app.Explanation, err e
 	if err == nil {
 		ex = exs[0]
 		for _, e := range exs {
-			if e.Selection.Lead == sel.Lead {
+			if e.Selection.Lead == sel.Lead && e.Result.Method == sel.Method {
 				ex = e
 			}
 		}
-		if len(exs) > 1 {
+		switch {
+		case c.leads:
 			w.leadsLast = exs
+		case len(c.methods) > 0:
+			w.mv.last = exs
+			w.mv.agree.SetText(agreementText(exs, agree))
 		}
 	}
 	if err != nil {

@@ -407,7 +407,7 @@ func TestLeadSelector(t *testing.T) {
 	}
 
 	// Compare leads: opening the tab explains the selection at leads 1 and 6, one colour scale.
-	onUI(func() { w.tabs.SelectIndex(1) })
+	onUI(func() { w.tabs.SelectIndex(tabIndex("compare")) })
 	await(t, events, "explained", 20*time.Second)
 	if len(w.leadsLast) != 2 || len(w.compareMaps) != 2 {
 		t.Fatalf("%d explanations, %d maps", len(w.leadsLast), len(w.compareMaps))
