@@ -20,6 +20,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	fs := newFlags("figure", "figure (--spec FIG.json | --kind KIND RESULT.nc...) --out FIG.{png,pdf,svg,eps}\n\n"+
 		"kinds: map (one file; --lags summed, default lag 0), decay (one file per lead), distance (files;\n"+
 		"--lags summed, default all), leads (one file per lead; a row per lag in --lags, default 0),\n"+
+		"methods (one file per method of one forecast, each on its own scale; rows as leads),\n"+
 		"laglat (one file: lag against latitude), decaymap (one map file of climxai decaymap); lines and\n"+
 		"fidelity figures keep their data in the sidecar (--figure of ablate, skill, fidelity) and redraw with --spec", stderr)
 	spec := fs.String("spec", "", "sidecar of an earlier figure (FIG.ext.json): draw that figure again")
@@ -32,7 +33,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	height := fs.Float64("height-mm", 0, "height of curve figures in mm (default 0.7 of the width; maps follow their aspect)")
 	contours := fs.String("contours", "", "map contour lines of |value| at fractions of its maximum, e.g. 0.25,0.5")
 	normalize := fs.String("normalize", "", "leads: \"lead\" divides each lead's maps by its largest |value| (patterns of weak leads show; default: values as they are)")
-	variable := fs.String("var", "", "map, laglat, leads: draw this (lag, lat, lon) variable of the result files instead of attribution (an aggregate's signed_mean, std, signed_std)")
+	variable := fs.String("var", "", "map, laglat, leads, methods: draw this (lag, lat, lon) variable of the result files instead of attribution (an aggregate's signed_mean, std, signed_std)")
 	out := fs.String("out", "", "output figure; the format follows the extension; a sidecar OUT.json is written beside it")
 	pos, err := parseFlags(fs, args)
 	if err != nil {

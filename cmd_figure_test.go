@@ -120,7 +120,7 @@ func TestFigureUsageErrors(t *testing.T) {
 		{"unknown normalisation", []string{"--kind", "leads", "--normalize", "max", "--out", "f.png", res[0]}, 2, "use lead"},
 		{"normalisation of a map", []string{"--kind", "map", "--normalize", "lead", "--out", "f.png", res[0]}, 2, "--kind leads"},
 		{"decaymap without its file", []string{"--kind", "decaymap", "--out", "f.png"}, 2, "climxai decaymap"},
-		{"variable of a curve", []string{"--kind", "decay", "--var", "signed_mean", "--out", "f.png", res[0]}, 2, "kinds map, laglat and leads"},
+		{"variable of a curve", []string{"--kind", "decay", "--var", "signed_mean", "--out", "f.png", res[0]}, 2, "kinds map, laglat, leads and methods"},
 		{"variable not a name", []string{"--kind", "map", "--var", "a b", "--out", "f.png", res[0]}, 2, "not a NetCDF variable name"},
 		{"variable not in the file", []string{"--kind", "map", "--var", "std", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "attribution, signed_mean"},
 		{"decaymap of a result file", []string{"--kind", "decaymap", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "climxai decaymap"},

@@ -15,7 +15,7 @@ import (
 // FigureOptions say which figure of explanations to draw and how: what `climxai figure` and the
 // verbs' --figure take as flags.
 type FigureOptions struct {
-	Kind   string // plots.KindMap, KindLeads, KindDecay, KindDistance or KindLagLat
+	Kind   string // plots.KindMap, KindLeads, KindMethods, KindDecay, KindDistance or KindLagLat
 	Lags   []int  // map: lags summed; leads: one row per lag; distance: lags summed (nil: all)
 	Preset string // plots preset name (agu1, agu2, ams1, ams2); "" is plots.DefaultPreset
 	DPI    int    // PNG resolution; 0 is plots.DefaultDPI
@@ -28,21 +28,30 @@ type FigureOptions struct {
 }
 
 // FigureKinds are the figure kinds drawn from explanations, in the order a dialog lists them.
-var FigureKinds = []string{plots.KindMap, plots.KindLeads, plots.KindDecay, plots.KindDistance, plots.KindLagLat}
+var FigureKinds = []string{plots.KindMap, plots.KindLeads, plots.KindMethods, plots.KindDecay, plots.KindDistance, plots.KindLagLat}
 
 // ErrFigure is the kind of error for a figure that cannot be drawn from the explanations given.
 var ErrFigure = errors.New("cannot draw the figure")
 
 // FigureResultPaths are the result files WriteFigure writes for a figure at path over n
-// explanations: path with .nc for one, path-leadNN.nc per explanation (by lead) for several.
+// explanations: path with .nc for one, path-leadNN.nc per explanation (by lead) for several
+// leads, path-METHOD.nc for several methods of one lead.
 func FigureResultPaths(path string, exs []*Explanation) []string {
 	base := strings.TrimSuffix(path, filepath.Ext(path))
 	if len(exs) == 1 {
 		return []string{base + ".nc"}
 	}
+	byMethod := true
+	for _, ex := range exs {
+		byMethod = byMethod && ex.Selection.Lead == exs[0].Selection.Lead
+	}
 	out := make([]string, len(exs))
 	for i, ex := range exs {
-		out[i] = fmt.Sprintf("%s-lead%02d.nc", base, ex.Selection.Lead)
+		if byMethod {
+			out[i] = fmt.Sprintf("%s-%s.nc", base, ex.Result.Method)
+		} else {
+			out[i] = fmt.Sprintf("%s-lead%02d.nc", base, ex.Selection.Lead)
+		}
 	}
 	return out
 }
@@ -64,7 +73,7 @@ func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions
 		if len(exs) != 1 {
 			return nil, fmt.Errorf("%w: a %s figure shows one explanation, got %d", ErrFigure, o.Kind, len(exs))
 		}
-	case plots.KindLeads, plots.KindDecay, plots.KindDistance:
+	case plots.KindLeads, plots.KindMethods, plots.KindDecay, plots.KindDistance:
 	default:
 		return nil, fmt.Errorf("%w: unknown kind %q; kinds: %s", ErrFigure, o.Kind, strings.Join(FigureKinds, ", "))
 	}

@@ -28,6 +28,10 @@ const (
 	KindDecay    = "decay"    // result files, one per lead: importance against lag with e-folding fits
 	KindDistance = "distance" // result files: cumulative importance against distance, lags in Lags summed (default all)
 	KindLeads    = "leads"    // result files for several leads: columns = leads, rows = Lags (default 0)
+	// KindMethods: result files of one forecast by several methods: columns = methods in the
+	// order given, each divided by its largest |value| over the lags shown (their units
+	// differ), rows = Lags (default 0).
+	KindMethods  = "methods"
 	KindLagLat   = "laglat"   // one result file: |importance| summed over longitude, lag against latitude
 	KindLines    = "lines"    // curves carried in the spec itself (ablation, skill); inputs are provenance only
 	KindDecayMap = "decaymap" // one map file of climxai decaymap: e-folding time and R90 per target cell
@@ -35,12 +39,12 @@ const (
 )
 
 // Kinds lists the figure kinds in the order help text shows them.
-var Kinds = []string{KindMap, KindDecay, KindDistance, KindLeads, KindLagLat, KindDecayMap, KindLines, KindFidelity}
+var Kinds = []string{KindMap, KindDecay, KindDistance, KindLeads, KindMethods, KindLagLat, KindDecayMap, KindLines, KindFidelity}
 
 // readsResults reports whether a kind's inputs are attribution result files.
 func readsResults(kind string) bool {
 	switch kind {
-	case KindMap, KindDecay, KindDistance, KindLeads, KindLagLat:
+	case KindMap, KindDecay, KindDistance, KindLeads, KindMethods, KindLagLat:
 		return true
 	}
 	return false
@@ -144,7 +148,7 @@ func (s Spec) validate() error {
 		if err := s.Fidelity.check(); err != nil {
 			return fmt.Errorf("%w: %v", ErrSpec, err)
 		}
-	case KindDecay, KindDistance, KindLeads:
+	case KindDecay, KindDistance, KindLeads, KindMethods:
 		if len(s.Inputs) == 0 {
 			return fmt.Errorf("%w: %s needs at least one result file", ErrSpec, s.Kind)
 		}
@@ -202,10 +206,10 @@ func CheckVariable(kind, variable string) error {
 		}
 	}
 	switch kind {
-	case KindMap, KindLagLat, KindLeads:
+	case KindMap, KindLagLat, KindLeads, KindMethods:
 		return nil
 	}
-	return fmt.Errorf("another variable than attribution (%s) is drawn by kinds map, laglat and leads, not %s", variable, kind)
+	return fmt.Errorf("another variable than attribution (%s) is drawn by kinds map, laglat, leads and methods, not %s", variable, kind)
 }
 
 // ReadSpec reads a sidecar.
@@ -506,44 +510,64 @@ func (s *Spec) Figure(base string) (*Figure, error) {
 			ds = append(ds, d)
 		}
 		return DistanceFigure(ds, pr.Width, height, st)
-	case KindLeads:
-		lags := s.Lags
-		if len(lags) == 0 {
-			lags = []int{0}
+	case KindLeads, KindMethods:
+		g, err := s.leadsGrid(ins, rings)
+		if err != nil {
+			return nil, err
 		}
-		g := LeadsGrid{}
-		var all [][]float32
-		for r, k := range lags {
-			g.Panels = append(g.Panels, nil)
-			g.RowLabels = append(g.RowLabels, fmt.Sprintf("lag %d", k))
-			for _, in := range ins {
-				f, err := lagSum(in.file, []int{k}, in.in.Path)
-				if err != nil {
-					return nil, err
-				}
-				if f.Grid.Size() != ins[0].file.Grid.Size() {
-					return nil, fmt.Errorf("%w: %s is on a different grid from %s", ErrSpec, in.in.Path, ins[0].in.Path)
-				}
-				m := MapPanel{Field: f, Coast: rings}
-				if mk, ok := ParseMarker(in.file.Meta.Target); ok {
-					m.Target = &mk
-				}
-				g.Panels[r] = append(g.Panels[r], m)
-				all = append(all, f.Values)
-				if r == 0 {
-					g.ColLabels = append(g.ColLabels, fmt.Sprintf("lead %d", in.file.Meta.Lead))
-				}
-			}
-		}
-		label := s.valueLabel(ins[0].file)
-		if s.Normalize == "lead" {
-			label += " / its lead's max |value|"
-			g.normalizeColumns()
-		}
-		g.Scale = s.scale(label, all...)
 		return LeadsFigure(g, pr.Width, st)
 	}
 	return nil, fmt.Errorf("%w: unknown kind %q", ErrSpec, s.Kind)
+}
+
+// leadsGrid lays out kinds leads and methods: a column per input (a lead, or a method of one
+// forecast), a row per lag of s.Lags (default 0); methods, and leads with Normalize "lead",
+// divide each column by its largest |value|.
+func (s *Spec) leadsGrid(ins []loaded, rings []resources.Ring) (LeadsGrid, error) {
+	lags := s.Lags
+	if len(lags) == 0 {
+		lags = []int{0}
+	}
+	g := LeadsGrid{}
+	var all [][]float32
+	for r, k := range lags {
+		g.Panels = append(g.Panels, nil)
+		g.RowLabels = append(g.RowLabels, fmt.Sprintf("lag %d", k))
+		for _, in := range ins {
+			f, err := lagSum(in.file, []int{k}, in.in.Path)
+			if err != nil {
+				return LeadsGrid{}, err
+			}
+			if f.Grid.Size() != ins[0].file.Grid.Size() {
+				return LeadsGrid{}, fmt.Errorf("%w: %s is on a different grid from %s", ErrSpec, in.in.Path, ins[0].in.Path)
+			}
+			m := MapPanel{Field: f, Coast: rings}
+			if mk, ok := ParseMarker(in.file.Meta.Target); ok {
+				m.Target = &mk
+			}
+			g.Panels[r] = append(g.Panels[r], m)
+			all = append(all, f.Values)
+			if r == 0 && s.Kind == KindMethods {
+				g.ColLabels = append(g.ColLabels, in.file.Meta.Method)
+			} else if r == 0 {
+				g.ColLabels = append(g.ColLabels, fmt.Sprintf("lead %d", in.file.Meta.Lead))
+			}
+		}
+	}
+	label := s.valueLabel(ins[0].file)
+	switch {
+	case s.Kind == KindMethods:
+		label = "attribution / its method's max |value|"
+		if s.Variable != "" && s.Variable != "attribution" {
+			label = s.Variable + " / its method's max |value|"
+		}
+		g.normalizeColumns()
+	case s.Normalize == "lead":
+		label += " / its lead's max |value|"
+		g.normalizeColumns()
+	}
+	g.Scale = s.scale(label, all...)
+	return g, nil
 }
 
 // binKm is the distance bin: about one grid step at the equator, at least 50 km.

@@ -380,3 +380,62 @@ func TestNormalizeColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestMethodsGrid: kind methods lays out one forecast's result files by method, in the order
+// given, each column divided by its own largest |value| (the methods' units differ by orders
+// of magnitude), and the figure draws and redraws from its sidecar.
+func TestMethodsGrid(t *testing.T) {
+	dir := t.TempDir()
+	g := naGrid()
+	var paths []string
+	for i, m := range []struct {
+		name  string
+		scale float32
+	}{{"saliency", 0.2}, {"lrp-epsilon", 0.001}, {"ig", 30}} {
+		a := &dataset.AttributionFile{Grid: g, Lags: []int{0, 1},
+			Meta: dataset.AttributionMeta{Method: m.name, Target: "55,-35", Lead: 6}}
+		for k := range 2 {
+			for c := range g.Size() {
+				a.Values = append(a.Values, m.scale*float32(math.Sin(float64(c+7*i+3*k))))
+			}
+		}
+		p := filepath.Join(dir, m.name+".nc")
+		if err := dataset.WriteAttribution(p, a); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	s, err := NewSpec(KindMethods, paths, []int{0, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ins, err := s.load(".", false, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	grid, err := s.leadsGrid(ins, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(grid.ColLabels) != "[saliency lrp-epsilon ig]" || len(grid.Panels) != 2 {
+		t.Fatalf("columns %v, %d rows", grid.ColLabels, len(grid.Panels))
+	}
+	for c := range grid.ColLabels {
+		if m := finiteMaxAbs(grid.Panels[0][c].Field.Values, grid.Panels[1][c].Field.Values); math.Abs(m-1) > 1e-6 {
+			t.Errorf("column %s: largest |value| %g, want 1", grid.ColLabels[c], m)
+		}
+	}
+	out := filepath.Join(dir, "methods.png")
+	s.DPI = 80
+	if err := Make(s, ".", out); err != nil {
+		t.Fatal(err)
+	}
+	side, err := ReadSpec(SidecarPath(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	redrawSame(t, side, dir, out)
+	if err := CheckNormalize(KindMethods, "lead"); err == nil {
+		t.Error("normalize lead accepted for kind methods, which always normalises")
+	}
+}

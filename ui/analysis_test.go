@@ -242,6 +242,18 @@ func TestCompareMethods(t *testing.T) {
 	if !w.methodsCurrent() {
 		t.Error("the comparison is not of the current selection")
 	}
+	// Exported side by side: one result file per method beside the figure.
+	fig := filepath.Join(t.TempDir(), "methods.png")
+	onUI(func() { w.ExportFigure(fig, app.FigureOptions{Kind: plots.KindMethods, Lags: []int{0, 1}, DPI: 80}) })
+	await(t, events, "saved", 30*time.Second)
+	for _, ex := range v.last {
+		if st, err := os.Stat(strings.TrimSuffix(fig, ".png") + "-" + ex.Result.Method + ".nc"); err != nil || st.Size() == 0 {
+			t.Errorf("%s's result file: %v", ex.Result.Method, err)
+		}
+	}
+	if spec, err := plots.ReadSpec(plots.SidecarPath(fig)); err != nil || spec.Kind != plots.KindMethods || len(spec.Inputs) != len(v.last) {
+		t.Errorf("sidecar: %+v (%v)", spec, err)
+	}
 	var err error
 	onUI(func() { err = w.SetCompareMethods([]string{"ig", "saliency"}) })
 	if err != nil {

@@ -26,6 +26,7 @@ var figureChoices = []struct{ label, kind, lags string }{
 	{"Map at the chosen lags", plots.KindMap, "current"},
 	{"Map summed over all lags", plots.KindMap, "all"},
 	{"Leads side by side (rows: chosen lags)", plots.KindLeads, "current"},
+	{"Methods side by side (rows: chosen lags)", plots.KindMethods, "current"},
 	{"Importance against lag, every lead (decay)", plots.KindDecay, ""},
 	{"Cumulative importance against distance, every lead", plots.KindDistance, ""},
 	{"Lag against latitude", plots.KindLagLat, ""},
@@ -50,6 +51,10 @@ func (w *Window) figureName(kind, ext string) string {
 		strings.NewReplacer(" ", "", "°", "", ".", "p", ",", "_", ":", "").Replace(targetLabel(s.Target)))
 	if kind == plots.KindLeads || kind == plots.KindDecay || kind == plots.KindDistance {
 		name = fmt.Sprintf("climxai-%s-%s-%s", kind, w.last.Result.Method,
+			strings.NewReplacer(" ", "", "°", "", ".", "p", ",", "_", ":", "").Replace(targetLabel(s.Target)))
+	}
+	if kind == plots.KindMethods {
+		name = fmt.Sprintf("climxai-methods-lead%d-%s", s.Lead,
 			strings.NewReplacer(" ", "", "°", "", ".", "p", ",", "_", ":", "").Replace(targetLabel(s.Target)))
 	}
 	return name + "." + ext
@@ -137,8 +142,10 @@ func (w *Window) showExportDialog() {
 		rename()
 	}
 	kind.SetSelectedIndex(0)
-	if w.comparing() {
-		kind.SetSelectedIndex(2)
+	for i, c := range figureChoices {
+		if w.comparing() && c.kind == plots.KindLeads || w.comparingMethods() && c.kind == plots.KindMethods {
+			kind.SetSelectedIndex(i)
+		}
 	}
 	format.SetSelected("PDF")
 	items := []*widget.FormItem{
@@ -244,25 +251,34 @@ func needsLeads(kind string) bool {
 	return kind == plots.KindLeads || kind == plots.KindDecay || kind == plots.KindDistance
 }
 
-// ExportFigure writes the figure o of the last explanation (kinds over leads: of the comparison
-// of leads, which is run first when it is not of the current selection) to path with its result
-// files and sidecar, on a worker goroutine (app.Workspace.WriteFigure, as --figure).
+// ExportFigure writes the figure o of the last explanation (kinds over leads or methods: of the
+// comparison, which is run first when it is not of the current selection) to path with its
+// result files and sidecar, on a worker goroutine (app.Workspace.WriteFigure, as --figure).
 func (w *Window) ExportFigure(path string, o app.FigureOptions) {
 	if w.last == nil || w.ws == nil {
 		return
 	}
 	ws, last := w.ws, w.last
-	var exs []*app.Explanation
+	var (
+		exs []*app.Explanation
+		c   comparison // what to run first, if anything
+	)
 	switch {
+	case o.Kind == plots.KindMethods && w.methodsCurrent():
+		exs = w.mv.last
+	case o.Kind == plots.KindMethods:
+		c.methods = w.methodsToCompare(last.Selection)
 	case !needsLeads(o.Kind):
 		exs = []*app.Explanation{last}
 	case w.leadsOf(last.Selection):
 		exs = w.leadsLast
+	default:
+		c.leads = true
 	}
 	w.lastExportDir = filepath.Dir(path)
 	id, ctx, progress := w.startJob("exporting " + path + " …")
 	go func() {
-		ncs, leads, err := exportFigure(ctx, ws, last.Selection, exs, path, o, progress)
+		ncs, ran, agree, err := exportFigure(ctx, ws, last.Selection, c, exs, path, o, progress)
 		w.do(func() {
 			if !w.endJob(id) {
 				return
@@ -271,8 +287,12 @@ func (w *Window) ExportFigure(path string, o app.FigureOptions) {
 				w.jobFailed(&w.fg, fmt.Errorf("exporting the figure: %w", err), "save-failed")
 				return
 			}
-			if leads != nil {
-				w.leadsLast = leads
+			switch {
+			case c.leads:
+				w.leadsLast = ran
+			case len(c.methods) > 0:
+				w.mv.last = ran
+				w.mv.agree.SetText(agreementText(ran, agree))
 			}
 			w.fg.progress.SetValue(1)
 			w.status.SetText(fmt.Sprintf("saved %s (drawn from %s; sidecar %s)", path, strings.Join(ncs, ", "), plots.SidecarPath(path)))
@@ -281,22 +301,22 @@ func (w *Window) ExportFigure(path string, o app.FigureOptions) {
 	}()
 }
 
-// exportFigure runs on a worker: the comparison of leads when exs is nil, then the figure.
-// It returns the result files and the new comparison (nil when none was run).
-func exportFigure(ctx context.Context, ws *app.Workspace, sel app.Selection, exs []*app.Explanation, path string,
-	o app.FigureOptions, progress func(int, int)) (ncs []string, leads []*app.Explanation, err error) {
+// exportFigure runs on a worker: the comparison c when exs is nil, then the figure. It returns
+// the result files and the comparison run (nil when none was), with the methods' agreement.
+func exportFigure(ctx context.Context, ws *app.Workspace, sel app.Selection, c comparison, exs []*app.Explanation, path string,
+	o app.FigureOptions, progress func(int, int)) (ncs []string, ran []*app.Explanation, agree [][]float64, err error) {
 	defer recovered("exporting "+path, &err)
 	if exs == nil {
-		if leads, err = ws.ExplainLeads(ctx, sel, progress); err != nil {
-			return nil, nil, err
+		if ran, agree, err = safeExplain(ctx, ws, sel, c, progress); err != nil {
+			return nil, nil, nil, err
 		}
-		exs = leads
+		exs = ran
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ncs, err = ws.WriteFigure(path, exs, o)
-	return ncs, leads, err
+	return ncs, ran, agree, err
 }
 
 // leadsOf reports whether the last comparison of leads is of selection sel (all but the lead).
