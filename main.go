@@ -29,6 +29,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"gui":       {summary: "the desktop application: click a map cell to explain its forecast (--card C --data D)", run: runGUI},
 		"explain":   {summary: "attribution of one forecast to its input months and places (saliency, IG, LRP, ...)", run: cmdExplain},
+		"compare":   {summary: "one forecast explained by several methods, and how alike they rank the inputs", run: cmdCompare},
 		"skill":     {summary: "anomaly correlation and RMSE of the emulators against persistence and damped persistence", run: cmdSkill},
 		"predict":   {summary: "the emulators' forecast from one init month (SST anomalies, NetCDF)", run: cmdPredict},
 		"info":      {summary: "how climxai reads an SST NetCDF file: variable, grid, time, missing values", run: cmdInfo},

@@ -106,7 +106,7 @@ func (w *Workspace) WriteAggregateResult(path string, r *AggregateResult) error 
 		"duration_seconds": strconv.FormatFloat(r.Duration.Seconds(), 'f', 3, 64),
 		"card":             w.CardPath,
 		"normalisation":    "each sample's attribution divided by its sum of |attribution| over ocean cells and lags",
-		"written_by":       "climxai gui",
+		"written_by":       w.writer(),
 	}
 	meta := dataset.AttributionMeta{Method: r.Method, Parameters: r.Params, Target: t.Spec, Lead: r.Lead,
 		ModelFile: modelFile, ModelSHA256: modelSHA, DataFile: w.DataPath, Version: Version, Other: other}

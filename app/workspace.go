@@ -97,6 +97,9 @@ type Workspace struct {
 	// Notices are remarks about how the data were prepared (regridding, dropped cells) that the
 	// user should see.
 	Notices []string
+	// WrittenBy names the program in the files the workspace writes (written_by); "" is
+	// "climxai gui".
+	WrittenBy string
 
 	mu        sync.Mutex
 	sel       Selection
@@ -144,6 +147,14 @@ func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error)
 	}
 	w.sel.Target = t
 	return w, nil
+}
+
+// writer is WrittenBy or "climxai gui".
+func (w *Workspace) writer() string {
+	if w.WrittenBy == "" {
+		return "climxai gui"
+	}
+	return w.WrittenBy
 }
 
 // Close waits for running explanations to end (cancel their contexts first) and closes the
@@ -549,7 +560,7 @@ func (w *Workspace) WriteResult(path string, ex *Explanation) error {
 		"card":              w.CardPath,
 		"output_units":      "model output units (scaled anomaly); degC = value * scale_std + scale_mean",
 		"attribution_units": "model output units per input feature",
-		"written_by":        "climxai gui",
+		"written_by":        w.writer(),
 	}
 	if c := r.Completeness; c != nil {
 		other["completeness_sum"] = strconv.FormatFloat(c.Sum, 'g', 8, 64)

@@ -57,10 +57,11 @@ func LeadsFigure(g LeadsGrid, width vg.Length, st Style) (*Figure, error) {
 			if r == 0 && c < len(g.ColLabels) {
 				m.Title = g.ColLabels[c]
 			}
-			// About 25 mm per panel at single column: three longitude labels fit, four touch.
+			// A longitude label at 7 pt is about 6 mm wide: narrow panels get one per 9 mm
+			// (three on the 25 mm of three columns at single width, two on the 19 mm of five).
 			xt := 0.0
 			if w := width / vg.Length(cols); w < 45*vg.Millimeter {
-				xt = 3.2
+				xt = max(1.5, float64(w/vg.Millimeter)/9)
 			}
 			p := m.plot(st, r != rows-1, c != 0, xt)
 			if c == 0 && r < len(g.RowLabels) {
