@@ -38,7 +38,7 @@ func commands() map[string]command {
 		"merge":     {summary: "adds the partial sums of aggregate shards into one aggregate", run: cmdMerge},
 		"decay":     {summary: "e-folding time (95% interval) and R50/R90 of aggregates, one row per file", run: cmdDecay},
 		"decaymap":  {summary: "e-folding time and R90 mapped over every K-th ocean cell (location independence)", run: cmdDecaymap},
-		"figure":    {summary: "figures for papers (map, decay, distance, leads, laglat) in PNG/PDF/SVG/EPS with a sidecar to redraw them", run: cmdFigure},
+		"figure":    {summary: "figures for papers (map, decay, distance, leads, methods, laglat) in PNG/PDF/SVG/EPS with a sidecar to redraw them", run: cmdFigure},
 		"ablate":    {summary: "skill of a forecast with inputs outside a radius, or older than a lag, set to climatology", run: cmdAblate},
 		"fidelity":  {summary: "which attribution methods to trust: agreement with a synthetic ground truth, randomisation check, deletion curves", run: cmdFidelity},
 	}
