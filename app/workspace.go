@@ -267,6 +267,32 @@ func (w *Workspace) SelectCell(row, col int) (attribution.Target, error) {
 	return w.SetTarget(fmt.Sprintf("%g,%g", g.LatStart+g.LatStep*float64(row), g.LonStart+g.LonStep*float64(col)))
 }
 
+// StepCell moves a cell target to the next ocean cell north (north = 1), south (-1), east
+// (east = 1) or west (-1) of it, over land in between; a box target starts from its centre
+// cell. With no ocean cell that way before the grid's edge the target stays and the error says
+// so.
+func (w *Workspace) StepCell(north, east int) (attribution.Target, error) {
+	g := w.Card.Grid
+	t := w.Selection().Target
+	dr, dc := north, east
+	if g.LatStep < 0 {
+		dr = -dr
+	}
+	if g.LonStep < 0 {
+		dc = -dc
+	}
+	if dr == 0 && dc == 0 {
+		return t, nil
+	}
+	for r, c := t.Row+dr, t.Col+dc; r >= 0 && r < g.NLat && c >= 0 && c < g.NLon; r, c = r+dr, c+dc {
+		if w.Prepared.Ocean[r*g.NLon+c] {
+			return w.SelectCell(r, c)
+		}
+	}
+	way := map[[2]int]string{{1, 0}: "north", {-1, 0}: "south", {0, 1}: "east", {0, -1}: "west"}[[2]int{north, east}]
+	return t, selErr("no ocean cell further %s inside the emulator's grid", way)
+}
+
 // nearestOcean is the ocean cell at the least great-circle distance from cell (row, col), or
 // (-1, -1) when there is none.
 func (w *Workspace) nearestOcean(row, col int) (int, int) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"climxai/attribution"
 	"climxai/dataset"
 	"climxai/dataset/synth"
 	"climxai/inference"
@@ -327,5 +328,35 @@ func TestExplainMethods(t *testing.T) {
 	}
 	if _, err := w.ExplainMethods(context.Background(), sel, nil, nil); !errors.Is(err, ErrSelection) {
 		t.Errorf("no methods: %v", err)
+	}
+}
+
+// TestStepCell: the arrow keys' steps move the cell target one ocean cell north or west, and
+// at the grid's edge the target stays with an error that says which way.
+func TestStepCell(t *testing.T) {
+	w := openTestWorkspace(t)
+	start := w.Selection().Target
+	north, err := w.StepCell(1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if north.Row <= start.Row || north.Col != start.Col || north.Lat <= start.Lat {
+		t.Errorf("north of row %d: row %d col %d lat %g", start.Row, north.Row, north.Col, north.Lat)
+	}
+	west, err := w.StepCell(0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if west.Col >= north.Col || west.Lon >= north.Lon || west.Row != north.Row {
+		t.Errorf("west of col %d: col %d row %d", north.Col, west.Col, west.Row)
+	}
+	var last attribution.Target
+	for range w.Card.Grid.NLat + 1 {
+		if last, err = w.StepCell(1, 0); err != nil {
+			break
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "further north") || w.Selection().Target.Spec != last.Spec {
+		t.Errorf("at the northern edge: %v, target %s then %s", err, last.Spec, w.Selection().Target.Spec)
 	}
 }

@@ -53,6 +53,9 @@ type MapCanvas struct {
 	OnTapped func(Cell)
 	// OnBox, if set, is called with the box a drag outlined (at least one cell each way).
 	OnBox func(Box)
+	// OnStep, if set, is called with the arrow key typed while the map has the keyboard focus
+	// (a tap gives it): north 1 / -1 for up / down, east 1 / -1 for right / left.
+	OnStep func(north, east int)
 	// NoHint leaves out the usage hint under the map when the pointer is elsewhere (small maps
 	// side by side, where it would repeat under each one).
 	NoHint bool
@@ -323,8 +326,39 @@ func gridCell(g dataset.GridSpec, row, col int) Cell {
 
 // Tapped selects the cell under the pointer.
 func (m *MapCanvas) Tapped(ev *fyne.PointEvent) {
+	if m.OnStep != nil {
+		if c := fyne.CurrentApp().Driver().CanvasForObject(m); c != nil {
+			c.Focus(m) // the arrow keys then step the target
+		}
+	}
 	if c, ok := m.CellAt(ev.Position); ok && m.OnTapped != nil {
 		m.OnTapped(c)
+	}
+}
+
+// FocusGained is part of fyne.Focusable.
+func (m *MapCanvas) FocusGained() {}
+
+// FocusLost is part of fyne.Focusable.
+func (m *MapCanvas) FocusLost() {}
+
+// TypedRune is part of fyne.Focusable.
+func (m *MapCanvas) TypedRune(rune) {}
+
+// TypedKey steps the target with the arrow keys (OnStep).
+func (m *MapCanvas) TypedKey(ev *fyne.KeyEvent) {
+	if m.OnStep == nil {
+		return
+	}
+	switch ev.Name {
+	case fyne.KeyUp:
+		m.OnStep(1, 0)
+	case fyne.KeyDown:
+		m.OnStep(-1, 0)
+	case fyne.KeyRight:
+		m.OnStep(0, 1)
+	case fyne.KeyLeft:
+		m.OnStep(0, -1)
 	}
 }
 

@@ -140,6 +140,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.mapw = NewMapCanvas(OpenNote)
 	w.mapw.OnTapped = w.onMapTapped
 	w.mapw.OnBox = w.onMapBox
+	w.mapw.OnStep = w.onMapStep
 	w.mapw.SetScale(w.prefs.scale())
 	w.chart = NewLagChart("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.chart.OnTapped = func(lag int) { w.lag.SetValue(float64(lag)) }
@@ -495,6 +496,20 @@ func (w *Window) onMapTapped(c Cell) {
 	w.target.SetSelected(targetCell)
 	w.updating = false
 	w.Explain()
+}
+
+// onMapStep moves the target to the next ocean cell that way (arrow keys on the map) and
+// explains it.
+func (w *Window) onMapStep(north, east int) {
+	if w.ws == nil {
+		return
+	}
+	tg, err := w.ws.StepCell(north, east)
+	if err != nil {
+		w.status.SetText(err.Error())
+		return
+	}
+	w.onMapTapped(Cell{Row: tg.Row, Col: tg.Col})
 }
 
 // targetCell is the target selector's entry for a cell clicked on the map.

@@ -552,3 +552,23 @@ func TestCompletenessNote(t *testing.T) {
 		}
 	}
 }
+
+// TestArrowKeysStepTheTarget: with the map focused, an arrow key explains the next ocean cell
+// that way.
+func TestArrowKeysStepTheTarget(t *testing.T) {
+	w, events, _ := openedWindow(t, randomCard)
+	before := w.last.Selection.Target
+	onUI(func() { w.mapw.TypedKey(&fyne.KeyEvent{Name: fyne.KeyUp}) })
+	await(t, events, "explained", 20*time.Second)
+	if got := w.last.Selection.Target; got.Row <= before.Row || got.Col != before.Col {
+		t.Errorf("up from row %d col %d: row %d col %d", before.Row, before.Col, got.Row, got.Col)
+	}
+	onUI(func() { w.mapw.TypedKey(&fyne.KeyEvent{Name: fyne.KeyRight}) })
+	await(t, events, "explained", 20*time.Second)
+	if got := w.last.Selection.Target; got.Col <= before.Col {
+		t.Errorf("right: col %d, started at %d", got.Col, before.Col)
+	}
+	if m := w.mapw.marker; m.Row != w.last.Selection.Target.Row || m.Col != w.last.Selection.Target.Col {
+		t.Errorf("marker at (%d, %d), target (%d, %d)", m.Row, m.Col, w.last.Selection.Target.Row, w.last.Selection.Target.Col)
+	}
+}
