@@ -170,8 +170,10 @@ func TestPreferences(t *testing.T) {
 	await(t, events, "explained", 20*time.Second)
 	onUI(func() { w.SetPreferences(inference.Options{Device: inference.CPU, Threads: 1}, "sequential") })
 	await(t, events, "preferences", time.Second)
-	if w.mapw.Scale().Map.Name != "viridis" || w.prefs.scale() != "sequential" {
-		t.Errorf("scale %q, stored %q", w.mapw.Scale().Map.Name, w.prefs.scale())
+	var scale, stored string
+	onUI(func() { scale, stored = w.mapw.Scale().Map.Name, w.prefs.scale() }) // the reopening runs meanwhile
+	if scale != "viridis" || stored != "sequential" {
+		t.Errorf("scale %q, stored %q", scale, stored)
 	}
 	await(t, events, "opened", 20*time.Second)
 	await(t, events, "explained", 20*time.Second)
