@@ -28,7 +28,7 @@ ARGS ?=
 # STUDY_OUT is where `make study` writes its files (README, "The study, reproduced on the demo").
 STUDY_OUT ?= study-out
 
-.PHONY: setup build run test vet fmt-check bench fuzz package study clean
+.PHONY: setup build run test vet fmt-check bench fuzz race package study clean
 
 setup:
 	scripts/setup.sh
@@ -60,6 +60,11 @@ bench: setup
 
 fuzz: setup
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+# The race detector over every package (about 4 minutes warm, plus a race build of Fyne cold):
+# the window's two job lanes and the workspace are meant for concurrent use.
+race: setup
+	go test -race -timeout $(TEST_TIMEOUT) ./...
 
 # FYNE_CLI is Fyne's packaging tool, run from the Go module proxy at a pinned version.
 FYNE_CLI ?= go run fyne.io/tools/cmd/fyne@v1.7.4
