@@ -242,6 +242,22 @@ func TestCompareMethods(t *testing.T) {
 	if !w.methodsCurrent() {
 		t.Error("the comparison is not of the current selection")
 	}
+	// The export dialog offers the methods side by side, at double column width for five maps.
+	var kind, preset string
+	onUI(func() {
+		w.showExportDialog()
+		for _, o := range test.LaidOutObjects(w.Win.Canvas().Overlays().Top()) {
+			if sel, ok := o.(*widget.Select); ok && strings.HasPrefix(sel.Selected, "agu") {
+				preset = sel.Selected
+			} else if ok && strings.HasPrefix(sel.Selected, "Methods") {
+				kind = sel.Selected
+			}
+		}
+		w.Win.Canvas().Overlays().Top().Hide()
+	})
+	if !strings.HasPrefix(kind, "Methods side by side") || !strings.HasPrefix(preset, "agu2") {
+		t.Errorf("export dialog: figure %q, preset %q", kind, preset)
+	}
 	// Exported side by side: one result file per method beside the figure.
 	fig := filepath.Join(t.TempDir(), "methods.png")
 	onUI(func() { w.ExportFigure(fig, app.FigureOptions{Kind: plots.KindMethods, Lags: []int{0, 1}, DPI: 80}) })

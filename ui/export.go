@@ -139,6 +139,11 @@ func (w *Window) showExportDialog() {
 		} else {
 			lags.Enable()
 		}
+		// More than three maps side by side need the double column (agu2).
+		if c.kind == plots.KindMethods && len(w.methodsToCompare(w.last.Selection)) > 3 ||
+			c.kind == plots.KindLeads && len(w.ws.Leads()) > 3 {
+			preset.SetSelectedIndex(1)
+		}
 		rename()
 	}
 	kind.SetSelectedIndex(0)
