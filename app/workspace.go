@@ -466,21 +466,30 @@ func (w *Workspace) modelOf(lead int) (file, sha string, err error) {
 // counts over all leads.
 func (w *Workspace) ExplainLeads(ctx context.Context, sel Selection, progress func(done, total int)) ([]*Explanation, error) {
 	leads := w.Leads()
-	out := make([]*Explanation, len(leads))
+	sels := make([]Selection, len(leads))
 	for i, l := range leads {
-		s := sel
-		s.Lead = l
+		sels[i] = sel
+		sels[i].Lead = l
+	}
+	return w.explainEach(ctx, sels, func(s Selection) string { return fmt.Sprintf("lead %d", s.Lead) }, progress)
+}
+
+// explainEach explains each selection in turn, with progress counted over all of them; an
+// error is prefixed with what name calls its selection.
+func (w *Workspace) explainEach(ctx context.Context, sels []Selection, name func(Selection) string, progress func(done, total int)) ([]*Explanation, error) {
+	out := make([]*Explanation, len(sels))
+	for i, s := range sels {
 		var p func(done, total int)
 		if progress != nil {
 			p = func(done, total int) {
 				if total > 0 {
-					progress(i*total+done, len(leads)*total)
+					progress(i*total+done, len(sels)*total)
 				}
 			}
 		}
 		ex, err := w.ExplainSelection(ctx, s, p)
 		if err != nil {
-			return nil, fmt.Errorf("lead %d: %w", l, err)
+			return nil, fmt.Errorf("%s: %w", name(s), err)
 		}
 		out[i] = ex
 	}
@@ -499,27 +508,14 @@ func (w *Workspace) ExplainMethods(ctx context.Context, sel Selection, methods [
 	if len(methods) == 0 {
 		return nil, selErr("choose at least one method to compare")
 	}
-	out := make([]*Explanation, len(methods))
+	sels := make([]Selection, len(methods))
 	for i, m := range methods {
-		s := sel
+		sels[i] = sel
 		if m != sel.Method {
-			s.Method, s.Params = m, nil
+			sels[i].Method, sels[i].Params = m, nil
 		}
-		var p func(done, total int)
-		if progress != nil {
-			p = func(done, total int) {
-				if total > 0 {
-					progress(i*total+done, len(methods)*total)
-				}
-			}
-		}
-		ex, err := w.ExplainSelection(ctx, s, p)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", m, err)
-		}
-		out[i] = ex
 	}
-	return out, nil
+	return w.explainEach(ctx, sels, func(s Selection) string { return s.Method }, progress)
 }
 
 // MethodAgreement is the Spearman rank correlation of |attribution| between every pair of
