@@ -162,22 +162,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	s := ws.Selection()
 	fmt.Fprintf(stdout, "lead %d forecast from init %s, target %s: %d methods\n", s.Lead, s.Init, s.Target, len(exs))
 	fmt.Fprintln(stdout, "Spearman rank correlation of |attribution| over every lag and ocean cell (1: the same ranking)")
-	width := 8
-	for _, m := range methods {
-		width = max(width, len(m)+2)
-	}
-	fmt.Fprintf(stdout, "%*s", width, "")
-	for _, m := range methods {
-		fmt.Fprintf(stdout, "%*s", width, m)
-	}
-	fmt.Fprintln(stdout)
-	for i, m := range methods {
-		fmt.Fprintf(stdout, "%*s", width, m)
-		for j := range methods {
-			fmt.Fprintf(stdout, "%*.2f", width, agree[i][j])
-		}
-		fmt.Fprintln(stdout)
-	}
+	fmt.Fprint(stdout, app.AgreementTable(exs, agree))
 	fmt.Fprintln(stdout, "wrote", strings.Join(slices.Sorted(maps.Values(paths)), ", "))
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -516,6 +517,29 @@ func (w *Workspace) ExplainMethods(ctx context.Context, sel Selection, methods [
 		}
 	}
 	return w.explainEach(ctx, sels, func(s Selection) string { return s.Method }, progress)
+}
+
+// AgreementTable lays MethodAgreement's matrix out for a monospace font: a header row of the
+// methods, then a row per method, each line ending in a newline.
+func AgreementTable(exs []*Explanation, a [][]float64) string {
+	var b strings.Builder
+	width := 8
+	for _, ex := range exs {
+		width = max(width, len(ex.Result.Method)+2)
+	}
+	fmt.Fprintf(&b, "%*s", width, "")
+	for _, ex := range exs {
+		fmt.Fprintf(&b, "%*s", width, ex.Result.Method)
+	}
+	b.WriteString("\n")
+	for i, ex := range exs {
+		fmt.Fprintf(&b, "%*s", width, ex.Result.Method)
+		for j := range exs {
+			fmt.Fprintf(&b, "%*.2f", width, a[i][j])
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // MethodAgreement is the Spearman rank correlation of |attribution| between every pair of

@@ -157,23 +157,8 @@ func (w *Window) showMethods() {
 		s.Lead, targetLabel(s.Target), s.Init, len(exs)))
 }
 
-// agreementText lays the agreement matrix out as a monospace table headed by the methods.
+// agreementText is the tab's agreement matrix under its heading.
 func agreementText(exs []*app.Explanation, a [][]float64) string {
-	var b strings.Builder
-	b.WriteString("Spearman ρ of |attribution| over every lag and ocean cell (1: the same ranking)\n")
-	width := 8
-	for _, ex := range exs {
-		width = max(width, len(ex.Result.Method)+2)
-	}
-	fmt.Fprintf(&b, "%*s", width, "")
-	for _, ex := range exs {
-		fmt.Fprintf(&b, "%*s", width, ex.Result.Method)
-	}
-	for i, ex := range exs {
-		fmt.Fprintf(&b, "\n%*s", width, ex.Result.Method)
-		for j := range exs {
-			fmt.Fprintf(&b, "%*.2f", width, a[i][j])
-		}
-	}
-	return b.String()
+	return "Spearman ρ of |attribution| over every lag and ocean cell (1: the same ranking)\n" +
+		strings.TrimSuffix(app.AgreementTable(exs, a), "\n")
 }
