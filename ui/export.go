@@ -292,13 +292,7 @@ func (w *Window) ExportFigure(path string, o app.FigureOptions) {
 				w.jobFailed(&w.fg, fmt.Errorf("exporting the figure: %w", err), "save-failed")
 				return
 			}
-			switch {
-			case c.leads:
-				w.leadsLast = ran
-			case len(c.methods) > 0:
-				w.mv.last = ran
-				w.mv.agree.SetText(agreementText(ran, agree))
-			}
+			w.keepComparison(c, ran, agree)
 			w.fg.progress.SetValue(1)
 			w.status.SetText(fmt.Sprintf("saved %s (drawn from %s; sidecar %s)", path, strings.Join(ncs, ", "), plots.SidecarPath(path)))
 			w.event("saved")

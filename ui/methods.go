@@ -8,11 +8,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"climxai/app"
-	"climxai/attribution"
 	"climxai/dataset"
 )
 
@@ -120,37 +118,18 @@ func (w *Window) showMethods() {
 	if len(exs) == 0 || w.ws == nil {
 		return
 	}
-	if len(v.maps) != len(exs) {
-		v.maps = v.maps[:0]
-		objs := make([]fyne.CanvasObject, len(exs))
-		for i := range exs {
-			m := NewMapCanvas("")
-			m.NoHint = true
-			m.OnTapped = w.onMapTapped
-			m.OnBox = w.onMapBox
-			m.SetScale("diverging")
-			v.maps = append(v.maps, m)
-			objs[i] = m
-		}
-		cols := len(exs)
-		if cols > 3 {
-			cols = (cols + 1) / 2
-		}
-		v.grid.Layout = layout.NewGridLayoutWithColumns(cols)
-		v.grid.Objects = objs
-		v.grid.Refresh()
+	cols := len(exs)
+	if cols > 3 {
+		cols = (cols + 1) / 2
 	}
+	v.maps = w.sideBySide(v.grid, v.maps, len(exs), cols, "diverging")
 	g := w.ws.Card.Grid
 	n, k := g.NLat*g.NLon, w.curLag
 	for i, ex := range exs {
 		s := ex.Selection
 		v.maps[i].SetField(MapField{Grid: g, Values: ex.Result.Values[k*n : (k+1)*n], Limit: maxAbs(ex.Result.Values),
 			Title: fmt.Sprintf("%s · lag %d (%s)", ex.Result.Method, k, s.Init-dataset.Month(k))})
-		if s.Target.Kind == attribution.TargetCell {
-			v.maps[i].SetMarker(Cell{Row: s.Target.Row, Col: s.Target.Col})
-		} else {
-			v.maps[i].SetMarkerBox(Box{S: s.Target.Box.S, N: s.Target.Box.N, W: s.Target.Box.W, E: s.Target.Box.E})
-		}
+		w.markOn(v.maps[i], s.Target)
 	}
 	s := exs[0].Selection
 	v.note.SetText(fmt.Sprintf("The lead-%d forecast of %s from init %s, explained by %d methods; each map on its own colour scale (its largest |attribution| over all lags).",

@@ -594,22 +594,7 @@ func (w *Window) showCompare() {
 	if len(exs) == 0 || w.ws == nil {
 		return
 	}
-	if len(w.compareMaps) != len(exs) {
-		w.compareMaps = w.compareMaps[:0]
-		objs := make([]fyne.CanvasObject, len(exs))
-		for i := range exs {
-			m := NewMapCanvas("")
-			m.NoHint = true
-			m.OnTapped = w.onMapTapped
-			m.OnBox = w.onMapBox
-			m.SetScale(w.prefs.scale())
-			w.compareMaps = append(w.compareMaps, m)
-			objs[i] = m
-		}
-		w.compareGrid.Layout = layout.NewGridLayoutWithColumns(len(exs))
-		w.compareGrid.Objects = objs
-		w.compareGrid.Refresh()
-	}
+	w.compareMaps = w.sideBySide(w.compareGrid, w.compareMaps, len(exs), len(exs), w.prefs.scale())
 	lims := make([]float64, len(exs)) // each lead's own scale
 	var limit float64                 // the shared one
 	for i, ex := range exs {
@@ -627,10 +612,7 @@ func (w *Window) showCompare() {
 		}
 		w.compareMaps[i].SetField(MapField{Grid: g, Values: ex.Result.Values[k*n : (k+1)*n], Limit: lim,
 			Title: fmt.Sprintf("lead %d · lag %d (%s)", s.Lead, k, s.Init-dataset.Month(k))})
-		w.compareMaps[i].SetMarker(Cell{Row: s.Target.Row, Col: s.Target.Col})
-		if s.Target.Kind != attribution.TargetCell {
-			w.compareMaps[i].SetMarkerBox(Box{S: s.Target.Box.S, N: s.Target.Box.N, W: s.Target.Box.W, E: s.Target.Box.E})
-		}
+		w.markOn(w.compareMaps[i], s.Target)
 	}
 	s := exs[0].Selection
 	scale := fmt.Sprintf("one colour scale (±%.3g)", limit)
@@ -731,6 +713,41 @@ func (w *Window) showDistance(ex *app.Explanation) {
 	w.dist.SetValues(fmt.Sprintf("By distance: R50 %.0f\u00a0km, R90 %.0f\u00a0km", e.R50, e.R90), e.Share)
 }
 
+// sideBySide keeps grid's side-by-side maps (maps) at n, laid out in cols columns: when the
+// count changed it builds them anew, clickable like the main map, on colour scale scale.
+func (w *Window) sideBySide(grid *fyne.Container, maps []*MapCanvas, n, cols int, scale string) []*MapCanvas {
+	if len(maps) == n {
+		return maps
+	}
+	maps = maps[:0]
+	objs := make([]fyne.CanvasObject, n)
+	for i := range n {
+		m := NewMapCanvas("")
+		m.NoHint = true
+		m.OnTapped = w.onMapTapped
+		m.OnBox = w.onMapBox
+		m.SetScale(scale)
+		maps = append(maps, m)
+		objs[i] = m
+	}
+	grid.Layout = layout.NewGridLayoutWithColumns(cols)
+	grid.Objects = objs
+	grid.Refresh()
+	return maps
+}
+
+// keepComparison keeps a comparison just run, as c says which: of leads for Compare leads, of
+// methods (with their agreement) for Compare methods.
+func (w *Window) keepComparison(c comparison, exs []*app.Explanation, agree [][]float64) {
+	switch {
+	case c.leads:
+		w.leadsLast = exs
+	case len(c.methods) > 0:
+		w.mv.last = exs
+		w.mv.agree.SetText(agreementText(exs, agree))
+	}
+}
+
 // comparison is what an explanation job explains besides the selection itself.
 type comparison struct {
 	leads   bool     // every lead of the card (Compare leads)
@@ -817,13 +834,7 @@ func (w *Window) finish(id int, sel app.Selection, c comparison, exs []*app.Expl
 				ex = e
 			}
 		}
-		switch {
-		case c.leads:
-			w.leadsLast = exs
-		case len(c.methods) > 0:
-			w.mv.last = exs
-			w.mv.agree.SetText(agreementText(exs, agree))
-		}
+		w.keepComparison(c, exs, agree)
 	}
 	if err != nil {
 		w.jobFailed(&w.fg, err, "explain-failed")
