@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -29,47 +28,31 @@ func (w *Window) showAnalysisFigureDialog(result app.AnalysisResult, name string
 		labels[i] = f.Label
 	}
 	kind := widget.NewSelect(labels, nil)
-	format := widget.NewSelect(figureFormats, nil)
-	preset := widget.NewSelect(presetLabels(), nil)
-	preset.SetSelectedIndex(0)
-	dpi := newDPIEntry()
-	scale := widget.NewSelect([]string{"auto", "diverging", "sequential"}, nil)
-	scale.SetSelected("auto")
+	var rename func()
+	ff := newFigureFields("auto", func() { rename() })
 	file, fileRow := w.newFigureFileEntry(filepath.Join(w.exportDir(), name+".pdf"))
-	rename := func() {
-		if format.Selected == "" || kind.SelectedIndex() < 0 {
+	rename = func() {
+		if ff.format.Selected == "" || kind.SelectedIndex() < 0 {
 			return
 		}
 		suffix := ""
 		if len(figs) > 1 {
 			suffix = "-" + strings.ReplaceAll(figs[kind.SelectedIndex()].Kind, ":", "-")
 		}
-		file.SetText(filepath.Join(filepath.Dir(file.Text), name+suffix+"."+strings.ToLower(format.Selected)))
+		file.SetText(filepath.Join(filepath.Dir(file.Text), name+suffix+"."+strings.ToLower(ff.format.Selected)))
 	}
 	kind.OnChanged = func(string) { rename() }
-	format.OnChanged = func(f string) {
-		enableDPI(dpi, f)
-		rename()
-	}
 	kind.SetSelectedIndex(0)
-	format.SetSelected("PDF")
-	items := []*widget.FormItem{
-		{Text: "Figure", Widget: kind},
-		{Text: "Format", Widget: format},
-		{Text: "Journal preset", Widget: preset, HintText: "sets the printed width; text is never below 7 pt"},
-		{Text: "Resolution (dpi)", Widget: dpi, HintText: "PNG only"},
-		{Text: "Colour scale", Widget: scale, HintText: "maps only; auto: sequential for importance"},
-		{Text: "File", Widget: fileRow, HintText: "the result (.nc) and the sidecar (.json) are written beside it"},
-	}
+	ff.format.SetSelected("PDF")
+	items := append([]*widget.FormItem{{Text: "Figure", Widget: kind}}, ff.items("maps only; auto: sequential for importance")...)
+	items = append(items, &widget.FormItem{Text: "File", Widget: fileRow, HintText: "the result (.nc) and the sidecar (.json) are written beside it"})
 	d := dialog.NewForm("Analysis figure", "Export", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
 		o := base
-		o.Kind, o.Scale, o.Preset = figs[kind.SelectedIndex()].Kind, scale.Selected, strings.Fields(preset.Selected)[0]
-		if format.Selected == "PNG" {
-			o.DPI, _ = strconv.Atoi(strings.TrimSpace(dpi.Text))
-		}
+		o.Kind = figs[kind.SelectedIndex()].Kind
+		ff.apply(&o)
 		w.ExportAnalysisFigure(file.Text, result, o)
 	}, w.Win)
 	d.Resize(fyne.NewSize(680, 440))

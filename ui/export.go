@@ -86,10 +86,8 @@ func (w *Window) showExportDialog() {
 		kinds[i] = c.label
 	}
 	kind := widget.NewSelect(kinds, nil)
-	format := widget.NewSelect(figureFormats, nil)
-	preset := widget.NewSelect(presetLabels(), nil)
-	preset.SetSelectedIndex(0)
-	dpi := newDPIEntry()
+	var rename func()
+	ff := newFigureFields(w.prefs.scale(), func() { rename() })
 	lags := widget.NewEntry()
 	lags.SetText(strconv.Itoa(w.curLag))
 	lags.Validator = func(s string) error {
@@ -104,13 +102,11 @@ func (w *Window) showExportDialog() {
 		}
 		return nil
 	}
-	scale := widget.NewSelect([]string{"auto", "diverging", "sequential"}, nil)
-	scale.SetSelected(w.prefs.scale())
 	dir := w.exportDir()
 	file, fileRow := w.newFigureFileEntry(filepath.Join(dir, w.figureName(plots.KindMap, "pdf")))
-	ext := func() string { return strings.ToLower(format.Selected) }
-	rename := func() {
-		if format.Selected == "" || kind.SelectedIndex() < 0 {
+	ext := func() string { return strings.ToLower(ff.format.Selected) }
+	rename = func() {
+		if ff.format.Selected == "" || kind.SelectedIndex() < 0 {
 			return
 		}
 		cur := file.Text
@@ -119,10 +115,6 @@ func (w *Window) showExportDialog() {
 			d = dir
 		}
 		file.SetText(filepath.Join(d, w.figureName(figureChoices[kind.SelectedIndex()].kind, ext())))
-	}
-	format.OnChanged = func(f string) {
-		enableDPI(dpi, f)
-		rename()
 	}
 	kind.OnChanged = func(string) {
 		c := figureChoices[kind.SelectedIndex()]
@@ -142,7 +134,7 @@ func (w *Window) showExportDialog() {
 		// More than three maps side by side need the double column (agu2).
 		if c.kind == plots.KindMethods && len(w.methodsToCompare(w.last.Selection)) > 3 ||
 			c.kind == plots.KindLeads && len(w.ws.Leads()) > 3 {
-			preset.SetSelectedIndex(1)
+			ff.preset.SetSelectedIndex(1)
 		}
 		rename()
 	}
@@ -152,22 +144,18 @@ func (w *Window) showExportDialog() {
 			kind.SetSelectedIndex(i)
 		}
 	}
-	format.SetSelected("PDF")
-	items := []*widget.FormItem{
+	ff.format.SetSelected("PDF")
+	items := append([]*widget.FormItem{
 		{Text: "Figure", Widget: kind},
 		{Text: "Lags", Widget: lags, HintText: "e.g. 0, 0-11 or 0,6,12 (map: summed; leads: one row each; distance: summed, empty = all)"},
-		{Text: "Format", Widget: format},
-		{Text: "Journal preset", Widget: preset, HintText: "sets the printed width; text is never below 7 pt"},
-		{Text: "Resolution (dpi)", Widget: dpi, HintText: "PNG only"},
-		{Text: "Colour scale", Widget: scale},
-		{Text: "File", Widget: fileRow, HintText: "the result files (.nc) and the sidecar (.json) are written beside it"},
-	}
+	}, ff.items("")...)
+	items = append(items, &widget.FormItem{Text: "File", Widget: fileRow, HintText: "the result files (.nc) and the sidecar (.json) are written beside it"})
 	d := dialog.NewForm("Export figure", "Export", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
-		o := app.FigureOptions{Kind: figureChoices[kind.SelectedIndex()].kind, Scale: scale.Selected,
-			Preset: strings.Fields(preset.Selected)[0]}
+		o := app.FigureOptions{Kind: figureChoices[kind.SelectedIndex()].kind}
+		ff.apply(&o)
 		o.Lags, _ = app.ParseLags(lags.Text)
 		if o.Kind == plots.KindLeads && w.compareEach.Checked {
 			o.Normalize = "lead" // as the comparison on screen
@@ -175,13 +163,49 @@ func (w *Window) showExportDialog() {
 		if o.Kind == plots.KindDecay || o.Kind == plots.KindLagLat {
 			o.Lags = nil
 		}
-		if format.Selected == "PNG" {
-			o.DPI, _ = strconv.Atoi(strings.TrimSpace(dpi.Text))
-		}
 		w.ExportFigure(file.Text, o)
 	}, w.Win)
 	d.Resize(fyne.NewSize(720, 520))
 	d.Show()
+}
+
+// figureFields are the export dialogs' format, journal preset, resolution (PNG only) and colour
+// scale.
+type figureFields struct {
+	format, preset, scale *widget.Select
+	dpi                   *widget.Entry
+}
+
+// newFigureFields makes the fields, the colour scale at scale; onFormat runs when the format
+// changes (the dialog renames its file). The caller selects the first format.
+func newFigureFields(scale string, onFormat func()) figureFields {
+	f := figureFields{format: widget.NewSelect(figureFormats, nil), preset: widget.NewSelect(presetLabels(), nil),
+		scale: widget.NewSelect([]string{"auto", "diverging", "sequential"}, nil), dpi: newDPIEntry()}
+	f.preset.SetSelectedIndex(0)
+	f.scale.SetSelected(scale)
+	f.format.OnChanged = func(format string) {
+		enableDPI(f.dpi, format)
+		onFormat()
+	}
+	return f
+}
+
+// items are the fields' form rows; scaleHint, if any, explains the colour scale.
+func (f figureFields) items(scaleHint string) []*widget.FormItem {
+	return []*widget.FormItem{
+		{Text: "Format", Widget: f.format},
+		{Text: "Journal preset", Widget: f.preset, HintText: "sets the printed width; text is never below 7 pt"},
+		{Text: "Resolution (dpi)", Widget: f.dpi, HintText: "PNG only"},
+		{Text: "Colour scale", Widget: f.scale, HintText: scaleHint},
+	}
+}
+
+// apply writes the chosen preset, colour scale and (PNG only) resolution into o.
+func (f figureFields) apply(o *app.FigureOptions) {
+	o.Scale, o.Preset = f.scale.Selected, strings.Fields(f.preset.Selected)[0]
+	if f.format.Selected == "PNG" {
+		o.DPI, _ = strconv.Atoi(strings.TrimSpace(f.dpi.Text))
+	}
 }
 
 // newDPIEntry is the export dialogs' resolution field (PNG only), at the default resolution.
