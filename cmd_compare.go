@@ -118,11 +118,9 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	agree := app.MethodAgreement(exs)
 	if *fig.path != "" {
-		abs := make([]string, len(files))
-		for i, f := range files {
-			if abs[i], err = filepath.Abs(f); err != nil {
-				return err
-			}
+		abs, err := absPaths(files)
+		if err != nil {
+			return err
 		}
 		spec, err := plots.NewSpec(plots.KindMethods, abs, []int{0})
 		if err != nil {

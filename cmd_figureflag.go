@@ -36,16 +36,11 @@ func (f figureFlag) write(stderr io.Writer, kind string, inputs []string, lags [
 	if *f.path == "" {
 		return nil
 	}
-	abs := make([]string, len(inputs))
-	for i, p := range inputs {
-		a, err := filepath.Abs(p)
-		if err != nil {
-			return err
-		}
-		abs[i] = a
+	abs, err := absPaths(inputs)
+	if err != nil {
+		return err
 	}
 	var s plots.Spec
-	var err error
 	if kind == plots.KindLines {
 		s = app.ProvenanceSpec(plots.KindLines, abs)
 		s.Lines = lines
@@ -61,17 +56,27 @@ func (f figureFlag) writeFidelity(stderr io.Writer, inputs []string, fid *plots.
 	if *f.path == "" {
 		return nil
 	}
-	var abs []string
-	for _, p := range inputs {
-		a, err := filepath.Abs(p)
-		if err != nil {
-			return err
-		}
-		abs = append(abs, a)
+	abs, err := absPaths(inputs)
+	if err != nil {
+		return err
 	}
 	s := app.ProvenanceSpec(plots.KindFidelity, abs)
 	s.Fidelity = fid
 	return f.make(stderr, s)
+}
+
+// absPaths makes a figure's inputs absolute, as its spec wants them (Make writes them into the
+// sidecar relative to the figure).
+func absPaths(paths []string) ([]string, error) {
+	abs := make([]string, len(paths))
+	for i, p := range paths {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		abs[i] = a
+	}
+	return abs, nil
 }
 
 func (f figureFlag) make(stderr io.Writer, s plots.Spec) error {
