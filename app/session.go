@@ -78,28 +78,33 @@ type SessionAnalyses struct {
 	AblationLags     string `json:"ablation_lags,omitempty"`
 }
 
-// fields are the settings as (name in the file, pointer to the text or number) pairs, in file
-// order, with each one's check.
+// fields are the settings in file order, each with its check and how to leave it out.
 func (a *SessionAnalyses) fields() []analysisField {
+	text := func(name string, v *string, parse func(string) error) analysisField {
+		return analysisField{name, func() error {
+			if *v == "" {
+				return nil // left out: the default
+			}
+			return parse(*v)
+		}, func() { *v = "" }}
+	}
+	num := func(name string, v *int, hi int, what string) analysisField {
+		return analysisField{name, func() error {
+			if *v < 0 || *v > hi {
+				return fmt.Errorf("%d: %s", *v, what)
+			}
+			return nil
+		}, func() { *v = 0 }}
+	}
 	samples := func(v string) error { _, err := ParseSampleSet(v); return err }
 	return []analysisField{
-		{"aggregate_samples", &a.AggregateSamples, nil, samples},
-		{"decaymap_samples", &a.DecayMapSamples, nil, samples},
-		{"decaymap_stride", nil, &a.DecayMapStride, func(string) error {
-			if a.DecayMapStride < 0 || a.DecayMapStride > 10000 {
-				return fmt.Errorf("%d: every stride-th cell, 1 or more (0: the default)", a.DecayMapStride)
-			}
-			return nil
-		}},
-		{"decaymap_max_lag", nil, &a.DecayMapMaxLag, func(string) error {
-			if a.DecayMapMaxLag < 0 || a.DecayMapMaxLag > 1200 {
-				return fmt.Errorf("%d: the last lag fitted, 1 or more (0: all lags)", a.DecayMapMaxLag)
-			}
-			return nil
-		}},
-		{"ablation_samples", &a.AblationSamples, nil, samples},
-		{"ablation_radii", &a.AblationRadii, nil, func(v string) error { _, err := ParseRadii(v); return err }},
-		{"ablation_lags", &a.AblationLags, nil, func(v string) error {
+		text("aggregate_samples", &a.AggregateSamples, samples),
+		text("decaymap_samples", &a.DecayMapSamples, samples),
+		num("decaymap_stride", &a.DecayMapStride, 10000, "every stride-th cell, 1 or more (0: the default)"),
+		num("decaymap_max_lag", &a.DecayMapMaxLag, 1200, "the last lag fitted, 1 or more (0: all lags)"),
+		text("ablation_samples", &a.AblationSamples, samples),
+		text("ablation_radii", &a.AblationRadii, func(v string) error { _, err := ParseRadii(v); return err }),
+		text("ablation_lags", &a.AblationLags, func(v string) error {
 			lags, err := ParseInts(v)
 			for _, k := range lags {
 				if err == nil && k < 1 {
@@ -107,25 +112,22 @@ func (a *SessionAnalyses) fields() []analysisField {
 				}
 			}
 			return err
-		}},
+		}),
 	}
 }
 
-// analysisField is one setting of SessionAnalyses: text or num points at it.
+// analysisField is one setting of SessionAnalyses: its name in the file, its check, and how
+// to leave it out (its default).
 type analysisField struct {
 	name  string
-	text  *string
-	num   *int
-	check func(text string) error
+	check func() error
+	clear func()
 }
 
 // check validates the settings' forms; field names the first failing one as in the file.
 func (a *SessionAnalyses) check() (field string, err error) {
 	for _, f := range a.fields() {
-		if f.text != nil && *f.text == "" {
-			continue
-		}
-		if err := f.check(textOf(f)); err != nil {
+		if err := f.check(); err != nil {
 			return f.name, err
 		}
 	}
@@ -136,22 +138,11 @@ func (a *SessionAnalyses) check() (field string, err error) {
 // not valid) left out, so that they take their defaults.
 func (a SessionAnalyses) Valid() SessionAnalyses {
 	for _, f := range a.fields() {
-		if err := f.check(textOf(f)); err != nil {
-			if f.text != nil {
-				*f.text = ""
-			} else {
-				*f.num = 0
-			}
+		if f.check() != nil {
+			f.clear()
 		}
 	}
 	return a
-}
-
-func textOf(f analysisField) string {
-	if f.text != nil {
-		return *f.text
-	}
-	return ""
 }
 
 // Extent is a latitude-longitude rectangle in degrees: South < North, West < East (longitudes
