@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"slices"
 
 	"climxai/app"
@@ -96,20 +95,10 @@ func (r *runFlags) budgetBytes() int64 { return int64(*r.budget) << 20 }
 // result, written atomically, would replace it, e.g. the user's SST data.
 func checkOutput(verb, out string, inputs map[string]string) error {
 	for _, flag := range slices.Sorted(maps.Keys(inputs)) {
-		if sameFile(out, inputs[flag]) {
+		if app.SameFile(out, inputs[flag]) {
 			return app.Usagef("%s: --out %s is the %s file; writing the result would replace what %s reads: write it elsewhere",
 				verb, out, flag, verb)
 		}
 	}
 	return nil
-}
-
-// sameFile reports whether paths a and b name one existing file.
-func sameFile(a, b string) bool {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false
-	}
-	sb, err := os.Stat(b)
-	return err == nil && os.SameFile(sa, sb)
 }

@@ -34,7 +34,7 @@ func cmdMerge(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch {
 	case len(parts) == 0 || *out == "":
 		return app.Usagef("merge: give the part files and --out")
-	case slices.ContainsFunc(parts, func(p string) bool { return p == *out || sameFile(p, *out) }):
+	case slices.ContainsFunc(parts, func(p string) bool { return p == *out || app.SameFile(p, *out) }):
 		return app.Usagef("merge: --out %s is one of the parts; write the merged file elsewhere", *out)
 	}
 	var (

@@ -115,13 +115,16 @@ func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions
 }
 
 // IsDataFile reports whether path names the workspace's SST data file (however spelt).
-func (w *Workspace) IsDataFile(path string) bool {
-	a, err := os.Stat(path)
+func (w *Workspace) IsDataFile(path string) bool { return SameFile(path, w.DataPath) }
+
+// SameFile reports whether paths a and b name one existing file.
+func SameFile(a, b string) bool {
+	sa, err := os.Stat(a)
 	if err != nil {
 		return false
 	}
-	b, err := os.Stat(w.DataPath)
-	return err == nil && os.SameFile(a, b)
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
 
 // checkSideFile makes sure that writing a figure's result file at nc, which the user did not
