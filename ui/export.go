@@ -47,15 +47,15 @@ func presetLabels() []string {
 // figureName is a file name for the figure of the last explanation in format ext.
 func (w *Window) figureName(kind, ext string) string {
 	s := w.last.Selection
-	name := fmt.Sprintf("climxai-%s-%s-lead%d-%s", kind, w.last.Result.Method, s.Lead,
-		strings.NewReplacer(" ", "", "°", "", ".", "p", ",", "_", ":", "").Replace(targetLabel(s.Target)))
-	if kind == plots.KindLeads || kind == plots.KindDecay || kind == plots.KindDistance {
-		name = fmt.Sprintf("climxai-%s-%s-%s", kind, w.last.Result.Method,
-			strings.NewReplacer(" ", "", "°", "", ".", "p", ",", "_", ":", "").Replace(targetLabel(s.Target)))
-	}
-	if kind == plots.KindMethods {
-		name = fmt.Sprintf("climxai-methods-lead%d-%s", s.Lead,
-			strings.NewReplacer(" ", "", "°", "", ".", "p", ",", "_", ":", "").Replace(targetLabel(s.Target)))
+	target := strings.NewReplacer(" ", "", "°", "", ".", "p", ",", "_", ":", "").Replace(targetLabel(s.Target))
+	var name string
+	switch kind {
+	case plots.KindLeads, plots.KindDecay, plots.KindDistance: // every lead
+		name = fmt.Sprintf("climxai-%s-%s-%s", kind, w.last.Result.Method, target)
+	case plots.KindMethods: // every method
+		name = fmt.Sprintf("climxai-methods-lead%d-%s", s.Lead, target)
+	default:
+		name = fmt.Sprintf("climxai-%s-%s-lead%d-%s", kind, w.last.Result.Method, s.Lead, target)
 	}
 	return name + "." + ext
 }
