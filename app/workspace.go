@@ -554,20 +554,7 @@ func MethodAgreement(exs []*Explanation) [][]float64 {
 			}
 		}
 	}
-	out := make([][]float64, len(exs))
-	for i := range exs {
-		out[i] = make([]float64, len(exs))
-		out[i][i] = 1
-		for j := range i {
-			if len(abs[i]) == len(abs[j]) {
-				out[i][j] = attribution.Spearman(abs[i], abs[j])
-			} else {
-				out[i][j] = math.NaN()
-			}
-			out[j][i] = out[i][j]
-		}
-	}
-	return out
+	return attribution.SpearmanMatrix(abs)
 }
 
 // MethodNames are the registry's method names, in the registry's order.

@@ -114,6 +114,36 @@ func Spearman(a, b []float64) float64 {
 	return Pearson(averageRanks(x), averageRanks(y))
 }
 
+// SpearmanMatrix returns Spearman(cols[i], cols[j]) for every pair of columns of one length
+// (NaN for columns of different lengths, whose values do not pair up), 1 on the diagonal. A
+// column without NaN is ranked once rather than once per pair: the same numbers, since
+// Spearman's NaN filter then keeps every value.
+func SpearmanMatrix(cols [][]float64) [][]float64 {
+	ranks := make([][]float64, len(cols)) // nil for a column with NaN
+	for i, c := range cols {
+		if len(c) >= 2 && !slices.ContainsFunc(c, math.IsNaN) {
+			ranks[i] = averageRanks(c)
+		}
+	}
+	out := make([][]float64, len(cols))
+	for i := range cols {
+		out[i] = make([]float64, len(cols))
+		out[i][i] = 1
+		for j := range i {
+			switch {
+			case len(cols[i]) != len(cols[j]):
+				out[i][j] = math.NaN()
+			case ranks[i] != nil && ranks[j] != nil:
+				out[i][j] = Pearson(ranks[i], ranks[j])
+			default:
+				out[i][j] = Spearman(cols[i], cols[j])
+			}
+			out[j][i] = out[i][j]
+		}
+	}
+	return out
+}
+
 // averageRanks returns the 1-based ranks of v, ties averaged (so the order in which ties are
 // sorted does not matter).
 func averageRanks(v []float64) []float64 {

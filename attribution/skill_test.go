@@ -2,6 +2,8 @@ package attribution
 
 import (
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -112,5 +114,41 @@ func TestSkillMap(t *testing.T) {
 	got := AreaMean([]float64{1, 3, math.NaN(), 6}, []float64{0, 60})
 	if want := (1 + 3 + 0.5*6) / 2.5; math.Abs(got-want) > 1e-12 {
 		t.Errorf("AreaMean = %v, want %v", got, want)
+	}
+}
+
+// TestSpearmanMatrix: the matrix equals Spearman pair by pair, with ties, with a NaN column
+// (ranked pairwise) and with a column of another length (NaN).
+func TestSpearmanMatrix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 5))
+	cols := make([][]float64, 4)
+	for i := range cols {
+		for range 500 {
+			cols[i] = append(cols[i], math.Round(10*rng.NormFloat64())) // many ties
+		}
+	}
+	cols[1] = slices.Clone(cols[0])
+	for k := range cols[1] {
+		cols[1][k] += 0.5 * rng.NormFloat64()
+	}
+	cols[2][7] = math.NaN()
+	cols = append(cols, []float64{1, 2, 3})
+	m := SpearmanMatrix(cols)
+	for i := range cols {
+		for j := range cols {
+			want := Spearman(cols[i], cols[j])
+			switch {
+			case i == j:
+				want = 1
+			case len(cols[i]) != len(cols[j]):
+				want = math.NaN()
+			}
+			if got := m[i][j]; got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Errorf("[%d][%d] = %v, pairwise %v", i, j, got, want)
+			}
+		}
+	}
+	if !(m[0][1] > 0.8) {
+		t.Errorf("correlated columns: %g", m[0][1])
 	}
 }
