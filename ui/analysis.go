@@ -95,6 +95,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.aggMap.SetScale("sequential")
 	v.aggMap.OnTapped = w.onMapTapped
 	v.aggChart = NewLagChart("The mean importance per lag, with the fitted e-folding time, appears here.")
+	v.aggChart.SetBlankTitle("Mean importance per lag")
 	v.aggLag = -1
 	v.aggChart.OnTapped = func(lag int) {
 		v.aggLag = lag

@@ -26,16 +26,29 @@ type LagChart struct {
 	xLabel  string // the x axis' label
 	xHi     string // the label at the right end ("": the last bar's index)
 	title   string
+	blank   string // the title shown without values (Clear restores it)
 	note    string // shown when there are no values
 	plotX   float32
 	plotW   float32
 }
 
-// NewLagChart returns an empty chart that shows note until SetValues.
+// NewLagChart returns an empty chart titled "Importance per lag" that shows note until
+// SetValues.
 func NewLagChart(note string) *LagChart {
-	c := &LagChart{note: note, title: "Importance per lag", xLabel: "lag (months before init)"}
+	const title = "Importance per lag"
+	c := &LagChart{note: note, title: title, blank: title, xLabel: "lag (months before init)"}
 	c.ExtendBaseWidget(c)
 	return c
+}
+
+// SetBlankTitle sets the title the chart shows without values, now if it has none and again
+// after every Clear: a chart of something other than lags says so before its first values.
+func (c *LagChart) SetBlankTitle(title string) {
+	c.blank = title
+	if c.values == nil {
+		c.title = title
+		c.Refresh()
+	}
 }
 
 // SetValues shows values (one per lag, lag 0 first) under title.
@@ -51,9 +64,10 @@ func (c *LagChart) SetAxis(label, hi string, current int) {
 	c.Refresh()
 }
 
-// Clear removes the bars and shows note.
+// Clear removes the bars and shows note under the blank title: the last values' title
+// (their method, lead and target) would describe bars no longer shown.
 func (c *LagChart) Clear(note string) {
-	c.values, c.note = nil, note
+	c.values, c.note, c.title = nil, note, c.blank
 	c.Refresh()
 }
 

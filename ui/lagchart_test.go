@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"math"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"climxai/dataset"
 )
 
 // width1 measures a string as one unit per rune, so that the expected lines can be read off.
@@ -85,6 +88,74 @@ func TestCoordinateLabels(t *testing.T) {
 		0: "0.0°", 360: "0.0°", 179.96: "180.0°", 200: "160.0°W"} {
 		if got := lonLabel(lon); got != want {
 			t.Errorf("lonLabel(%g) = %q, want %q", lon, got, want)
+		}
+	}
+}
+
+// TestChartClearRestoresBlankTitle: a cleared chart shows its blank title, not the title of
+// the values it no longer shows (after reopening, the lag chart named the last forecast over
+// "Click a cell"), and the distance chart says what it is before its first values.
+func TestChartClearRestoresBlankTitle(t *testing.T) {
+	test.NewTempApp(t)
+	shown := func(c *LagChart) string {
+		w := test.NewWindow(c)
+		defer w.Close()
+		w.Resize(fyne.NewSize(400, 300))
+		r := test.WidgetRenderer(c).(*lagRenderer)
+		r.Layout(c.Size())
+		var lines []string
+		for _, l := range r.title {
+			if l.Text != "" {
+				lines = append(lines, l.Text)
+			}
+		}
+		return strings.Join(lines, " ")
+	}
+	c := NewLagChart("note")
+	c.SetBlankTitle("Importance by distance")
+	if got := shown(c); got != "Importance by distance" {
+		t.Errorf("before values the title reads %q, want the blank title", got)
+	}
+	c.SetValues("By distance: R50 735 km", []float64{1, 0.5})
+	if got := shown(c); got != "By distance: R50 735 km" {
+		t.Errorf("with values the title reads %q", got)
+	}
+	c.SetBlankTitle("Importance by distance") // values shown: the title stays theirs
+	if got := shown(c); got != "By distance: R50 735 km" {
+		t.Errorf("SetBlankTitle replaced the values' title: %q", got)
+	}
+	c.Clear("cleared")
+	if got := shown(c); got != "Importance by distance" {
+		t.Errorf("after Clear the title reads %q, want the blank title", got)
+	}
+}
+
+// TestSnapBox: a dragged box becomes the edges of the cells whose centres it holds, on grids
+// of either latitude order and of fine steps, and a box narrower than a cell the nearest cell.
+func TestSnapBox(t *testing.T) {
+	two := dataset.GridSpec{LatStart: 5, LatStep: 2, NLat: 35, LonStart: -100, LonStep: 2, NLon: 63}
+	down := dataset.GridSpec{LatStart: 89.875, LatStep: -0.25, NLat: 720, LonStart: 0.125, LonStep: 0.25, NLon: 1440}
+	for _, c := range []struct {
+		g       dataset.GridSpec
+		in, out Box
+	}{
+		{two, Box{S: 42.56, N: 52.71, W: -53.64, E: -31.87}, Box{S: 42, N: 52, W: -53, E: -31}},
+		{two, Box{S: 0, N: 100, W: -200, E: 100}, Box{S: 4, N: 74, W: -101, E: 25}},         // clamped to the grid
+		{two, Box{S: 40.2, N: 40.9, W: -30.2, E: -29.9}, Box{S: 40, N: 42, W: -31, E: -29}}, // nearest cell
+		{down, Box{S: 10.1, N: 10.6, W: 200.3, E: 201.01}, Box{S: 10, N: 10.5, W: 200.25, E: 201}},
+	} {
+		if got := snapBox(c.in, c.g); math.Abs(got.S-c.out.S)+math.Abs(got.N-c.out.N)+math.Abs(got.W-c.out.W)+math.Abs(got.E-c.out.E) > 1e-9 {
+			t.Errorf("snapBox(%+v) = %+v, want %+v", c.in, got, c.out)
+		}
+	}
+	for lo, want := range map[[2]string]string{
+		{"42.0°N", "54.0°N"}: "42.0–54.0°N",
+		{"10.0°S", "10.0°N"}: "10.0°S–10.0°N",
+		{"56.0°W", "32.0°W"}: "56.0–32.0°W",
+		{"10.0°W", "0.0°"}:   "10.0°W–0.0°",
+	} {
+		if got := spanLabel(lo[0], lo[1]); got != want {
+			t.Errorf("spanLabel%q = %q, want %q", lo, got, want)
 		}
 	}
 }

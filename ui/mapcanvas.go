@@ -421,8 +421,31 @@ func (m *MapCanvas) DragEnd() {
 	b.W, b.E = math.Max(b.W, d.W), math.Min(b.E, d.E)
 	g := m.field.Grid
 	if b.N-b.S >= math.Abs(g.LatStep) && b.E-b.W >= g.LonStep && m.OnBox != nil {
-		m.OnBox(b)
+		m.OnBox(snapBox(b, g))
 	}
+}
+
+// snapBox widens or narrows b to the edges of the grid cells whose centres it holds, so that
+// the box drawn is the cells the target averages and its corners are round numbers (a drag
+// gave "box 42.56,52.71,-53.64,-31.87"). b spans at least one cell each way, so it holds a
+// centre each way.
+func snapBox(b Box, g dataset.GridSpec) Box {
+	cells := func(lo, hi, start, step float64, n int) (float64, float64) {
+		u0, u1 := (lo-start)/step, (hi-start)/step
+		i0 := int(math.Ceil(math.Min(u0, u1) - 1e-9))
+		i1 := int(math.Floor(math.Max(u0, u1) + 1e-9))
+		i0, i1 = max(i0, 0), min(i1, n-1)
+		if i0 > i1 { // narrower than a cell: the nearest one
+			i0 = min(max(int(math.Round((u0+u1)/2)), 0), n-1)
+			i1 = i0
+		}
+		c0, c1 := start+step*float64(i0), start+step*float64(i1)
+		h := math.Abs(step) / 2
+		return math.Min(c0, c1) - h, math.Max(c0, c1) + h
+	}
+	s, n := cells(b.S, b.N, g.LatStart, g.LatStep, g.NLat)
+	w, e := cells(b.W, b.E, g.LonStart, g.LonStep, g.NLon)
+	return Box{S: s, N: n, W: w, E: e}
 }
 
 // MouseIn is part of desktop.Hoverable.

@@ -69,8 +69,19 @@ func TestMapZoomPanBox(t *testing.T) {
 	if tg.Kind == attribution.TargetCell || tg.Cells < 20 || math.Abs(tg.Box.N-60) > 1.1 || math.Abs(tg.Box.W+50) > 1.1 {
 		t.Errorf("dragged box target %s (%d cells, box %+v)", tg.Spec, tg.Cells, tg.Box)
 	}
-	if !strings.Contains(w.chart.title, "box") {
-		t.Errorf("chart %q", w.chart.title)
+	// Snapped to the edges of the cells it holds: the grid's centres are at odd latitudes and
+	// even longitudes, so the edges are at even latitudes and odd longitudes, and the target
+	// names them exactly.
+	for e, odd := range map[float64]float64{tg.Box.S: 0, tg.Box.N: 0, tg.Box.W: 1, tg.Box.E: 1} {
+		if math.Mod(math.Abs(e), 2) != odd {
+			t.Errorf("dragged box %+v: %g is not a cell edge", tg.Box, e)
+		}
+	}
+	if want := fmt.Sprintf("box:%g,%g,%g,%g", tg.Box.S, tg.Box.N, tg.Box.W, tg.Box.E); tg.Spec != want {
+		t.Errorf("dragged box target %q, want %q", tg.Spec, want)
+	}
+	if want := "box " + spanLabel(latLabel(tg.Box.S), latLabel(tg.Box.N)) + ", " + spanLabel(lonLabel(tg.Box.W), lonLabel(tg.Box.E)); !strings.Contains(w.chart.title, want) || !strings.Contains(want, "°N, ") {
+		t.Errorf("chart %q, want it to name %q", w.chart.title, want)
 	}
 }
 

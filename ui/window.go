@@ -145,6 +145,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.chart = NewLagChart("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.chart.OnTapped = func(lag int) { w.lag.SetValue(float64(lag)) }
 	w.dist = NewLagChart(distNote)
+	w.dist.SetBlankTitle("Importance by distance")
 	w.dist.SetAxis("km from the target", "", -1)
 
 	w.lead = widget.NewSelect(nil, w.onLead)
@@ -453,7 +454,7 @@ func (w *Window) onMapBox(b Box) {
 	if w.ws == nil {
 		return
 	}
-	tg, err := w.ws.SetTarget(fmt.Sprintf("box:%.4g,%.4g,%.4g,%.4g", b.S, b.N, b.W, b.E))
+	tg, err := w.ws.SetTarget(fmt.Sprintf("box:%g,%g,%g,%g", b.S, b.N, b.W, b.E))
 	if err != nil {
 		w.status.SetText(firstLine(err.Error()))
 		dialog.ShowError(err, w.Win)
@@ -945,7 +946,7 @@ func firstLine(s string) string {
 }
 
 // targetLabel names a target for people: "39.0°N 50.0°W" for a cell, the name of a named box,
-// "box 50..60°N, ..." for a box.
+// "box 42.0–54.0°N, 56.0–32.0°W" for a box.
 func targetLabel(t attribution.Target) string {
 	switch {
 	case t.Name != "":
@@ -953,8 +954,20 @@ func targetLabel(t attribution.Target) string {
 	case t.Kind == attribution.TargetCell:
 		return latLabel(t.Lat) + " " + lonLabel(t.Lon)
 	default:
-		return "box " + t.Box.String()
+		b := t.Box
+		return "box " + spanLabel(latLabel(b.S), latLabel(b.N)) + ", " + spanLabel(lonLabel(b.W), lonLabel(b.E))
 	}
+}
+
+// spanLabel joins the labels of a span's ends, naming a hemisphere they share once:
+// "42.0–54.0°N", but "10.0°S–10.0°N".
+func spanLabel(lo, hi string) string {
+	for _, h := range []string{"°N", "°S", "°E", "°W"} {
+		if strings.HasSuffix(lo, h) && strings.HasSuffix(hi, h) {
+			return strings.TrimSuffix(lo, h) + "–" + hi
+		}
+	}
+	return lo + "–" + hi
 }
 
 // lagStep is the lag animation's time per frame.
