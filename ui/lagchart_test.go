@@ -159,3 +159,11 @@ func TestSnapBox(t *testing.T) {
 		}
 	}
 }
+
+func TestLeadList(t *testing.T) {
+	for want, leads := range map[string][]int{"": nil, "6": {6}, "1 and 6": {1, 6}, "1, 6 and 9": {1, 6, 9}} {
+		if got := leadList(leads); got != want {
+			t.Errorf("leadList(%v) = %q, want %q", leads, got, want)
+		}
+	}
+}

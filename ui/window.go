@@ -513,8 +513,8 @@ func (w *Window) onMapStep(north, east int) {
 	w.onMapTapped(Cell{Row: tg.Row, Col: tg.Col})
 }
 
-// targetCell is the target selector's entry for a cell clicked on the map.
-const targetCell = "map cell"
+// targetCell is the target selector's entry for a cell clicked, or a box dragged, on the map.
+const targetCell = "on the map"
 
 func (w *Window) onTarget(name string) {
 	if w.updating || w.ws == nil || name == targetCell {
@@ -620,8 +620,8 @@ func (w *Window) showCompare() {
 	if each {
 		scale = "each on its own colour scale (its largest |attribution| over all lags)"
 	}
-	w.compareNote.SetText(fmt.Sprintf("%s of the forecasts of %s from init %s at leads %v, %s",
-		exs[0].Result.Method, targetLabel(s.Target), s.Init, w.ws.Leads(), scale))
+	w.compareNote.SetText(fmt.Sprintf("%s of the forecasts of %s from init %s at leads %s, %s",
+		exs[0].Result.Method, targetLabel(s.Target), s.Init, leadList(w.ws.Leads()), scale))
 }
 
 // showMap draws the input anomaly or the last attribution at the current lag.
@@ -767,7 +767,7 @@ func (w *Window) Explain() {
 	switch {
 	case w.comparing():
 		c.leads = true
-		status = fmt.Sprintf("explaining %s at leads %v (init %s) with %s …", targetLabel(sel.Target), ws.Leads(), sel.Init, sel.Method)
+		status = fmt.Sprintf("explaining %s at leads %s (init %s) with %s …", targetLabel(sel.Target), leadList(ws.Leads()), sel.Init, sel.Method)
 	case w.comparingMethods():
 		c.methods = w.methodsToCompare(sel)
 		status = fmt.Sprintf("explaining %s (lead %d, init %s) with %s …", targetLabel(sel.Target), sel.Lead, sel.Init, strings.Join(c.methods, ", "))
@@ -957,6 +957,18 @@ func targetLabel(t attribution.Target) string {
 		b := t.Box
 		return "box " + spanLabel(latLabel(b.S), latLabel(b.N)) + ", " + spanLabel(lonLabel(b.W), lonLabel(b.E))
 	}
+}
+
+// leadList reads leads out as people write them: "1, 6 and 9" (Go's %v printed "[1 6 9]").
+func leadList(leads []int) string {
+	s := make([]string, len(leads))
+	for i, l := range leads {
+		s[i] = strconv.Itoa(l)
+	}
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // spanLabel joins the labels of a span's ends, naming a hemisphere they share once:
