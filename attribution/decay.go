@@ -47,6 +47,9 @@ type DecayFit struct {
 	MaxLag            int     // the last lag considered
 }
 
+// At is the fitted importance at lag: exp(Intercept + Slope·lag).
+func (f DecayFit) At(lag float64) float64 { return math.Exp(f.Intercept + f.Slope*lag) }
+
 // FitDecay fits the e-folding time to importance (per lag, lag 0 first) over lags 0..maxLag
 // (maxLag < 0 or beyond the curve: all lags), skipping lags whose importance is not > 0 (log
 // undefined). Fewer than three usable lags give an ErrNoDecay error: two points fit exactly and

@@ -274,16 +274,33 @@ func (w *Window) RunAggregate() {
 			w.an.aggFig.Enable()
 			v := &w.an
 			v.aggLag = -1
-			v.aggChart.SetValues(fmt.Sprintf("Mean importance per lag · %s, lead %d", r.Method, r.Lead), r.LagImportance)
-			w.showAggregate()
+			title := fmt.Sprintf("Mean importance per lag · %s, lead %d", r.Method, r.Lead)
 			tau := "no e-folding time (" + errText(r.DecayErr) + ")"
 			if r.DecayErr == nil {
 				tau = fmt.Sprintf("e-folding time %s months [95%%: %s, %s]", num(r.Decay.Tau), num(r.Decay.TauLo), num(r.Decay.TauHi))
+				title += fmt.Sprintf(" · line: exponential fit, τ %s\u00a0months", num(r.Decay.Tau))
 			}
+			v.aggChart.SetValues(title, r.LagImportance)
+			if r.DecayErr == nil {
+				v.aggChart.SetCurve(decayCurve(r.Decay, len(r.LagImportance)))
+			}
+			w.showAggregate()
 			w.an.aggNote.SetText(fmt.Sprintf("%d samples (%s), %d skipped · %s · R50 %.0f km, R90 %.0f km · %s, %v",
 				r.Agg.Samples, r.SampleSet, r.Agg.Skipped, tau, r.Extent.R50, r.Extent.R90, r.Device, r.Duration.Round(1e6)))
 			w.status.SetText("aggregated: " + w.an.aggNote.Text)
 		})
+}
+
+// decayCurve is the fitted exponential at lags 0..n-1, NaN beyond the lags the fit used.
+func decayCurve(f attribution.DecayFit, n int) []float64 {
+	c := make([]float64, n)
+	for k := range c {
+		c[k] = math.NaN()
+		if k <= f.MaxLag {
+			c[k] = f.At(float64(k))
+		}
+	}
+	return c
 }
 
 // The Aggregate tab's map choices.

@@ -34,6 +34,13 @@ func TestAnalysisViews(t *testing.T) {
 	if v.aggMap.Scale().Map.Name != "viridis" || !nonBlank(v.aggMap.Image()) {
 		t.Error("aggregate map not drawn as importance")
 	}
+	// The fitted e-folding curve is drawn over the bars: exp(a + b·lag) at every lag fitted.
+	if r := v.agg; r.DecayErr != nil {
+		t.Errorf("no decay fit on three samples: %v", r.DecayErr)
+	} else if c := v.aggChart.curve; len(c) != 36 || math.Abs(c[10]-math.Exp(r.Decay.Intercept+10*r.Decay.Slope)) > 1e-12*c[10] ||
+		!strings.Contains(v.aggChart.title, "exponential fit") {
+		t.Errorf("aggregate chart curve %v, title %q", c, v.aggChart.title)
+	}
 	// A bar tapped shows that lag's map; the signed mean on a diverging scale; All lags goes back.
 	onUI(func() { v.aggChart.OnTapped(5) })
 	if f, _ := v.aggMap.Field(); !strings.Contains(f.Title, "at lag 5") || v.aggAll.Disabled() || f.Values[0] != v.agg.Agg.MeanAbs[5*len(f.Values)] && f.Values[0] == f.Values[0] {

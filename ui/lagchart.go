@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"strings"
 	"unicode/utf8"
 
@@ -22,9 +23,10 @@ type LagChart struct {
 	OnTapped func(lag int)
 
 	values  []float64
-	current int    // the highlighted bar; -1: none
-	xLabel  string // the x axis' label
-	xHi     string // the label at the right end ("": the last bar's index)
+	curve   []float64 // a line over the bars, e.g. a fit (nil: none; NaN: a gap)
+	current int       // the highlighted bar; -1: none
+	xLabel  string    // the x axis' label
+	xHi     string    // the label at the right end ("": the last bar's index)
 	title   string
 	blank   string // the title shown without values (Clear restores it)
 	note    string // shown when there are no values
@@ -51,9 +53,16 @@ func (c *LagChart) SetBlankTitle(title string) {
 	}
 }
 
-// SetValues shows values (one per lag, lag 0 first) under title.
+// SetValues shows values (one per lag, lag 0 first) under title, without a curve.
 func (c *LagChart) SetValues(title string, values []float64) {
-	c.title, c.values = title, append([]float64(nil), values...)
+	c.title, c.values, c.curve = title, append([]float64(nil), values...), nil
+	c.Refresh()
+}
+
+// SetCurve draws a line through the bars' centres at curve's values (one per bar, on the bars'
+// scale; NaN leaves a gap, e.g. beyond the lags a fit used); nil removes it.
+func (c *LagChart) SetCurve(curve []float64) {
+	c.curve = append([]float64(nil), curve...)
 	c.Refresh()
 }
 
@@ -67,7 +76,7 @@ func (c *LagChart) SetAxis(label, hi string, current int) {
 // Clear removes the bars and shows note under the blank title: the last values' title
 // (their method, lead and target) would describe bars no longer shown.
 func (c *LagChart) Clear(note string) {
-	c.values, c.note, c.title = nil, note, c.blank
+	c.values, c.curve, c.note, c.title = nil, nil, note, c.blank
 	c.Refresh()
 }
 
@@ -122,6 +131,7 @@ type lagRenderer struct {
 	note                   *widget.Label
 	axis                   *canvas.Line
 	bars                   []*canvas.Rectangle
+	segs                   []*canvas.Line // the curve, a segment between each pair of bars
 	objects                []fyne.CanvasObject
 }
 
@@ -160,9 +170,15 @@ func (r *lagRenderer) Layout(size fyne.Size) {
 	r.axis.Position1 = fyne.NewPos(left, bottom)
 	r.axis.Position2 = fyne.NewPos(left+w, bottom)
 	n := len(r.bars)
-	var vmax float64
-	for _, v := range r.c.values {
-		vmax = max(vmax, v)
+	vmax := r.c.top()
+	for i, l := range r.segs {
+		if l == nil {
+			continue
+		}
+		bw := w / float32(n)
+		y := func(v float64) float32 { return bottom - h*float32(v/vmax) }
+		l.Position1 = fyne.NewPos(left+(float32(i)+0.5)*bw, y(r.c.curve[i]))
+		l.Position2 = fyne.NewPos(left+(float32(i)+1.5)*bw, y(r.c.curve[i+1]))
 	}
 	for i, b := range r.bars {
 		bw := w / float32(n)
@@ -183,6 +199,22 @@ func (r *lagRenderer) Layout(size fyne.Size) {
 	r.xlabel.Resize(xl)
 }
 
+// top is the value at the plot's top: the largest bar or curve value.
+func (c *LagChart) top() float64 {
+	var m float64
+	for _, v := range c.values {
+		m = max(m, v)
+	}
+	if len(c.curve) == len(c.values) {
+		for _, v := range c.curve {
+			if v > m && !math.IsInf(v, 0) { // NaN and ±Inf are gaps
+				m = v
+			}
+		}
+	}
+	return m
+}
+
 func (r *lagRenderer) MinSize() fyne.Size { return fyne.NewSize(240, 160) }
 
 func (r *lagRenderer) Refresh() {
@@ -198,9 +230,19 @@ func (r *lagRenderer) Refresh() {
 		r.bars = append(r.bars, canvas.NewRectangle(barColor))
 	}
 	r.bars = r.bars[:n]
-	var vmax float64
-	for i, v := range c.values {
-		vmax = max(vmax, v)
+	r.segs = r.segs[:0]
+	if len(c.curve) == n {
+		for i := 0; i+1 < n; i++ {
+			if a, b := c.curve[i], c.curve[i+1]; a >= 0 && b >= 0 && !math.IsInf(a+b, 0) {
+				r.segs = append(r.segs, canvas.NewLine(fg))
+				r.segs[len(r.segs)-1].StrokeWidth = 2
+			} else {
+				r.segs = append(r.segs, nil)
+			}
+		}
+	}
+	vmax := c.top()
+	for i := range c.values {
 		r.bars[i].FillColor = barColor
 		if i == c.current {
 			r.bars[i].FillColor = currentColor
@@ -221,6 +263,11 @@ func (r *lagRenderer) Refresh() {
 		r.objects = append(r.objects, r.axis, r.xlo, r.xhi, r.xlabel, r.ymax)
 		for _, b := range r.bars {
 			r.objects = append(r.objects, b)
+		}
+		for _, l := range r.segs {
+			if l != nil {
+				r.objects = append(r.objects, l)
+			}
 		}
 	}
 	r.Layout(c.Size())

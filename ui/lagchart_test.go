@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
 	"climxai/dataset"
@@ -165,5 +166,40 @@ func TestLeadList(t *testing.T) {
 		if got := leadList(leads); got != want {
 			t.Errorf("leadList(%v) = %q, want %q", leads, got, want)
 		}
+	}
+}
+
+// TestChartCurve: a curve over the bars is a segment between each pair of bars with values,
+// none across a NaN gap; the plot's top makes room for a curve above the bars; new values
+// drop the curve.
+func TestChartCurve(t *testing.T) {
+	test.NewTempApp(t)
+	c := NewLagChart("")
+	c.SetValues("t", []float64{0.5, 0.25, 0.125, 0.1})
+	c.SetCurve([]float64{0.8, 0.3, math.NaN(), 0.1})
+	w := test.NewWindow(c)
+	defer w.Close()
+	w.Resize(fyne.NewSize(300, 300))
+	r := test.WidgetRenderer(c).(*lagRenderer)
+	r.Refresh()
+	var lines []*canvas.Line
+	for _, o := range r.Objects() {
+		if l, ok := o.(*canvas.Line); ok && l != r.axis {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) != 1 {
+		t.Fatalf("%d curve segments, want 1 (lags 0-1; lag 2 is a gap)", len(lines))
+	}
+	if c.top() != 0.8 || r.ymax.Text != "0.8" {
+		t.Errorf("top %g (label %q), want the curve's 0.8", c.top(), r.ymax.Text)
+	}
+	// The segment starts above the first bar's top (0.8 against 0.5) and falls.
+	if l := lines[0]; !(l.Position1.Y < r.bars[0].Position().Y && l.Position2.Y > l.Position1.Y) {
+		t.Errorf("segment %v-%v, first bar's top at %g", l.Position1, l.Position2, r.bars[0].Position().Y)
+	}
+	c.SetValues("u", []float64{1, 2})
+	if c.curve != nil {
+		t.Error("new values kept the old curve")
 	}
 }
