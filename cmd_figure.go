@@ -34,6 +34,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	contours := fs.String("contours", "", "map contour lines of |value| at fractions of its maximum, e.g. 0.25,0.5")
 	normalize := fs.String("normalize", "", "leads: \"lead\" divides each lead's maps by its largest |value| (patterns of weak leads show; default: values as they are)")
 	variable := fs.String("var", "", "map, laglat, leads, methods: draw this (lag, lat, lon) variable of the result files instead of attribution (an aggregate's signed_mean, std, signed_std)")
+	fitLags := fs.Int("fit-max-lag", 0, "decay: fit the e-folding curve to lags 0..K only (e.g. 11, the first year; as decay --max-lag); 0 fits every lag")
 	out := fs.String("out", "", "output figure; the format follows the extension; a sidecar OUT.json is written beside it")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -80,7 +81,7 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return app.Usagef("figure: %v", err)
 		}
-		s.Scale, s.Title, s.HeightMM, s.Normalize, s.Variable = *scale, *title, *height, *normalize, *variable
+		s.Scale, s.Title, s.HeightMM, s.Normalize, s.Variable, s.FitMaxLag = *scale, *title, *height, *normalize, *variable, *fitLags
 		if s.Contours, err = parseFractions(*contours); err != nil {
 			return app.Usagef("figure: --contours: %v", err)
 		}
@@ -112,6 +113,9 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if *spec != "" && set["var"] {
 		s.Variable = *variable
 	}
+	if *spec != "" && set["fit-max-lag"] {
+		s.FitMaxLag = *fitLags
+	}
 	if _, err := plots.LookupPreset(s.Preset); err != nil {
 		return app.Usagef("figure: %v", err)
 	}
@@ -128,6 +132,9 @@ func cmdFigure(_ context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if err := plots.CheckVariable(s.Kind, s.Variable); err != nil {
 		return app.Usagef("figure: --var: %v", err)
+	}
+	if err := plots.CheckFitMaxLag(s.Kind, s.FitMaxLag); err != nil {
+		return app.Usagef("figure: --fit-max-lag: %v", err)
 	}
 	if err := plots.Make(s, base, *out); err != nil {
 		if errors.Is(err, plots.ErrSpec) {

@@ -70,6 +70,7 @@ func TestFigureFromSpecIsTheSameFigure(t *testing.T) {
 		{"laglat", []string{"--kind", "laglat", "--preset", "agu2", "--height-mm", "60", res[1]}, "png"},
 		{"signed map", []string{"--kind", "map", "--var", "signed_mean", "--lags", "0-3", res[0]}, "png"},
 		{"signed leads", []string{"--kind", "leads", "--var", "signed_mean", res[0], res[1]}, "pdf"},
+		{"decay first lags", []string{"--kind", "decay", "--fit-max-lag", "3", res[0], res[1]}, "png"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+"."+tc.ext)
@@ -120,6 +121,8 @@ func TestFigureUsageErrors(t *testing.T) {
 		{"unknown normalisation", []string{"--kind", "leads", "--normalize", "max", "--out", "f.png", res[0]}, 2, "use lead"},
 		{"normalisation of a map", []string{"--kind", "map", "--normalize", "lead", "--out", "f.png", res[0]}, 2, "--kind leads"},
 		{"decaymap without its file", []string{"--kind", "decaymap", "--out", "f.png"}, 2, "climxai decaymap"},
+		{"fit over two lags", []string{"--kind", "decay", "--fit-max-lag", "1", "--out", "f.png", res[0]}, 2, "at least three lags"},
+		{"fit lags of a map", []string{"--kind", "map", "--fit-max-lag", "11", "--out", "f.png", res[0]}, 2, "for kind decay"},
 		{"variable of a curve", []string{"--kind", "decay", "--var", "signed_mean", "--out", "f.png", res[0]}, 2, "kinds map, laglat, leads and methods"},
 		{"variable not a name", []string{"--kind", "map", "--var", "a b", "--out", "f.png", res[0]}, 2, "not a NetCDF variable name"},
 		{"variable not in the file", []string{"--kind", "map", "--var", "std", "--out", filepath.Join(dir, "f.png"), res[0]}, 1, "attribution, signed_mean"},

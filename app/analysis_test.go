@@ -252,6 +252,18 @@ func TestWriteAnalysisFigure(t *testing.T) {
 	if s2, _ := plots.ReadSpec(plots.SidecarPath(decay)); s2.Variable != "" {
 		t.Errorf("decay curve: variable %q", s2.Variable)
 	}
+	// The fit over the first lags, as the tab shows it, reaches the decay figure only.
+	first := filepath.Join(dir, "decay-fit11.png")
+	if _, err := w.WriteAnalysisFigure(first, agg, FigureOptions{Kind: plots.KindDecay, FitMaxLag: 11}); err != nil {
+		t.Fatal(err)
+	}
+	if s3, _ := plots.ReadSpec(plots.SidecarPath(first)); s3.FitMaxLag != 11 {
+		t.Errorf("decay curve fitted to lag 11: sidecar fit_max_lag %d", s3.FitMaxLag)
+	}
+	fitMap := filepath.Join(dir, "map-fit11.png")
+	if _, err := w.WriteAnalysisFigure(fitMap, agg, FigureOptions{Kind: plots.KindMap, FitMaxLag: 11}); err != nil {
+		t.Errorf("map with the tab's fit setting: %v", err)
+	}
 	if a, b := readBytes(t, signed), readBytes(t, lag3); bytes.Equal(a, b) {
 		t.Error("the signed map is the map of the mean |attribution|")
 	}

@@ -64,6 +64,9 @@ func (r *AggregateResult) spec(w *Workspace, nc string, o FigureOptions) (plots.
 	if o.Kind == plots.KindMap || o.Kind == plots.KindLagLat {
 		s.Variable = o.Variable // the curves are of mean |attribution|
 	}
+	if o.Kind == plots.KindDecay {
+		s.FitMaxLag = o.FitMaxLag
+	}
 	return s, err
 }
 

@@ -25,6 +25,9 @@ type FigureOptions struct {
 	// Variable (an aggregate's map or lag-latitude figure): the (lag, lat, lon) variable drawn
 	// instead of the mean |attribution|, e.g. "signed_mean" (plots.Spec).
 	Variable string
+	// FitMaxLag (an aggregate's decay figure) fits the e-folding curve to lags 0..FitMaxLag
+	// only; 0 fits every lag (plots.Spec).
+	FitMaxLag int
 }
 
 // FigureKinds are the figure kinds drawn from explanations, in the order a dialog lists them.

@@ -70,6 +70,7 @@ type Session struct {
 // the tab's default.
 type SessionAnalyses struct {
 	AggregateSamples string `json:"aggregate_samples,omitempty"`
+	AggregateFitLag  int    `json:"aggregate_fit_max_lag,omitempty"` // last lag of the e-folding fit; 0: all
 	DecayMapSamples  string `json:"decaymap_samples,omitempty"`
 	DecayMapStride   int    `json:"decaymap_stride,omitempty"`  // every stride-th cell; 0: the default
 	DecayMapMaxLag   int    `json:"decaymap_max_lag,omitempty"` // lags fitted; 0: all
@@ -99,6 +100,12 @@ func (a *SessionAnalyses) fields() []analysisField {
 	samples := func(v string) error { _, err := ParseSampleSet(v); return err }
 	return []analysisField{
 		text("aggregate_samples", &a.AggregateSamples, samples),
+		{"aggregate_fit_max_lag", func() error {
+			if a.AggregateFitLag == 1 || a.AggregateFitLag < 0 || a.AggregateFitLag > 1200 {
+				return fmt.Errorf("%d: the last lag fitted, 2 or more (the fit needs three lags; 0: all lags)", a.AggregateFitLag)
+			}
+			return nil
+		}, func() { a.AggregateFitLag = 0 }},
 		text("decaymap_samples", &a.DecayMapSamples, samples),
 		num("decaymap_stride", &a.DecayMapStride, 10000, "every stride-th cell, 1 or more (0: the default)"),
 		num("decaymap_max_lag", &a.DecayMapMaxLag, 1200, "the last lag fitted, 1 or more (0: all lags)"),

@@ -48,6 +48,7 @@ func TestParseSession(t *testing.T) {
 		{"bad aggregate samples", edit(`"lag": 3`, `"lag": 3, "analyses": {"aggregate_samples": "most"}`), "analyses.aggregate_samples", "SET:N"},
 		{"bad decay map stride", edit(`"lag": 3`, `"lag": 3, "analyses": {"decaymap_stride": -2}`), "analyses.decaymap_stride", "1 or more"},
 		{"bad decay map max lag", edit(`"lag": 3`, `"lag": 3, "analyses": {"decaymap_max_lag": -1}`), "analyses.decaymap_max_lag", "0: all lags"},
+		{"aggregate fit over two lags", edit(`"lag": 3`, `"lag": 3, "analyses": {"aggregate_fit_max_lag": 1}`), "analyses.aggregate_fit_max_lag", "three lags"},
 		{"bad ablation radii", edit(`"lag": 3`, `"lag": 3, "analyses": {"ablation_radii": "0,near"}`), "analyses.ablation_radii", "not a distance"},
 		{"bad ablation lags", edit(`"lag": 3`, `"lag": 3, "analyses": {"ablation_lags": "1,0"}`), "analyses.ablation_lags", "from 1"},
 		{"unknown analysis setting", edit(`"lag": 3`, `"lag": 3, "analyses": {"samples": "test"}`), "", "unknown field"},
@@ -80,7 +81,7 @@ func TestSessionAnalyses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := SessionAnalyses{AggregateSamples: "train:480", DecayMapSamples: "test:6", DecayMapStride: 4, DecayMapMaxLag: 11,
+	want := SessionAnalyses{AggregateSamples: "train:480", AggregateFitLag: 11, DecayMapSamples: "test:6", DecayMapStride: 4, DecayMapMaxLag: 11,
 		AblationSamples: "480", AblationRadii: "0,890,2023,inf", AblationLags: "11,33"}
 	if s.Analyses == nil || *s.Analyses != want {
 		t.Fatalf("analyses %+v, want %+v", s.Analyses, want)
@@ -88,7 +89,7 @@ func TestSessionAnalyses(t *testing.T) {
 	if got := want.Valid(); got != want {
 		t.Errorf("Valid changed valid settings: %+v", got)
 	}
-	typed := SessionAnalyses{AggregateSamples: "most", DecayMapSamples: "test:6", DecayMapStride: -1, DecayMapMaxLag: 11,
+	typed := SessionAnalyses{AggregateSamples: "most", AggregateFitLag: 1, DecayMapSamples: "test:6", DecayMapStride: -1, DecayMapMaxLag: 11,
 		AblationSamples: "", AblationRadii: "0,near", AblationLags: "0,12"}
 	if got, w := typed.Valid(), (SessionAnalyses{DecayMapSamples: "test:6", DecayMapMaxLag: 11}); got != w {
 		t.Errorf("Valid kept %+v, want %+v", got, w)

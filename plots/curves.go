@@ -21,7 +21,13 @@ type DecaySeries struct {
 	EFold      float64   // e-folding time (months); 0 or NaN: no fitted curve
 	Amplitude  float64   // A of the fitted curve; 0: fitted to the data in log space
 	Lo, Hi     []float64 // band per lag; nil: no band
+	// FitMaxLag is the last lag the curve was fitted to (0: every lag): the curve and its band
+	// are drawn over the fitted lags only, and the legend names them.
+	FitMaxLag float64
 }
+
+// fitted says whether the fit covers lag x.
+func (s DecaySeries) fitted(x float64) bool { return s.FitMaxLag <= 0 || x <= s.FitMaxLag }
 
 // ErrData is the kind of error for plot input that cannot be drawn (mismatched lengths, NaN).
 var ErrData = errors.New("plots: bad figure data")
@@ -93,10 +99,14 @@ func DecayFigure(series []DecaySeries, width, height vg.Length, st Style) (*Figu
 		}
 		poly := make(plotter.XYs, 0, 2*len(s.Lags))
 		for i := range s.Lags {
-			poly = append(poly, plotter.XY{X: s.Lags[i], Y: s.Hi[i]})
+			if s.fitted(s.Lags[i]) {
+				poly = append(poly, plotter.XY{X: s.Lags[i], Y: s.Hi[i]})
+			}
 		}
 		for i := len(s.Lags) - 1; i >= 0; i-- {
-			poly = append(poly, plotter.XY{X: s.Lags[i], Y: s.Lo[i]})
+			if s.fitted(s.Lags[i]) {
+				poly = append(poly, plotter.XY{X: s.Lags[i], Y: s.Lo[i]})
+			}
 		}
 		band, err := plotter.NewPolygon(poly)
 		if err != nil {
@@ -126,15 +136,24 @@ func DecayFigure(series []DecaySeries, width, height vg.Length, st Style) (*Figu
 			fit := plotter.NewFunction(func(x float64) float64 { return a * math.Exp(-x/s.EFold) })
 			fit.Color, fit.Width, fit.Dashes = col, st.Line, []vg.Length{3, 1.5}
 			lo, hi := minMax(s.Lags)
+			if s.FitMaxLag > 0 {
+				hi = math.Min(hi, s.FitMaxLag)
+			}
 			fit.XMin, fit.XMax, fit.Samples = lo, hi, 200
 			p.Add(fit)
-			fxy := make(plotter.XYs, len(s.Lags))
-			for i, x := range s.Lags {
-				fxy[i] = plotter.XY{X: x, Y: a * math.Exp(-x/s.EFold)}
+			var fxy plotter.XYs
+			for _, x := range s.Lags {
+				if s.fitted(x) {
+					fxy = append(fxy, plotter.XY{X: x, Y: a * math.Exp(-x/s.EFold)})
+				}
 			}
 			leg.occupy(fxy)
 			// Plain words, not τ: the PDF and EPS fonts are single-byte encoded, without Greek.
-			name += fmt.Sprintf(" (e-folding %.3g mo)", s.EFold)
+			if s.FitMaxLag > 0 {
+				name += fmt.Sprintf(" (e-folding %.3g mo over lags 0-%g)", s.EFold, s.FitMaxLag)
+			} else {
+				name += fmt.Sprintf(" (e-folding %.3g mo)", s.EFold)
+			}
 		}
 		leg.Add(name, l, pts)
 	}

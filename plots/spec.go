@@ -89,6 +89,9 @@ type Spec struct {
 	// Variable (kinds map, laglat, leads) draws this (lag, lat, lon) variable of the result
 	// files instead of attribution, e.g. an aggregate's signed_mean or std; "" is attribution.
 	Variable string `json:"variable,omitempty"`
+	// FitMaxLag (kind decay) fits the e-folding curve to lags 0..FitMaxLag only (e.g. 11, the
+	// first year; climxai decay --max-lag); 0 fits every lag.
+	FitMaxLag int `json:"fit_max_lag,omitempty"`
 }
 
 // ErrSpec is the kind of error for a sidecar that cannot be used to draw a figure.
@@ -171,11 +174,27 @@ func (s Spec) validate() error {
 	if err := CheckVariable(s.Kind, s.Variable); err != nil {
 		return fmt.Errorf("%w: %v", ErrSpec, err)
 	}
+	if err := CheckFitMaxLag(s.Kind, s.FitMaxLag); err != nil {
+		return fmt.Errorf("%w: %v", ErrSpec, err)
+	}
 	if _, err := LookupPreset(s.Preset); err != nil {
 		return fmt.Errorf("%w: %v", ErrSpec, err)
 	}
 	if s.DPI < 0 || s.DPI > 2400 {
 		return fmt.Errorf("%w: dpi %d outside 1..2400", ErrSpec, s.DPI)
+	}
+	return nil
+}
+
+// CheckFitMaxLag says whether fitMaxLag (Spec.FitMaxLag) is allowed for a figure of kind: 0
+// always; 2 or more (three lags at least, as the fit needs) for kind decay only.
+func CheckFitMaxLag(kind string, fitMaxLag int) error {
+	switch {
+	case fitMaxLag == 0:
+	case fitMaxLag < 2:
+		return fmt.Errorf("fitting lags 0..%d: the e-folding fit needs at least three lags; give 2 or more, or 0 for every lag", fitMaxLag)
+	case kind != KindDecay:
+		return fmt.Errorf("a fit over the first lags is for kind decay (--kind decay), not %s", kind)
 	}
 	return nil
 }
@@ -477,6 +496,10 @@ func (s *Spec) Figure(base string) (*Figure, error) {
 				}
 			}
 			fit := FitEFold(d.Lags, d.Importance)
+			if s.FitMaxLag > 0 {
+				fit = FitEFoldTo(d.Lags, d.Importance, float64(s.FitMaxLag))
+				d.FitMaxLag = float64(s.FitMaxLag)
+			}
 			if !math.IsNaN(fit.EFold) {
 				d.EFold, d.Amplitude, d.Lo, d.Hi = fit.EFold, fit.Amplitude, fit.Lo, fit.Hi
 			}

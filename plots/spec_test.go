@@ -53,6 +53,7 @@ func TestSpecRegenerates(t *testing.T) {
 		{KindMap, res[:1], []int{0, 1, 2}, "png"},
 		{KindMap, res[1:2], nil, "pdf"},
 		{KindDecay, res, nil, "svg"},
+		{KindDecay, res[:1], nil, "png"}, // fitted to lags 0..6 below
 		{KindDistance, res, []int{0}, "eps"},
 		{KindLeads, res, []int{0, 6}, "png"},
 		{KindLagLat, res[2:], nil, "pdf"},
@@ -67,6 +68,9 @@ func TestSpecRegenerates(t *testing.T) {
 			if tc.kind == KindMap {
 				s.Contours = []float64{0.5}
 			}
+			if tc.kind == KindDecay && tc.ext == "png" {
+				s.FitMaxLag = 6
+			}
 			out := filepath.Join(dir, "fig_"+tc.kind+"_"+tc.ext+"."+tc.ext)
 			if err := Make(s, ".", out); err != nil {
 				t.Fatal(err)
@@ -75,7 +79,7 @@ func TestSpecRegenerates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if side.Kind != tc.kind || side.Format != tc.ext || side.DPI != 100 || side.Version == "" || len(side.Inputs) != len(tc.inputs) {
+			if side.Kind != tc.kind || side.Format != tc.ext || side.DPI != 100 || side.Version == "" || len(side.Inputs) != len(tc.inputs) || side.FitMaxLag != s.FitMaxLag {
 				t.Fatalf("sidecar %+v", side)
 			}
 			for _, in := range side.Inputs {
@@ -152,6 +156,8 @@ func TestSpecValidate(t *testing.T) {
 		{"unknown scale", Spec{Kind: KindDecay, Inputs: []Input{{Path: "a"}}, Preset: "agu1", Scale: "jet"}},
 		{"contour fraction 1", Spec{Kind: KindMap, Inputs: []Input{{Path: "a"}}, Preset: "agu1", Contours: []float64{1}}},
 		{"decaymap of two files", Spec{Kind: KindDecayMap, Inputs: []Input{{Path: "a"}, {Path: "b"}}, Preset: "agu1"}},
+		{"fit over two lags", Spec{Kind: KindDecay, Inputs: []Input{{Path: "a"}}, Preset: "agu1", FitMaxLag: 1}},
+		{"fit lags on a map", Spec{Kind: KindMap, Inputs: []Input{{Path: "a"}}, Preset: "agu1", FitMaxLag: 11}},
 		{"fidelity without scores", Spec{Kind: KindFidelity, Preset: "agu1"}},
 		{"fidelity score per target missing", Spec{Kind: KindFidelity, Preset: "agu1", Fidelity: func() *Fidelity {
 			f := synthFidelity()
@@ -437,5 +443,32 @@ func TestMethodsGrid(t *testing.T) {
 	redrawSame(t, side, dir, out)
 	if err := CheckNormalize(KindMethods, "lead"); err == nil {
 		t.Error("normalize lead accepted for kind methods, which always normalises")
+	}
+}
+
+// TestDecayFitMaxLag: a decay figure fitted to the first lags draws another curve than the
+// fit over every lag.
+func TestDecayFitMaxLag(t *testing.T) {
+	dir := t.TempDir()
+	res := writeResults(t, dir)
+	var pngs [][]byte
+	for _, fit := range []int{0, 4} {
+		s, err := NewSpec(KindDecay, res[:1], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.DPI, s.FitMaxLag = 100, fit
+		out := filepath.Join(dir, fmt.Sprintf("decay-fit%d.png", fit))
+		if err := Make(s, ".", out); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pngs = append(pngs, b)
+	}
+	if bytes.Equal(pngs[0], pngs[1]) {
+		t.Error("the fit over lags 0..4 drew the same figure as the fit over every lag")
 	}
 }

@@ -21,10 +21,14 @@ type EFoldFit struct {
 
 // FitEFold fits importance against lag over the positive values; fewer than three positive
 // values or a non-decaying fit give EFold NaN and no band.
-func FitEFold(lags, imp []float64) EFoldFit {
+func FitEFold(lags, imp []float64) EFoldFit { return FitEFoldTo(lags, imp, math.Inf(1)) }
+
+// FitEFoldTo is FitEFold over the lags up to maxLag only (e.g. 11: the first year); the band
+// still covers every lag.
+func FitEFoldTo(lags, imp []float64, maxLag float64) EFoldFit {
 	var xs, ys []float64
 	for i, v := range imp {
-		if v > 0 {
+		if v > 0 && lags[i] <= maxLag {
 			xs = append(xs, lags[i])
 			ys = append(ys, math.Log(v))
 		}

@@ -98,6 +98,30 @@ func TestFitEFoldRecoversTau(t *testing.T) {
 	}
 }
 
+// TestFitEFoldTo: a decay of 3 months over the first year on a floor beyond it: the fit over
+// every lag follows the floor, the fit over lags 0..11 the decay, and the band covers every lag.
+func TestFitEFoldTo(t *testing.T) {
+	var lags, imp []float64
+	for k := 0; k < 36; k++ {
+		lags = append(lags, float64(k))
+		v := 0.3 * math.Exp(-float64(k)/3)
+		if k > 11 {
+			v = 0.01 * (1 + 0.1*math.Sin(float64(k)))
+		}
+		imp = append(imp, v)
+	}
+	if all := FitEFold(lags, imp); !(all.EFold > 6) {
+		t.Errorf("fit over every lag τ %g: want it dragged out by the floor", all.EFold)
+	}
+	f := FitEFoldTo(lags, imp, 11)
+	if math.Abs(f.EFold-3) > 1e-9 || math.Abs(f.Amplitude-0.3) > 1e-9 || len(f.Lo) != 36 || len(f.Hi) != 36 {
+		t.Errorf("fit over lags 0..11: τ %g A %g, %d/%d band values; want 3, 0.3 and 36", f.EFold, f.Amplitude, len(f.Lo), len(f.Hi))
+	}
+	if g := FitEFoldTo(lags, imp, 1); !math.IsNaN(g.EFold) {
+		t.Errorf("fit over two lags τ %g, want NaN (three needed)", g.EFold)
+	}
+}
+
 func TestRadius(t *testing.T) {
 	s := DistanceSeries{Distance: []float64{100, 200, 300, 400}, Importance: []float64{1, 1, 1, 1}}
 	if r := s.Radius(0.5); r != 200 {

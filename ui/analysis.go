@@ -36,6 +36,9 @@ type analysisViews struct {
 	aggShow *widget.Select
 	aggAll  *widget.Button
 	aggLag  int
+	// aggFit is the last lag the e-folding curve is fitted to ("" or "all": every lag), e.g. 11
+	// for the first year, as climxai decay --max-lag; changing it refits without rerunning.
+	aggFit *widget.Entry
 
 	dmSamples, dmStride, dmMaxLag *widget.Entry
 	dmRun, dmSave, dmFig          *widget.Button
@@ -71,8 +74,11 @@ func (w *Window) analysisTabs() []*container.TabItem {
 		return l
 	}
 
-	var aggBox, dmS, dmK, dmL, abS, abR, abL fyne.CanvasObject
+	var aggBox, aggF, dmS, dmK, dmL, abS, abR, abL fyne.CanvasObject
 	v.aggSamples, aggBox = entry("test:24", 110)
+	v.aggFit, aggF = entry("", 50)
+	v.aggFit.SetPlaceHolder("all")
+	v.aggFit.OnChanged = func(string) { w.showAggregateFit() }
 	v.aggRun = widget.NewButton("Aggregate", w.RunAggregate)
 	v.aggRun.Importance = widget.HighImportance
 	v.aggSave = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), w.chooseSaveAggregate)
@@ -86,6 +92,9 @@ func (w *Window) analysisTabs() []*container.TabItem {
 			}
 			if v.aggShow.Selected == aggSigned {
 				o.Variable, name = "signed_mean", name+"-signed"
+			}
+			if k, err := v.fitMaxLag(); err == nil && k >= 0 {
+				o.FitMaxLag = k
 			}
 			w.showAnalysisFigureDialog(r, name, o)
 		}
@@ -111,7 +120,8 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.aggNote = note(analysisHint)
 	agg := container.NewBorder(
 		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), aggBox, v.aggRun, v.aggSave, v.aggFig,
-			container.NewGridWrap(fyne.NewSize(230, v.aggShow.MinSize().Height), v.aggShow), v.aggAll), v.aggNote), nil, nil, nil,
+			container.NewGridWrap(fyne.NewSize(230, v.aggShow.MinSize().Height), v.aggShow), v.aggAll,
+			widget.NewLabel("fit to lag"), aggF), v.aggNote), nil, nil, nil,
 		container.NewHSplit(v.aggMap, v.aggChart))
 
 	v.dmSamples, dmS = entry("test:6", 110)
@@ -274,21 +284,56 @@ func (w *Window) RunAggregate() {
 			w.an.aggFig.Enable()
 			v := &w.an
 			v.aggLag = -1
-			title := fmt.Sprintf("Mean importance per lag · %s, lead %d", r.Method, r.Lead)
-			tau := "no e-folding time (" + errText(r.DecayErr) + ")"
-			if r.DecayErr == nil {
-				tau = fmt.Sprintf("e-folding time %s months [95%%: %s, %s]", num(r.Decay.Tau), num(r.Decay.TauLo), num(r.Decay.TauHi))
-				title += fmt.Sprintf(" · line: exponential fit, τ %s\u00a0months", num(r.Decay.Tau))
-			}
-			v.aggChart.SetValues(title, r.LagImportance)
-			if r.DecayErr == nil {
-				v.aggChart.SetCurve(decayCurve(r.Decay, len(r.LagImportance)))
-			}
+			w.showAggregateFit()
 			w.showAggregate()
-			w.an.aggNote.SetText(fmt.Sprintf("%d samples (%s), %d skipped · %s · R50 %.0f km, R90 %.0f km · %s, %v",
-				r.Agg.Samples, r.SampleSet, r.Agg.Skipped, tau, r.Extent.R50, r.Extent.R90, r.Device, r.Duration.Round(1e6)))
 			w.status.SetText("aggregated: " + w.an.aggNote.Text)
 		})
+}
+
+// fitMaxLag reads the Aggregate tab's last lag fitted: -1 for every lag ("" or "all").
+func (v *analysisViews) fitMaxLag() (int, error) {
+	t := strings.TrimSpace(v.aggFit.Text)
+	if t == "" || t == "all" {
+		return -1, nil
+	}
+	k, err := strconv.Atoi(t)
+	if err != nil || k < 2 {
+		return 0, fmt.Errorf("fit to lag %q: give the last lag fitted, 2 or more (the fit needs three lags), or leave it empty for every lag", t)
+	}
+	return k, nil
+}
+
+// showAggregateFit fits the e-folding time of the last aggregate over the lags chosen and shows
+// the bars, the fitted curve and the summary.
+func (w *Window) showAggregateFit() {
+	v, r := &w.an, w.an.agg
+	if r == nil {
+		return
+	}
+	maxLag, err := v.fitMaxLag()
+	if err != nil {
+		w.status.SetText(err.Error())
+		return
+	}
+	fit, fitErr := attribution.FitDecay(r.LagImportance, maxLag)
+	lags := "all lags"
+	if maxLag >= 0 && maxLag < len(r.LagImportance)-1 {
+		lags = fmt.Sprintf("lags 0–%d", maxLag)
+	}
+	title := fmt.Sprintf("Mean importance per lag · %s, lead %d", r.Method, r.Lead)
+	tau := "no e-folding time (" + errText(fitErr) + ")"
+	if fitErr == nil {
+		tau = fmt.Sprintf("e-folding time %s months [95%%: %s, %s] over %s", num(fit.Tau), num(fit.TauLo), num(fit.TauHi), lags)
+		title += fmt.Sprintf(" · line: exponential fit over %s, τ %s\u00a0months", lags, num(fit.Tau))
+	}
+	v.aggChart.SetValues(title, r.LagImportance)
+	if fitErr == nil {
+		v.aggChart.SetCurve(decayCurve(fit, len(r.LagImportance)))
+	}
+	v.aggChart.SetCurrent(v.aggLag)
+	w.status.SetText("aggregate: " + tau) // replaces a complaint about a half-typed lag
+	v.aggNote.SetText(fmt.Sprintf("%d samples (%s), %d skipped · %s · R50 %.0f km, R90 %.0f km · %s, %v",
+		r.Agg.Samples, r.SampleSet, r.Agg.Skipped, tau, r.Extent.R50, r.Extent.R90, r.Device, r.Duration.Round(1e6)))
 }
 
 // decayCurve is the fitted exponential at lags 0..n-1, NaN beyond the lags the fit used.

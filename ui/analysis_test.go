@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"climxai/app"
+	"climxai/attribution"
 	"climxai/dataset"
 	"climxai/plots"
 )
@@ -40,6 +41,27 @@ func TestAnalysisViews(t *testing.T) {
 	} else if c := v.aggChart.curve; len(c) != 36 || math.Abs(c[10]-math.Exp(r.Decay.Intercept+10*r.Decay.Slope)) > 1e-12*c[10] ||
 		!strings.Contains(v.aggChart.title, "exponential fit") {
 		t.Errorf("aggregate chart curve %v, title %q", c, v.aggChart.title)
+	}
+	// A fit over the first lags only refits without rerunning; the curve stops at the last lag
+	// fitted, and a lag the fit cannot use is said in the status line and changes nothing.
+	onUI(func() { v.aggFit.SetText("5") })
+	if fit, err := attribution.FitDecay(v.agg.LagImportance, 5); err != nil {
+		t.Error(err)
+	} else if c := v.aggChart.curve; len(c) != 36 || math.Abs(c[3]-fit.At(3)) > 1e-12*c[3] || !math.IsNaN(c[6]) ||
+		!strings.Contains(v.aggChart.title, "lags 0–5") || !strings.Contains(v.aggNote.Text, "over lags 0–5") {
+		t.Errorf("fit to lag 5: curve %v, title %q, note %q", c, v.aggChart.title, v.aggNote.Text)
+	}
+	onUI(func() { v.aggFit.SetText("1") })
+	if !strings.Contains(w.status.Text, "three lags") || !strings.Contains(v.aggChart.title, "lags 0–5") {
+		t.Errorf("fit to lag 1: status %q, title %q", w.status.Text, v.aggChart.title)
+	}
+	onUI(func() { v.aggFit.SetText("11") })
+	if !strings.Contains(w.status.Text, "over lags 0–11") {
+		t.Errorf("fit to lag 11 after 1: status %q still complains", w.status.Text)
+	}
+	onUI(func() { v.aggFit.SetText("") })
+	if strings.Contains(v.aggChart.title, "lags 0–") || !strings.Contains(v.aggChart.title, "all lags") {
+		t.Errorf("fit over every lag again: title %q", v.aggChart.title)
 	}
 	// A bar tapped shows that lag's map; the signed mean on a diverging scale; All lags goes back.
 	onUI(func() { v.aggChart.OnTapped(5) })

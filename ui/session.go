@@ -106,8 +106,8 @@ func (w *Window) sessionState() app.Session {
 		return n
 	}
 	a := app.SessionAnalyses{
-		AggregateSamples: strings.TrimSpace(v.aggSamples.Text),
-		DecayMapSamples:  strings.TrimSpace(v.dmSamples.Text), DecayMapStride: num(v.dmStride), DecayMapMaxLag: num(v.dmMaxLag),
+		AggregateSamples: strings.TrimSpace(v.aggSamples.Text), AggregateFitLag: num(v.aggFit),
+		DecayMapSamples: strings.TrimSpace(v.dmSamples.Text), DecayMapStride: num(v.dmStride), DecayMapMaxLag: num(v.dmMaxLag),
 		AblationSamples: strings.TrimSpace(v.abSamples.Text), AblationRadii: strings.TrimSpace(v.abRadii.Text), AblationLags: strings.TrimSpace(v.abLags.Text),
 	}.Valid() // what is typed but not valid is left out: the session must read back
 	s.Analyses = &a
@@ -246,6 +246,10 @@ func (w *Window) applySession(s *app.Session, path string) {
 		v.dmMaxLag.SetText("") // 0: all lags
 		if a.DecayMapMaxLag > 0 {
 			v.dmMaxLag.SetText(strconv.Itoa(a.DecayMapMaxLag))
+		}
+		v.aggFit.SetText("") // 0: all lags
+		if a.AggregateFitLag > 0 {
+			v.aggFit.SetText(strconv.Itoa(a.AggregateFitLag))
 		}
 	}
 	if s.Zoom != nil {

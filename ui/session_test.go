@@ -113,6 +113,7 @@ func TestSessionRestoresView(t *testing.T) {
 		w.an.aggSamples.SetText("train:12")
 		w.an.dmStride.SetText("6")
 		w.an.dmMaxLag.SetText("11")
+		w.an.aggFit.SetText("11")
 		w.an.abRadii.SetText("0,500,near") // not valid: left out, the tab's default comes back
 		w.an.abLags.SetText("3,12")
 		w.mv.chosen = []string{"ixg", "lrp-epsilon"}
@@ -136,7 +137,7 @@ func TestSessionRestoresView(t *testing.T) {
 	if !slices.Equal(w2.mv.chosen, []string{"ixg", "lrp-epsilon"}) || !slices.Equal(got.CompareMethods, w2.mv.chosen) {
 		t.Errorf("methods to compare restored: %v (session %v)", w2.mv.chosen, got.CompareMethods)
 	}
-	if a := w2.an; a.aggSamples.Text != "train:12" || a.dmStride.Text != "6" || a.dmMaxLag.Text != "11" ||
+	if a := w2.an; a.aggSamples.Text != "train:12" || a.dmStride.Text != "6" || a.dmMaxLag.Text != "11" || a.aggFit.Text != "11" ||
 		a.abLags.Text != "3,12" || a.abRadii.Text != "0,250,500,1000,2000,inf" || a.dmSamples.Text != "test:6" {
 		t.Errorf("analysis settings restored: aggregate %q, decay map %q stride %q max lag %q, ablation radii %q lags %q",
 			a.aggSamples.Text, a.dmSamples.Text, a.dmStride.Text, a.dmMaxLag.Text, a.abRadii.Text, a.abLags.Text)
