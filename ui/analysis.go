@@ -58,7 +58,15 @@ type analysisViews struct {
 	aggSaved, dmSaved, abSaved bool
 }
 
-const analysisHint = "Uses the lead, method (with its parameters) and target chosen above. Samples: test, train, all, N or SET:N (e.g. test:24)."
+// What each analysis takes from the controls above the tabs, and how samples are given.
+const (
+	samplesHint  = " Samples: test, train, all, N or SET:N (e.g. test:24)."
+	analysisHint = "Uses the lead, method (with its parameters) and target chosen above." + samplesHint
+	decayMapHint = "Uses the lead and method (with its parameters) chosen above; every stride-th ocean cell is the target in turn." + samplesHint
+	ablationHint = "The forecast's skill when inputs farther than a radius from the target, or older than the k most recent months, " +
+		"are set to climatology, against the full input and persistence (climxai ablate). Uses the lead and target chosen above; " +
+		"no attribution method: it measures the emulator's forecasts themselves." + samplesHint
+)
 
 // analysisTabs builds the three tabs.
 func (w *Window) analysisTabs() []*container.TabItem {
@@ -143,7 +151,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 	v.dmShow.Selected = "e-folding time (months)"
 	v.dmMap = NewMapCanvas("Every stride-th ocean cell becomes the target in turn: its aggregate's e-folding time and R90 are mapped (climxai decaymap). Cost: targets × samples backward passes.")
 	v.dmMap.SetScale("sequential")
-	v.dmNote = note(analysisHint)
+	v.dmNote = note(decayMapHint)
 	dm := container.NewBorder(
 		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), dmS, widget.NewLabel("Stride"), dmK,
 			widget.NewLabel("Max lag"), dmL, v.dmRun, v.dmSave, v.dmFig), container.NewHBox(widget.NewLabel("Show"), v.dmShow), v.dmNote), nil, nil, nil, v.dmMap)
@@ -166,7 +174,7 @@ func (w *Window) analysisTabs() []*container.TabItem {
 		im.FillMode = canvas.ImageFillContain
 		im.ScaleMode = canvas.ImageScaleSmooth
 	}
-	v.abNote = note("The forecast's skill when inputs farther than a radius from the target, or older than the k most recent months, are set to climatology, against the full input and persistence (climxai ablate). " + analysisHint)
+	v.abNote = note(ablationHint)
 	ab := container.NewBorder(
 		container.NewVBox(container.NewHBox(widget.NewLabel("Samples"), abS, widget.NewLabel("Radii (km)"), abR,
 			widget.NewLabel("Months kept"), abL, v.abRun, v.abSave, v.abFig), v.abNote), nil, nil, nil,
@@ -194,7 +202,8 @@ func (v *analysisViews) clear() {
 	v.abRadius.Refresh()
 	v.abLag.Refresh()
 	v.aggNote.SetText(analysisHint)
-	v.dmNote.SetText(analysisHint)
+	v.dmNote.SetText(decayMapHint)
+	v.abNote.SetText(ablationHint)
 }
 
 // markSaved records that result, if it is still the one shown on its tab, has been written
