@@ -203,3 +203,28 @@ func TestChartCurve(t *testing.T) {
 		t.Error("new values kept the old curve")
 	}
 }
+
+// TestMapTitleEllipsis: a map title wider than the map ends in "…" within the width (the
+// Aggregate tab's half-width map cut "24 samples" to "24 sample" unmarked); one that fits is
+// shown whole.
+func TestMapTitleEllipsis(t *testing.T) {
+	test.NewTempApp(t)
+	g := dataset.GridSpec{LatStart: 5, LatStep: 2, NLat: 35, LonStart: -100, LonStep: 2, NLon: 63}
+	m := NewMapCanvas("")
+	long := "mean |saliency| summed over lags · lead 1 · 39.0°N 38.0°W · 24 samples of test"
+	m.SetField(MapField{Grid: g, Values: make([]float32, g.NLat*g.NLon), Title: long})
+	w := test.NewWindow(m)
+	defer w.Close()
+	for _, width := range []float32{300, 1200} {
+		w.Resize(fyne.NewSize(width, 400))
+		r := test.WidgetRenderer(m).(*mapRenderer)
+		r.Layout(m.Size())
+		got := r.title.Text
+		if sz := fyne.MeasureText(got, r.title.TextSize, r.title.TextStyle).Width; sz > m.Size().Width {
+			t.Errorf("width %g: title %q is %g wide", m.Size().Width, got, sz)
+		}
+		if short := fyne.MeasureText(long, r.title.TextSize, r.title.TextStyle).Width > m.Size().Width; short != strings.HasSuffix(got, "…") || !short && got != long {
+			t.Errorf("width %g: title %q (the whole title needs %v)", m.Size().Width, got, fyne.MeasureText(long, r.title.TextSize, r.title.TextStyle).Width)
+		}
+	}
+}

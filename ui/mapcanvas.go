@@ -605,6 +605,13 @@ const (
 func (r *mapRenderer) Layout(size fyne.Size) {
 	th := r.title.MinSize().Height
 	lh := r.lo.MinSize().Height
+	if r.m.has { // a title wider than the map ends in "…" rather than being cut off unmarked
+		st, ts := r.title.TextStyle, r.title.TextSize
+		if lines := wrapText(r.m.field.Title, 1, func(s string) float32 { return fyne.MeasureText(s, ts, st).Width }, size.Width); len(lines) == 1 && lines[0] != r.title.Text {
+			r.title.Text = lines[0]
+			r.title.Refresh()
+		}
+	}
 	r.title.Move(fyne.NewPos(0, 0))
 	r.title.Resize(fyne.NewSize(size.Width, th))
 	r.hover.Move(fyne.NewPos(0, size.Height-lh))
