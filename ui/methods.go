@@ -39,8 +39,11 @@ func (w *Window) methodsTab() *container.TabItem {
 	v.grid = container.NewGridWithColumns(1)
 	v.agree = widget.NewLabel("")
 	v.agree.TextStyle = fyne.TextStyle{Monospace: true}
+	// The maps and the table scroll when they need more height than the window has: two rows
+	// of maps and the table for five methods made the window 910 px tall, off a laptop screen.
 	return container.NewTabItem("Compare methods", container.NewBorder(
-		container.NewBorder(nil, nil, nil, v.choose, v.note), v.agree, nil, nil, v.grid))
+		container.NewBorder(nil, nil, nil, v.choose, v.note), nil, nil, nil,
+		container.NewVScroll(container.NewBorder(nil, v.agree, nil, nil, v.grid))))
 }
 
 // comparingMethods reports whether the Compare methods tab is showing.
