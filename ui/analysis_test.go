@@ -149,6 +149,15 @@ func TestAnalysisViews(t *testing.T) {
 	if v.abRadius.Image == nil || v.abLag.Image == nil || !nonBlank(v.abRadius.Image) || !strings.Contains(v.abNote.Text, "persistence") {
 		t.Errorf("ablation view: images %v %v, note %q", v.abRadius.Image != nil, v.abLag.Image != nil, v.abNote.Text)
 	}
+	// With every analysis shown, each tab fits the default window (1240 x 760).
+	for _, name := range app.SessionTabs {
+		var min fyne.Size
+		onUI(func() { w.tabs.SelectIndex(tabIndex(name)); min = w.Win.Content().MinSize() })
+		if min.Width > 1240 || min.Height > 760 {
+			t.Errorf("tab %s needs %gx%g px, more than the default window", name, min.Width, min.Height)
+		}
+	}
+	onUI(func() { w.tabs.SelectIndex(tabIndex("ablation")) })
 	// The ablation's figure, with its result file beside it: that saves the result.
 	if v.abFig.Disabled() {
 		t.Error("Figure… stays disabled after an ablation")
