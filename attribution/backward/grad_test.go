@@ -308,6 +308,12 @@ func opCases() []opCase {
 		{name: "Resize/linear_pytorch_half_pixel_to_1", x: []int64{2, 2, 4, 5}, graph: func(g *testGraph) {
 			resize([]string{"x", "", "", g.ints(2, 2, 1, 8)}, StringAttr("mode", "linear"), StringAttr("coordinate_transformation_mode", "pytorch_half_pixel"))(g)
 		}},
+		{name: "Slice/last_axis_batch_on_axis1_like_MultiheadAttention", x: []int64{2, 3, 4, 6}, graph: func(g *testGraph) {
+			// nn.MultiheadAttention works sequence first: q, k and v are slices of [T, N, 3E].
+			t := g.op("Transpose", []string{"x"}, "", ia("perm", 1, 0, 2, 3))
+			g.op("Tanh", []string{g.op("Slice", []string{t, g.ints(2), g.ints(5), g.ints(-1)}, "")}, "y")
+		}},
+		{name: "Pad/amounts_from_torch_shape_chain", x: []int64{2, 2, 5, 4}, graph: torchPadChain},
 		{name: "opset18/ReduceMean_axes_input", opset: 18, x: x4, graph: func(g *testGraph) { g.op("ReduceMean", []string{"x", g.ints(2, -1)}, "y", IntAttr("keepdims", 0)) }},
 		{name: "opset18/Split_num_outputs", opset: 18, x: []int64{2, 5, 3, 4}, graph: func(g *testGraph) {
 			g.nodes = append(g.nodes, &onnx.NodeProto{OpType: "Split", Name: "split", Input: []string{"x"}, Output: []string{"a", "b"}, Attribute: []*onnx.AttributeProto{IntAttr("axis", 1), IntAttr("num_outputs", 2)}})
@@ -358,6 +364,43 @@ func bnReluConvShared(g *testGraph) {
 	r := g.op("Relu", []string{b}, "")
 	c := g.op("Conv", []string{r, g.w([]int64{4, 2, 3, 3}, -1, 1)}, "", ia("pads", 1, 1, 1, 1), IntAttr("group", 2))
 	g.op("Add", []string{c, r}, "y")
+}
+
+// torchPadChain pads x to 8 x 7 as torch.onnx exports F.pad(x, [dw // 2, dw - dw // 2, dh // 2,
+// dh - dh // 2]) with dh, dw from traced sizes (opset 11+, _prepare_onnx_paddings): integer Div,
+// Sub, Unsqueeze, Concat, zeros from ConstantOfShape, Reshape to [-1, 2], Slice with step -1,
+// Transpose, Reshape, Cast. The engine must evaluate the chain to know the pads, 3 = 1 + 2 on
+// both axes: an INT64 Div truncates (3 / 2 = 1.5 would give 1 + 1), and so does a Cast of the
+// FLOAT quotient to INT64, which other torch versions write.
+func torchPadChain(g *testGraph) {
+	sh := g.op("Shape", []string{"x"}, "")
+	diff := func(axis, size int64, float bool) (string, string) {
+		d := g.op("Sub", []string{scalarInt(g, size), g.op("Gather", []string{sh, scalarInt(g, axis)}, "", IntAttr("axis", 0))}, "")
+		half := g.op("Div", []string{d, scalarInt(g, 2)}, "")
+		if float {
+			q := g.op("Div", []string{g.op("Cast", []string{d}, "", IntAttr("to", int64(onnx.TensorProto_FLOAT))), g.w(nil, 2, 2)}, "")
+			half = g.op("Cast", []string{q}, "", IntAttr("to", int64(onnx.TensorProto_INT64)))
+		}
+		return half, g.op("Sub", []string{d, half}, "")
+	}
+	hb, he := diff(2, 8, false)
+	wb, we := diff(3, 7, true)
+	u := func(v string) string { return g.op("Unsqueeze", []string{v, g.ints(0)}, "") }
+	four := g.op("Concat", []string{u(wb), u(we), u(hb), u(he)}, "", IntAttr("axis", 0))
+	zeros := g.op("ConstantOfShape", []string{g.ints(4)}, "", &onnx.AttributeProto{Name: "value", Type: onnx.AttributeProto_TENSOR, T: onnx.Int64Tensor("", []int64{1}, []int64{0})})
+	all := g.op("Reshape", []string{g.op("Concat", []string{four, zeros}, "", IntAttr("axis", 0)), g.ints(-1, 2)}, "")
+	rev := g.op("Slice", []string{all, g.ints(-1), g.ints(math.MinInt64 + 1), g.ints(0), g.ints(-1)}, "")
+	pads := g.op("Reshape", []string{g.op("Transpose", []string{rev}, "", ia("perm", 1, 0)), g.ints(-1)}, "")
+	p := g.op("Pad", []string{"x", g.op("Cast", []string{pads}, "", IntAttr("to", int64(onnx.TensorProto_INT64)))}, "")
+	g.op("Tanh", []string{p}, "y")
+}
+
+// scalarInt adds a scalar INT64 initializer.
+func scalarInt(g *testGraph, v int64) string {
+	g.n++
+	name := fmt.Sprintf("k%d", g.n)
+	g.inits = append(g.inits, onnx.Int64Tensor(name, nil, []int64{v}))
+	return name
 }
 
 // scales adds a FLOAT scales initializer.
@@ -474,17 +517,21 @@ func TestUnsupportedOpNamesOpAndNode(t *testing.T) {
 	for _, c := range []struct {
 		name, op string
 		graph    func(g *testGraph)
+		node     string // the node the error names; "" = node_y
 	}{
-		{"no_rule", "LpNormalization", func(g *testGraph) { g.op("LpNormalization", []string{"x"}, "y") }},
+		{"no_rule", "LpNormalization", func(g *testGraph) { g.op("LpNormalization", []string{"x"}, "y") }, ""},
+		{"no_rule_before_reshape_copying_dimensions", "LpNormalization", func(g *testGraph) {
+			g.op("Reshape", []string{g.op("LpNormalization", []string{"x"}, "lp"), g.ints(0, 2, -1)}, "y")
+		}, "node_lp"},
 		{"cubic_resize", "Resize", func(g *testGraph) {
 			g.op("Resize", []string{"x", "", scales(g, 1, 1, 2, 2)}, "y", StringAttr("mode", "cubic"))
-		}},
+		}, ""},
 		{"overlapping_maxpool_opset13", "MaxPool", func(g *testGraph) {
 			g.op("MaxPool", []string{"x"}, "y", ia("kernel_shape", 3, 3), ia("strides", 1, 1))
-		}},
+		}, ""},
 		{"reflect_pad_of_channels", "Pad", func(g *testGraph) {
 			g.op("Pad", []string{"x", g.ints(0, 1, 0, 0, 0, 1, 0, 0)}, "y", StringAttr("mode", "reflect"))
-		}},
+		}, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			g := newTestGraph()
@@ -494,8 +541,12 @@ func TestUnsupportedOpNamesOpAndNode(t *testing.T) {
 			if !errors.As(err, &ue) || !errors.Is(err, ErrUnsupported) {
 				t.Fatalf("err = %v, want *UnsupportedError", err)
 			}
-			if ue.Op != c.op || ue.Node != "node_y" {
-				t.Errorf("error names op %q node %q, want %q and node_y: %v", ue.Op, ue.Node, c.op, err)
+			node := c.node
+			if node == "" {
+				node = "node_y"
+			}
+			if ue.Op != c.op || ue.Node != node {
+				t.Errorf("error names op %q node %q, want %q and %s: %v", ue.Op, ue.Node, c.op, node, err)
 			}
 		})
 	}

@@ -49,6 +49,9 @@ type Value struct {
 	Data []float64
 	// DependsOnInput says whether the value is a differentiable function of Graph.Input.
 	DependsOnInput bool
+	// elem is the element type where the IR knows it (initializers, Constants, graph inputs and
+	// the shape arithmetic derived from them; 0 if unknown): integer Div and Cast truncate.
+	elem onnx.TensorProto_DataType
 }
 
 // IsConst reports whether every element of the value is known before run time.
@@ -150,7 +153,7 @@ func NewGraph(m *onnx.ModelProto, input, output string) (g *Graph, err error) {
 	isInit := map[string]bool{}
 	for _, t := range gp.Initializer {
 		isInit[t.Name] = true
-		v := &Value{Name: t.Name, Shape: append([]int64{}, t.Dims...), Const: t}
+		v := &Value{Name: t.Name, Shape: append([]int64{}, t.Dims...), Const: t, elem: onnx.TensorProto_DataType(t.DataType)}
 		v.Data = tensorData(t)
 		g.Values[t.Name] = v
 	}
@@ -161,7 +164,7 @@ func NewGraph(m *onnx.ModelProto, input, output string) (g *Graph, err error) {
 		if input == "" {
 			input = vi.Name
 		}
-		g.Values[vi.Name] = &Value{Name: vi.Name, Shape: shapeOf(vi)}
+		g.Values[vi.Name] = &Value{Name: vi.Name, Shape: shapeOf(vi), elem: onnx.TensorProto_DataType(vi.GetType().GetTensorType().GetElemType())}
 	}
 	if output == "" && len(gp.Output) > 0 {
 		output = gp.Output[0].Name
@@ -325,6 +328,7 @@ func (g *Graph) foldConstant(n *Node) error {
 	}
 	v := g.Values[n.Outputs[0]]
 	v.Const = a.T
+	v.elem = onnx.TensorProto_DataType(a.T.DataType)
 	v.Shape = append([]int64{}, a.T.Dims...)
 	v.Data = tensorData(a.T)
 	return nil

@@ -6,10 +6,28 @@ import (
 	"climxai/onnx"
 )
 
-// infer sets the shapes (and, for shape arithmetic, the partially known values) of n's outputs
-// from its inputs. Ops it does not know leave their outputs' shapes nil; Build fails later only if
-// a backward step needs them.
+// infer sets the shapes (and, for shape arithmetic, the partially known values and element
+// types) of n's outputs from its inputs. Ops it does not know leave their outputs' shapes nil;
+// Build fails later only if a backward step needs them.
 func (g *Graph) infer(n *Node) error {
+	if err := g.inferShape(n); err != nil {
+		return err
+	}
+	out := g.Values[n.Outputs[0]]
+	out.elem = g.outElem(n)
+	// A fully known small value is a constant: record it as one, so that rules can use it.
+	if out.Data != nil && out.Shape != nil && out.Const == nil && out.IsConst() && !out.DependsOnInput {
+		t := out.elem
+		if t == 0 {
+			t = onnx.TensorProto_INT64
+		}
+		out.Const = constTensor(out.Name, out.Shape, out.Data, t)
+	}
+	return nil
+}
+
+// inferShape is infer's table of ops.
+func (g *Graph) inferShape(n *Node) error {
 	x := g.Values[n.input(0)]
 	if x == nil {
 		x = &Value{}
@@ -26,7 +44,7 @@ func (g *Graph) infer(n *Node) error {
 			g.Values[n.Outputs[1]].Shape = x.Shape
 		}
 		if n.Op == "Identity" || n.Op == "Cast" || n.Op == "Floor" || n.Op == "Ceil" || n.Op == "Neg" {
-			out.Data = unaryData(n.Op, x.Data)
+			out.Data = unaryData(n.Op, x.Data, isInteger(g.outElem(n)))
 		}
 	case "Add", "Sub", "Mul", "Div", "Where", "Pow", "Equal", "Greater", "Less", "Max", "Min", "Sum":
 		s := x.Shape
@@ -35,7 +53,7 @@ func (g *Graph) infer(n *Node) error {
 		}
 		set(s)
 		if len(n.Inputs) == 2 {
-			out.Data = binaryData(n.Op, x.Data, g.Values[n.Inputs[1]].Data)
+			out.Data = binaryData(n.Op, x.Data, g.Values[n.Inputs[1]].Data, isInteger(x.elem))
 		}
 	case "Conv":
 		w := g.shape(n.input(1))
@@ -190,6 +208,7 @@ func (g *Graph) infer(n *Node) error {
 			s[i] = x.Shape[p]
 		}
 		set(s)
+		out.Data = transposeData(x.Shape, x.Data, perm)
 	case "Gemm":
 		a, b := g.shape(n.input(0)), g.shape(n.input(1))
 		if len(a) != 2 || len(b) != 2 {
@@ -258,13 +277,7 @@ func (g *Graph) infer(n *Node) error {
 			s[a.axis] = a.len()
 		}
 		set(s)
-		if x.Data != nil && len(x.Shape) == 1 && len(sl) == 1 && sl[0].step > 0 {
-			var d []float64
-			for i := sl[0].start; i < sl[0].end; i += sl[0].step {
-				d = append(d, x.Data[i])
-			}
-			out.Data = d
-		}
+		out.Data = sliceData(x.Shape, x.Data, sl)
 	case "Split":
 		if x.Shape == nil {
 			return nil
@@ -291,6 +304,19 @@ func (g *Graph) infer(n *Node) error {
 	case "ConstantOfShape":
 		if s, ok := g.Values[n.input(0)].Ints(); ok {
 			set(s)
+			// torch.onnx pads a pads vector with zeros this way (F.pad with traced sizes).
+			if k := dimProd(s); validShape(s) && k <= maxDataLen {
+				v := 0.0
+				if a := n.Attr("value"); a != nil && a.T != nil {
+					if d := tensorData(a.T); len(d) == 1 {
+						v = d[0]
+					}
+				}
+				out.Data = make([]float64, k)
+				for i := range out.Data {
+					out.Data[i] = v
+				}
+			}
 		}
 	case "Expand":
 		t := g.Values[n.input(1)]
@@ -305,27 +331,45 @@ func (g *Graph) infer(n *Node) error {
 			set(broadcast(x.Shape, s))
 		}
 	}
-	// A fully known small value is a constant: record it as one, so that rules can use it.
-	if out.Data != nil && out.Shape != nil && out.Const == nil && out.IsConst() && !out.DependsOnInput {
-		out.Const = constTensor(out.Name, out.Shape, out.Data, outType(n, g))
-	}
 	return nil
 }
 
-// outType guesses a shape-chain output's element type: Cast says it, other ops keep input 0's.
-func outType(n *Node, g *Graph) onnx.TensorProto_DataType {
-	if n.Op == "Cast" {
-		return onnx.TensorProto_DataType(n.AttrInt("to", int64(onnx.TensorProto_FLOAT)))
-	}
-	if n.Op == "Shape" {
-		return onnx.TensorProto_INT64
-	}
-	for _, in := range n.Inputs {
-		if v := g.Values[in]; v != nil && v.Const != nil {
-			return onnx.TensorProto_DataType(v.Const.DataType)
+// outElem returns the element type of n's first output where its inputs' types tell it (0 if
+// unknown): Cast says it, Shape and Size make INT64, ConstantOfShape its value's type (FLOAT by
+// default), comparisons BOOL, Where its branches' type, other ops input 0's.
+func (g *Graph) outElem(n *Node) onnx.TensorProto_DataType {
+	elem := func(i int) onnx.TensorProto_DataType {
+		if v := g.Values[n.input(i)]; v != nil {
+			return v.elem
 		}
+		return 0
 	}
-	return onnx.TensorProto_INT64
+	switch n.Op {
+	case "Cast":
+		return onnx.TensorProto_DataType(n.AttrInt("to", int64(onnx.TensorProto_FLOAT)))
+	case "Shape", "Size":
+		return onnx.TensorProto_INT64
+	case "ConstantOfShape":
+		if a := n.Attr("value"); a != nil && a.T != nil {
+			return onnx.TensorProto_DataType(a.T.DataType)
+		}
+		return onnx.TensorProto_FLOAT
+	case "Equal", "Greater", "Less", "GreaterOrEqual", "LessOrEqual", "And", "Or", "Not", "Xor":
+		return onnx.TensorProto_BOOL
+	case "Where":
+		return elem(1)
+	}
+	return elem(0)
+}
+
+// isInteger reports whether t is an integer element type, whose Div and Cast truncate.
+func isInteger(t onnx.TensorProto_DataType) bool {
+	switch t {
+	case onnx.TensorProto_INT64, onnx.TensorProto_INT32, onnx.TensorProto_INT16, onnx.TensorProto_INT8,
+		onnx.TensorProto_UINT64, onnx.TensorProto_UINT32, onnx.TensorProto_UINT16, onnx.TensorProto_UINT8:
+		return true
+	}
+	return false
 }
 
 func constTensor(name string, dims []int64, d []float64, t onnx.TensorProto_DataType) *onnx.TensorProto {
@@ -343,7 +387,9 @@ func constTensor(name string, dims []int64, d []float64, t onnx.TensorProto_Data
 	return onnx.Int64Tensor(name, dims, v)
 }
 
-func unaryData(op string, d []float64) []float64 {
+// unaryData evaluates Identity, Cast, Floor, Ceil and Neg on known elements; integer says the
+// result is an integer type (a Cast to it truncates toward zero, as ONNX Runtime's does).
+func unaryData(op string, d []float64, integer bool) []float64 {
 	if d == nil {
 		return nil
 	}
@@ -356,14 +402,20 @@ func unaryData(op string, d []float64) []float64 {
 			x = math.Ceil(x)
 		case "Neg":
 			x = -x
+		case "Cast":
+			if integer {
+				x = math.Trunc(x)
+			}
 		}
 		out[i] = x
 	}
 	return out
 }
 
-// binaryData evaluates elementwise shape arithmetic on vectors (or a vector and a scalar).
-func binaryData(op string, a, b []float64) []float64 {
+// binaryData evaluates elementwise shape arithmetic on vectors (or a vector and a scalar);
+// integer operands divide with truncation toward zero (torch.onnx writes Python's // on sizes as
+// an INT64 Div, e.g. in F.pad's amounts).
+func binaryData(op string, a, b []float64, integer bool) []float64 {
 	if a == nil || b == nil || len(a) != len(b) && len(a) != 1 && len(b) != 1 {
 		return nil
 	}
@@ -380,11 +432,100 @@ func binaryData(op string, a, b []float64) []float64 {
 			out[i] = x * y
 		case "Div":
 			out[i] = x / y
+			if integer {
+				out[i] = math.Trunc(out[i])
+				if y == 0 {
+					out[i] = math.NaN()
+				}
+			}
 		default:
 			return nil
 		}
 	}
 	return out
+}
+
+// strides returns the row-major strides of a static shape.
+func strides(shape []int64) []int64 {
+	st := make([]int64, len(shape))
+	k := int64(1)
+	for i := len(shape) - 1; i >= 0; i-- {
+		st[i] = k
+		k *= shape[i]
+	}
+	return st
+}
+
+// knownData reports whether d holds every element of a static shape.
+func knownData(shape []int64, d []float64) bool {
+	n := dimProd(shape)
+	return d != nil && n != Unknown && int64(len(d)) == n
+}
+
+// transposeData permutes the known elements of a small tensor (torch.onnx transposes its pads
+// matrix for F.pad); nil if they are not all known.
+func transposeData(shape []int64, d []float64, perm []int64) []float64 {
+	if !knownData(shape, d) || len(perm) != len(shape) {
+		return nil
+	}
+	out := make([]int64, len(shape))
+	for i, p := range perm {
+		out[i] = shape[p]
+	}
+	in := strides(shape)
+	res := make([]float64, len(d))
+	idx := make([]int64, len(out))
+	for k := range res {
+		src := int64(0)
+		for i := range out {
+			src += idx[i] * in[perm[i]]
+		}
+		res[k] = d[src]
+		for i := len(out) - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < out[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return res
+}
+
+// sliceData selects the known elements of a small tensor as the Slice sl does (any steps, as
+// torch.onnx reverses its pads matrix with step -1); nil if they are not all known.
+func sliceData(shape []int64, d []float64, sl []sliceAxis) []float64 {
+	if !knownData(shape, d) {
+		return nil
+	}
+	r := len(shape)
+	start, step, out := make([]int64, r), make([]int64, r), append([]int64{}, shape...)
+	for i := range step {
+		step[i] = 1
+	}
+	for _, a := range sl {
+		start[a.axis], step[a.axis], out[a.axis] = a.start, a.step, a.len()
+	}
+	n := dimProd(out)
+	if n == 0 {
+		return nil
+	}
+	in := strides(shape)
+	res := make([]float64, n)
+	idx := make([]int64, r)
+	for k := range res {
+		src := int64(0)
+		for i := range idx {
+			src += (start[i] + idx[i]*step[i]) * in[i]
+		}
+		res[k] = d[src]
+		for i := r - 1; i >= 0; i-- {
+			if idx[i]++; idx[i] < out[i] {
+				break
+			}
+			idx[i] = 0
+		}
+	}
+	return res
 }
 
 func (g *Graph) shape(name string) []int64 {
@@ -505,8 +646,12 @@ func reshapeShape(in []int64, t []float64, allowZero bool) []int64 {
 		switch {
 		case math.IsNaN(d):
 			out[i] = Unknown
-		case d == 0 && !allowZero && in != nil && i < len(in):
-			out[i] = in[i]
+		case d == 0 && !allowZero:
+			// Copies the input's dimension, which may not be known.
+			out[i] = Unknown
+			if in != nil && i < len(in) {
+				out[i] = in[i]
+			}
 		case d == -1:
 			infer = i
 			out[i] = Unknown

@@ -641,13 +641,15 @@ func splitVJP(s *Step) error {
 // sliceVJP: a unit-step slice's adjoint pads the cotangent back with zeros; a strided or
 // reversed one on the last two axes scatters it back through the transposed selection matrix.
 func sliceVJP(s *Step) error {
-	x, err := s.needShape(0)
-	if err != nil {
-		return err
+	// The rank; only the sliced axes need static sizes (nn.MultiheadAttention slices q, k and v
+	// out of a sequence-first [T, N, 3E] tensor, whose batch is axis 1), which sliceSpec checks.
+	x := s.InShape(0)
+	if x == nil {
+		return unsupported(s.Node, "cannot infer the shape of input 0 (%s)", s.In(0))
 	}
 	sl, ok := s.Graph.sliceSpec(s.Node, x)
 	if !ok {
-		return unsupported(s.Node, "starts, ends, axes or steps known only at run time")
+		return unsupported(s.Node, "starts, ends, axes or steps known only at run time, or a slice of a dynamic axis")
 	}
 	r := len(x)
 	pads := make([]int64, 2*r)
