@@ -1,6 +1,7 @@
 package backward
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -108,7 +109,7 @@ func BuildGraph(g *Graph, opt Options) (m *onnx.ModelProto, err error) {
 			}
 		}
 		if err := rule.Backward(s); err != nil {
-			return nil, err
+			return nil, g.blameShape(n, err)
 		}
 		for k, in := range n.Inputs {
 			if s.inGrads[k] != "" && s.Needs(k) {
@@ -124,6 +125,23 @@ func BuildGraph(g *Graph, opt Options) (m *onnx.ModelProto, err error) {
 	b.nodes = append(b.nodes, &onnx.NodeProto{OpType: "Identity", Name: b.prefix + "grad", Input: []string{gx}, Output: []string{opt.Grad}})
 	b.foldChannelScales([]string{g.Output, opt.Grad})
 	return b.model(opt)
+}
+
+// blameShape turns an *UnsupportedError of node n whose inputs or outputs have unknown shapes
+// because of an op upstream that shape inference does not know into one naming that op: the
+// user's model needs a rule for it (an unknown op gives its readers no shapes, and a reverse
+// walk reaches the readers first).
+func (g *Graph) blameShape(n *Node, err error) error {
+	var ue *UnsupportedError
+	if !errors.As(err, &ue) {
+		return err
+	}
+	for _, v := range append(append([]string{}, n.Inputs...), n.Outputs...) {
+		if l := g.shapeLost[v]; l != nil && l != n && g.shape(v) == nil {
+			return unsupported(l, "the engine infers no shapes through this op, and node %q (%s) after it needs them (%s)", n.Name, n.Op, ue.Reason)
+		}
+	}
+	return err
 }
 
 // builder accumulates the emitted backward nodes and constants.

@@ -520,6 +520,11 @@ func TestUnsupportedOpNamesOpAndNode(t *testing.T) {
 		node     string // the node the error names; "" = node_y
 	}{
 		{"no_rule", "LpNormalization", func(g *testGraph) { g.op("LpNormalization", []string{"x"}, "y") }, ""},
+		// An op without a shape rule leaves the nodes after it without shapes; the reverse walk
+		// reaches those first, and the error must still name the op the engine does not know.
+		{"no_rule_before_a_conv_that_needs_shapes", "LpNormalization", func(g *testGraph) {
+			g.op("Conv", []string{g.op("LpNormalization", []string{"x"}, "lp"), g.w([]int64{2, 2, 3, 3}, -1, 1)}, "y")
+		}, "node_lp"},
 		{"no_rule_before_reshape_copying_dimensions", "LpNormalization", func(g *testGraph) {
 			g.op("Reshape", []string{g.op("LpNormalization", []string{"x"}, "lp"), g.ints(0, 2, -1)}, "y")
 		}, "node_lp"},

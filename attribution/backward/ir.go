@@ -25,6 +25,9 @@ type Graph struct {
 	Output string            // the output whose cotangent is the seed
 	Nodes  []*Node           // topological order; Constant nodes are folded away
 	Values map[string]*Value // every named value
+	// shapeLost maps a value whose shape is unknown because of an op without a shape rule, on
+	// it or upstream, to that op's node: Build's errors name it, not the node that needed it.
+	shapeLost map[string]*Node
 }
 
 // Node is one forward node.
@@ -145,7 +148,7 @@ func NewGraph(m *onnx.ModelProto, input, output string) (g *Graph, err error) {
 	if m == nil || m.Graph == nil {
 		return nil, graphErr("model has no graph")
 	}
-	g = &Graph{Model: m, Opset: onnx.Opset(m), Values: map[string]*Value{}}
+	g = &Graph{Model: m, Opset: onnx.Opset(m), Values: map[string]*Value{}, shapeLost: map[string]*Node{}}
 	if g.Opset < 13 {
 		return nil, graphErr("model uses ai.onnx opset %d; the engine needs 13 or newer (export with opset_version=13 or later)", g.Opset)
 	}

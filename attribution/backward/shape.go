@@ -7,11 +7,22 @@ import (
 )
 
 // infer sets the shapes (and, for shape arithmetic, the partially known values and element
-// types) of n's outputs from its inputs. Ops it does not know leave their outputs' shapes nil;
-// Build fails later only if a backward step needs them.
+// types) of n's outputs from its inputs. Ops it does not know leave their outputs' shapes nil, and
+// so do the ops after them (g.shapeLost remembers where that began); Build fails later only if a
+// backward step needs them.
 func (g *Graph) infer(n *Node) error {
 	if err := g.inferShape(n); err != nil {
 		return err
+	}
+	for _, o := range n.Outputs {
+		if v := g.Values[o]; o != "" && v.Shape == nil && g.shapeLost[o] == nil {
+			for _, in := range n.Inputs {
+				if l := g.shapeLost[in]; l != nil {
+					g.shapeLost[o] = l
+					break
+				}
+			}
+		}
 	}
 	out := g.Values[n.Outputs[0]]
 	out.elem = g.outElem(n)
@@ -329,6 +340,12 @@ func (g *Graph) inferShape(n *Node) error {
 				}
 			}
 			set(broadcast(x.Shape, s))
+		}
+	default:
+		for _, o := range n.Outputs {
+			if o != "" {
+				g.shapeLost[o] = n
+			}
 		}
 	}
 	return nil
