@@ -308,6 +308,30 @@ func opCases() []opCase {
 		{name: "Resize/linear_pytorch_half_pixel_to_1", x: []int64{2, 2, 4, 5}, graph: func(g *testGraph) {
 			resize([]string{"x", "", "", g.ints(2, 2, 1, 8)}, StringAttr("mode", "linear"), StringAttr("coordinate_transformation_mode", "pytorch_half_pixel"))(g)
 		}},
+		{name: "DepthToSpace/DCR", x: []int64{2, 8, 2, 3}, graph: func(g *testGraph) {
+			g.op("Tanh", []string{g.op("DepthToSpace", []string{"x"}, "", IntAttr("blocksize", 2))}, "y")
+		}},
+		{name: "DepthToSpace/CRD_as_torch_exports_PixelShuffle", x: []int64{2, 12, 2, 3}, graph: func(g *testGraph) {
+			g.op("Tanh", []string{g.op("DepthToSpace", []string{"x"}, "", IntAttr("blocksize", 2), StringAttr("mode", "CRD"))}, "y")
+		}},
+		{name: "SpaceToDepth", x: []int64{2, 3, 4, 6}, graph: func(g *testGraph) {
+			g.op("Tanh", []string{g.op("SpaceToDepth", []string{"x"}, "", IntAttr("blocksize", 2))}, "y")
+		}},
+		{name: "Gather/scalar_indices_on_static_axis0_like_timm_qkv", x: []int64{2, 3, 4, 5}, graph: func(g *testGraph) {
+			// q, k, v = qkv[0], qkv[1], qkv[2] on [3, N, ...]: scalar indices along a static axis 0
+			// in front of the batch.
+			t := g.op("Transpose", []string{"x"}, "", ia("perm", 1, 0, 2, 3))
+			q := g.op("Gather", []string{t, scalarInt(g, 0)}, "", IntAttr("axis", 0))
+			v := g.op("Gather", []string{t, scalarInt(g, -1)}, "", IntAttr("axis", 0))
+			g.op("Mul", []string{q, v}, "y")
+		}},
+		{name: "Gather/consecutive_indices_last_axis", x: []int64{2, 3, 4, 6}, graph: func(g *testGraph) {
+			g.op("Tanh", []string{g.op("Gather", []string{"x", g.ints(1, 2, 3)}, "", IntAttr("axis", -1))}, "y")
+		}},
+		{name: "Gather/2d_indices_repeated_and_negative", x: []int64{2, 3, 5, 4}, graph: func(g *testGraph) {
+			g.inits = append(g.inits, onnx.Int64Tensor("idx2d", []int64{2, 2}, []int64{4, 0, -1, 2}))
+			g.op("Tanh", []string{g.op("Gather", []string{"x", "idx2d"}, "", IntAttr("axis", 2))}, "y") // [N,3,2,2,4]
+		}},
 		{name: "Slice/last_axis_batch_on_axis1_like_MultiheadAttention", x: []int64{2, 3, 4, 6}, graph: func(g *testGraph) {
 			// nn.MultiheadAttention works sequence first: q, k and v are slices of [T, N, 3E].
 			t := g.op("Transpose", []string{"x"}, "", ia("perm", 1, 0, 2, 3))
@@ -528,6 +552,13 @@ func TestUnsupportedOpNamesOpAndNode(t *testing.T) {
 		{"no_rule_before_reshape_copying_dimensions", "LpNormalization", func(g *testGraph) {
 			g.op("Reshape", []string{g.op("LpNormalization", []string{"x"}, "lp"), g.ints(0, 2, -1)}, "y")
 		}, "node_lp"},
+		{"gather_indices_known_at_run_time", "Gather", func(g *testGraph) {
+			n := g.op("Gather", []string{g.op("Shape", []string{"x"}, ""), scalarInt(g, 0)}, "", IntAttr("axis", 0)) // the batch size
+			g.op("Gather", []string{"x", g.op("Sub", []string{n, scalarInt(g, 1)}, "")}, "y", IntAttr("axis", 2))
+		}, ""},
+		{"depth_to_space_unknown_mode", "DepthToSpace", func(g *testGraph) {
+			g.op("DepthToSpace", []string{"x"}, "y", IntAttr("blocksize", 1), StringAttr("mode", "XYZ"))
+		}, ""},
 		{"cubic_resize", "Resize", func(g *testGraph) {
 			g.op("Resize", []string{"x", "", scales(g, 1, 1, 2, 2)}, "y", StringAttr("mode", "cubic"))
 		}, ""},

@@ -423,6 +423,16 @@ func lrpIdentityCases() []lrpCase {
 			c = g.op("Pad", []string{c, g.ints(0, 0, 1, 0, 0, 0, 0, 2)}, "")
 			g.op("Conv", []string{c, g.w([]int64{1, 6, 3, 3}, -1, 1), g.w([]int64{1}, -0.5, 0.5)}, "y")
 		}}, 0},
+		{opCase{name: "PixelShuffle_Gather_SpaceToDepth_residual", x: []int64{1, 2, 4, 6}, graph: func(g *testGraph) {
+			// Ops that only move or pick elements keep their exact VJPs under LRP, which move
+			// relevance without creating any; a repeated index adds its slices' relevance.
+			h := g.op("Relu", []string{g.op("Conv", []string{"x", g.w([]int64{8, 2, 3, 3}, -1, 1), g.w([]int64{8}, -0.5, 0.5)}, "", ia("pads", 1, 1, 1, 1))}, "")
+			h = g.op("DepthToSpace", []string{h}, "", IntAttr("blocksize", 2), StringAttr("mode", "CRD")) // [1,2,8,12]
+			h = g.op("Gather", []string{h, g.ints(1, 0, 1)}, "", IntAttr("axis", 1))                      // [1,3,8,12]
+			h = g.op("SpaceToDepth", []string{h}, "", IntAttr("blocksize", 2))                            // [1,12,4,6]
+			h = g.op("Relu", []string{g.op("Add", []string{h, g.op("Conv", []string{"x", g.w([]int64{12, 2, 1, 1}, -1, 1)}, "")}, "")}, "")
+			g.op("Conv", []string{h, g.w([]int64{1, 12, 3, 3}, -1, 1), g.w([]int64{1}, -0.5, 0.5)}, "y", ia("pads", 1, 1, 1, 1))
+		}}, 0},
 	}
 }
 

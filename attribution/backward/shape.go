@@ -341,6 +341,25 @@ func (g *Graph) inferShape(n *Node) error {
 			}
 			set(broadcast(x.Shape, s))
 		}
+	case "DepthToSpace", "SpaceToDepth":
+		b := n.AttrInt("blocksize", 0)
+		if len(x.Shape) != 4 || b <= 0 {
+			return nil
+		}
+		c, h, w := x.Shape[1], x.Shape[2], x.Shape[3]
+		if n.Op == "DepthToSpace" {
+			if c != Unknown && c%(b*b) != 0 {
+				return graphErr("DepthToSpace %q: %d channels are not a multiple of blocksize² = %d", n.Name, c, b*b)
+			}
+			set([]int64{x.Shape[0], dimOp(c, func(c int64) int64 { return c / (b * b) }),
+				dimOp(h, func(h int64) int64 { return h * b }), dimOp(w, func(w int64) int64 { return w * b })})
+		} else {
+			if h != Unknown && h%b != 0 || w != Unknown && w%b != 0 {
+				return graphErr("SpaceToDepth %q: %d x %d is not a multiple of blocksize %d", n.Name, h, w, b)
+			}
+			set([]int64{x.Shape[0], dimOp(c, func(c int64) int64 { return c * b * b }),
+				dimOp(h, func(h int64) int64 { return h / b }), dimOp(w, func(w int64) int64 { return w / b })})
+		}
 	default:
 		for _, o := range n.Outputs {
 			if o != "" {

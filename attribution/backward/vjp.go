@@ -148,6 +148,10 @@ func gradientVJP(s *Step) error {
 		return reduceMaxVJP(s)
 	case "Resize":
 		return resizeVJP(s)
+	case "Gather":
+		return gatherVJP(s)
+	case "DepthToSpace", "SpaceToDepth":
+		return depthToSpaceVJP(s)
 	default:
 		return unsupported(n, "no backward rule for this op")
 	}
