@@ -45,6 +45,23 @@ func TestWrapText(t *testing.T) {
 	}
 }
 
+// laidOutTitle lays c out at width in a test window and returns its renderer and the lines of
+// its title shown.
+func laidOutTitle(t *testing.T, c *LagChart, width float32) (*lagRenderer, []string) {
+	w := test.NewWindow(c)
+	t.Cleanup(w.Close)
+	w.Resize(fyne.NewSize(width, 300))
+	r := test.WidgetRenderer(c).(*lagRenderer)
+	r.Layout(c.Size())
+	var lines []string
+	for _, l := range r.title {
+		if l.Text != "" {
+			lines = append(lines, l.Text)
+		}
+	}
+	return r, lines
+}
+
 // TestChartTitleWraps: a title too long for the chart's width is shown on several lines, each
 // within the width, and the whole title is kept.
 func TestChartTitleWraps(t *testing.T) {
@@ -52,17 +69,8 @@ func TestChartTitleWraps(t *testing.T) {
 	c := NewLagChart("")
 	title := "Importance per lag · saliency, lead 9, box 45.0–60.0°N 50.0–20.0°W"
 	c.SetValues(title, []float64{1, 0.5, 0.25})
-	w := test.NewWindow(c)
-	defer w.Close()
-	w.Resize(fyne.NewSize(260, 300))
-	r := test.WidgetRenderer(c).(*lagRenderer)
-	r.Layout(c.Size())
-	var lines []string
+	r, lines := laidOutTitle(t, c, 260)
 	for _, l := range r.title {
-		if l.Text == "" {
-			continue
-		}
-		lines = append(lines, l.Text)
 		if sz := fyne.MeasureText(l.Text, l.TextSize, l.TextStyle); sz.Width > c.Size().Width {
 			t.Errorf("title line %q is %g wide in a chart of %g", l.Text, sz.Width, c.Size().Width)
 		}
@@ -99,17 +107,7 @@ func TestCoordinateLabels(t *testing.T) {
 func TestChartClearRestoresBlankTitle(t *testing.T) {
 	test.NewTempApp(t)
 	shown := func(c *LagChart) string {
-		w := test.NewWindow(c)
-		defer w.Close()
-		w.Resize(fyne.NewSize(400, 300))
-		r := test.WidgetRenderer(c).(*lagRenderer)
-		r.Layout(c.Size())
-		var lines []string
-		for _, l := range r.title {
-			if l.Text != "" {
-				lines = append(lines, l.Text)
-			}
-		}
+		_, lines := laidOutTitle(t, c, 400)
 		return strings.Join(lines, " ")
 	}
 	c := NewLagChart("note")
