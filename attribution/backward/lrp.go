@@ -228,7 +228,7 @@ func (h Hook) Backward(s *Step) error {
 	bias := fusedBias(s.Graph, n)
 	for i := 1; i < len(n.Inputs); i++ {
 		if s.Needs(i) {
-			return unsupported(n, "LRP rule %s needs the node to be linear in input 0 only", h.Name)
+			return unsupported(n, "LRP rule %s needs the node to be linear in input 0 only, and input %d (%s) also depends on the model's input: a product of two such values, as attention's q kᵀ and softmax(q kᵀ) v are, which no LRP rule here covers; use a gradient method (saliency, ixg, ig) or DeepLIFT for this model", h.Name, i, n.input(i))
 		}
 	}
 	r := s.OutGrad(0)
