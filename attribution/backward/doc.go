@@ -17,5 +17,19 @@
 // gradients (SplitHead), and the model's local tail cut off so that a target of a few cells
 // runs it on windows (SplitCrop, Crop.Compose).
 //
+// Ops with a backward step (Gradient; vjp.go, rearrange.go): Conv, ConvTranspose, Gemm, MatMul,
+// BatchNormalization (inference), InstanceNormalization (and torch's GroupNorm written with it),
+// LayerNormalization, Relu, LeakyRelu, PRelu, Elu, Sigmoid, Tanh, Softplus, HardSigmoid,
+// HardSwish, Clip, Exp, Log, Sqrt, Abs, Erf, Reciprocal, Pow, Max, Min, Where, Softmax, Add, Sub,
+// Mul, Div, Sum, Neg, Identity, Dropout, Cast (to float), Concat, Split, Slice, Pad (constant,
+// edge, reflect, wrap), Reshape, Flatten, Squeeze, Unsqueeze, Expand, Transpose, Gather (constant
+// indices), DepthToSpace (DCR, CRD), SpaceToDepth, MaxPool, AveragePool, GlobalAveragePool,
+// GlobalMaxPool, ReduceMean, ReduceSum, ReduceMax, ReduceMin, Resize (nearest, linear). Shape
+// arithmetic around them (Shape, Gather, Slice, Concat, Cast, ConstantOfShape, Reshape,
+// Transpose, Unsqueeze, Squeeze and integer Add/Sub/Mul/Div) is evaluated when building. Any
+// other op on the path from input to output is an *UnsupportedError naming its type and node.
+// The model zoo (zoo_test.go, testdata/make_zoo.py: a U-Net, a ResNet, a vision transformer and a
+// ConvNeXt exported by torch.onnx) checks them against PyTorch autograd.
+//
 // The package imports only climxai/onnx (and, in tests, climxai/inference and ONNX Runtime).
 package backward
