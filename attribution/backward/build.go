@@ -66,19 +66,7 @@ func BuildGraph(g *Graph, opt Options) (m *onnx.ModelProto, err error) {
 	if opt.Reference != "" {
 		b.emitReference(opt.Reference)
 	}
-	// Values from which the output is reachable: only their cotangents are needed.
-	reaches := map[string]bool{g.Output: true}
-	for i := len(g.Nodes) - 1; i >= 0; i-- {
-		n := g.Nodes[i]
-		for _, o := range n.Outputs {
-			if reaches[o] {
-				for _, in := range n.Inputs {
-					reaches[in] = true
-				}
-				break
-			}
-		}
-	}
+	reaches := g.reachesOutput() // only their cotangents are needed
 	pending := map[string][]string{g.Output: {opt.Seed}}
 	for i := len(g.Nodes) - 1; i >= 0; i-- {
 		n := g.Nodes[i]
@@ -417,4 +405,22 @@ func (s *Step) LinearVJP(g string, inputs []string) ([]string, error) {
 		return nil, err
 	}
 	return sub.inGrads, nil
+}
+
+// reachesOutput returns the values from which the graph's output is reachable (the output
+// among them).
+func (g *Graph) reachesOutput() map[string]bool {
+	reaches := map[string]bool{g.Output: true}
+	for i := len(g.Nodes) - 1; i >= 0; i-- {
+		n := g.Nodes[i]
+		for _, o := range n.Outputs {
+			if reaches[o] {
+				for _, in := range n.Inputs {
+					reaches[in] = true
+				}
+				break
+			}
+		}
+	}
+	return reaches
 }

@@ -65,17 +65,7 @@ func TestReferenceEmulatorsDirectionalDerivative(t *testing.T) {
 				t.Errorf("y differs from PyTorch's by %.3g relative", e)
 			}
 			fwd := newSession(t, m, []string{"x"}, []string{"y"})
-			loss := func(xv []float32) float64 {
-				r, err := fwd.run(tensor{shape: x.shape, data: xv})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var s float64
-				for i, v := range r[0].data {
-					s += float64(v) * float64(seed.data[i])
-				}
-				return s
-			}
+			loss := seededLoss(t, fwd, x.shape, seed.data)
 			const h = 1e-2
 			// Directions along the signs of the largest gradient elements, a few hundred at a
 			// time: the network is piecewise linear (Conv, BatchNorm, ReLU, Concat, nearest

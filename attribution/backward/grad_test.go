@@ -501,17 +501,7 @@ func checkGradient(t *testing.T, m *onnx.ModelProto, x tensor, rng *rand.Rand) {
 			t.Fatalf("backward model's y[%d] = %g, forward's %g", i, out[0].data[i], y.data[i])
 		}
 	}
-	loss := func(xv []float32) float64 {
-		r, err := fwd.run(tensor{shape: x.shape, data: xv})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var s float64
-		for i, v := range r[0].data {
-			s += float64(v) * float64(seed.data[i])
-		}
-		return s
-	}
+	loss := seededLoss(t, fwd, x.shape, seed.data)
 	xv := append([]float32{}, x.data...)
 	bad := 0
 	for i := range xv {

@@ -77,3 +77,19 @@ func (o *ortSession) run(in ...tensor) ([]tensor, error) {
 	}
 	return res, nil
 }
+
+// seededLoss returns <seed, y(x)> of the forward model fwd for inputs of shape, in float64:
+// the scalar whose central differences the gradient tests compare with.
+func seededLoss(t testing.TB, fwd *ortSession, shape []int64, seed []float32) func([]float32) float64 {
+	return func(xv []float32) float64 {
+		r, err := fwd.run(tensor{shape: shape, data: xv})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s float64
+		for i, v := range r[0].data {
+			s += float64(v) * float64(seed[i])
+		}
+		return s
+	}
+}

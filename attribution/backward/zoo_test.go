@@ -57,17 +57,7 @@ func readZoo(t *testing.T) []zooEntry {
 
 // pathOps returns the op types of the nodes that lie on a path from the input to the output.
 func pathOps(g *Graph) []string {
-	reaches := map[string]bool{g.Output: true}
-	for i := len(g.Nodes) - 1; i >= 0; i-- {
-		n := g.Nodes[i]
-		for _, o := range n.Outputs {
-			if reaches[o] {
-				for _, in := range n.Inputs {
-					reaches[in] = true
-				}
-			}
-		}
-	}
+	reaches := g.reachesOutput()
 	set := map[string]bool{}
 	for _, n := range g.Nodes {
 		for _, o := range n.Outputs {
@@ -161,17 +151,7 @@ func TestZooFiniteDifferences(t *testing.T) {
 			}
 			grad := out[1].data
 			fwd := newSession(t, m, []string{"x"}, []string{"y"})
-			loss := func(xv []float32) float64 {
-				r, err := fwd.run(tensor{shape: x.shape, data: xv})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var s float64
-				for i, v := range r[0].data {
-					s += float64(v) * float64(seed.data[i])
-				}
-				return s
-			}
+			loss := seededLoss(t, fwd, x.shape, seed.data)
 			rng := rand.New(rand.NewPCG(31, 32))
 			per := len(x.data) / int(x.shape[0])
 			worst := 0.0
