@@ -18,16 +18,7 @@ func TestDeepLiftSummationToDelta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := NewGraph(m, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bm, err := BuildGraph(g, Options{Rules: DeepLift(), Reference: "x_ref"})
-	if err != nil {
-		t.Fatalf("Build: %v", err)
-	}
-	sess := newSession(t, bm, []string{"x", "seed", "x_ref"}, []string{"y", "grad"})
-	fwd := newSession(t, m, []string{"x"}, []string{"y"})
+	sess, fwd := deepLiftSessions(t, m)
 	x := readF32(t, "testdata", goldenArray{File: "densenet.x.f32", Shape: []int64{2, 4, 9, 13}})
 	seed := readF32(t, "testdata", goldenArray{File: "densenet.seed.f32", Shape: []int64{2, 1, 9, 13}})
 	gradWant := readF32(t, "testdata", goldenArray{File: "densenet.grad.f32", Shape: []int64{2, 4, 9, 13}})
@@ -40,28 +31,7 @@ func TestDeepLiftSummationToDelta(t *testing.T) {
 		{"random", inputFor(opCase{x: x.shape}, rng)},
 	} {
 		t.Run(ref.name, func(t *testing.T) {
-			out, err := sess.run(x, seed, ref.x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			yr, err := fwd.run(ref.x)
-			if err != nil {
-				t.Fatal(err)
-			}
-			per, cells := len(x.data)/2, len(seed.data)/2
-			for k := 0; k < 2; k++ {
-				var sum, delta float64
-				for i := k * per; i < (k+1)*per; i++ {
-					sum += float64(x.data[i]-ref.x.data[i]) * float64(out[1].data[i])
-				}
-				for i := k * cells; i < (k+1)*cells; i++ {
-					delta += float64(seed.data[i]) * float64(out[0].data[i]-yr[0].data[i])
-				}
-				if math.Abs(sum-delta) > 1e-4*math.Abs(delta) {
-					t.Errorf("sample %d: Σ (x - x_ref) grad = %.7g, y - y_ref = %.7g", k, sum, delta)
-				}
-			}
-			if relErr(out[1].data, gradWant.data) < 1e-2 {
+			if mult := checkDeepLiftSums(t, sess, fwd, x, seed, ref.x); relErr(mult, gradWant.data) < 1e-2 {
 				t.Errorf("DeepLIFT multipliers equal the gradient; the reference had no effect")
 			}
 		})
@@ -167,4 +137,49 @@ func TestDeepLiftMaxPool(t *testing.T) {
 			}
 		})
 	}
+}
+
+// deepLiftSessions builds DeepLIFT-rescale on m (reference input "x_ref") and opens it and the
+// forward model in ONNX Runtime.
+func deepLiftSessions(t testing.TB, m *onnx.ModelProto) (sess, fwd *ortSession) {
+	t.Helper()
+	g, err := NewGraph(m, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bm, err := BuildGraph(g, Options{Rules: DeepLift(), Reference: "x_ref"})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return newSession(t, bm, []string{"x", "seed", "x_ref"}, []string{"y", "grad"}), newSession(t, m, []string{"x"}, []string{"y"})
+}
+
+// checkDeepLiftSums runs DeepLIFT on x (batch of 2) against ref and checks summation to delta
+// per sample: Σ (x − x_ref)·multiplier = <seed, y(x) − y(x_ref)> within 1e-4 relative. It
+// returns the multipliers.
+func checkDeepLiftSums(t *testing.T, sess, fwd *ortSession, x, seed, ref tensor) []float32 {
+	t.Helper()
+	out, err := sess.run(x, seed, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yr, err := fwd.run(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per, cells := len(x.data)/2, len(seed.data)/2
+	for k := 0; k < 2; k++ {
+		var sum, delta float64
+		for i := k * per; i < (k+1)*per; i++ {
+			sum += float64(x.data[i]-ref.data[i]) * float64(out[1].data[i])
+		}
+		for i := k * cells; i < (k+1)*cells; i++ {
+			delta += float64(seed.data[i]) * float64(out[0].data[i]-yr[0].data[i])
+		}
+		t.Logf("sample %d: Σ (x - x_ref) grad = %.7g, y - y_ref = %.7g", k, sum, delta)
+		if math.Abs(sum-delta) > 1e-4*math.Abs(delta) {
+			t.Errorf("sample %d: Σ (x - x_ref) grad = %.7g, y - y_ref = %.7g", k, sum, delta)
+		}
+	}
+	return out[1].data
 }

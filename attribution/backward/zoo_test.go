@@ -285,41 +285,11 @@ func TestZooRules(t *testing.T) {
 			}
 		})
 		t.Run(z.Name+"/deeplift_sums_to_delta", func(t *testing.T) {
-			g, err := NewGraph(m, "", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			bm, err := BuildGraph(g, Options{Rules: DeepLift(), Reference: "x_ref"})
-			if err != nil {
-				t.Fatalf("Build: %v", err)
-			}
-			sess := newSession(t, bm, []string{"x", "seed", "x_ref"}, []string{"y", "grad"})
-			fwd := newSession(t, m, []string{"x"}, []string{"y"})
+			sess, fwd := deepLiftSessions(t, m)
 			wantGrad := readF32(t, "testdata", z.Grad)
 			ref := inputFor(opCase{x: x.shape}, rand.New(rand.NewPCG(33, 34)))
-			out, err := sess.run(x, seed, ref)
-			if err != nil {
-				t.Fatal(err)
-			}
-			yr, err := fwd.run(ref)
-			if err != nil {
-				t.Fatal(err)
-			}
-			per, ncell := len(x.data)/2, len(seed.data)/2
-			for k := 0; k < 2; k++ {
-				var sum, delta float64
-				for i := k * per; i < (k+1)*per; i++ {
-					sum += float64(x.data[i]-ref.data[i]) * float64(out[1].data[i])
-				}
-				for i := k * ncell; i < (k+1)*ncell; i++ {
-					delta += float64(seed.data[i]) * float64(out[0].data[i]-yr[0].data[i])
-				}
-				t.Logf("sample %d: Σ (x - x_ref) grad = %.7g, y - y_ref = %.7g", k, sum, delta)
-				if math.Abs(sum-delta) > 1e-4*math.Abs(delta) {
-					t.Errorf("sample %d: Σ (x - x_ref) grad = %.7g, y - y_ref = %.7g", k, sum, delta)
-				}
-			}
-			if relErr(out[1].data, wantGrad.data) < 1e-2 {
+			mult := checkDeepLiftSums(t, sess, fwd, x, seed, ref)
+			if relErr(mult, wantGrad.data) < 1e-2 {
 				t.Errorf("DeepLIFT multipliers equal the gradient; the reference had no effect")
 			}
 		})
