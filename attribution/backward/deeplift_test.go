@@ -49,15 +49,7 @@ func TestDeepLiftUnnamedNodes(t *testing.T) {
 	for _, n := range m.Graph.Node {
 		n.Name = ""
 	}
-	g, err := NewGraph(m, "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bm, err := BuildGraph(g, Options{Rules: DeepLift(), Reference: "x_ref"})
-	if err != nil {
-		t.Fatalf("Build: %v", err)
-	}
-	sess := newSession(t, bm, []string{"x", "seed", "x_ref"}, []string{"y", "grad"})
+	sess, _ := deepLiftSessions(t, m)
 	x := readF32(t, "testdata", goldenArray{File: "densenet.x.f32", Shape: []int64{2, 4, 9, 13}})
 	seed := readF32(t, "testdata", goldenArray{File: "densenet.seed.f32", Shape: []int64{2, 1, 9, 13}})
 	if _, err := sess.run(x, seed, tensor{shape: x.shape, data: make([]float32, len(x.data))}); err != nil {
