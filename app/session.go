@@ -15,6 +15,7 @@ import (
 
 	"climxai/attribution"
 	"climxai/dataset"
+	"climxai/plots"
 )
 
 // SessionExt is the extension of session files.
@@ -101,10 +102,10 @@ func (a *SessionAnalyses) fields() []analysisField {
 	return []analysisField{
 		text("aggregate_samples", &a.AggregateSamples, samples),
 		{"aggregate_fit_max_lag", func() error {
-			if a.AggregateFitLag == 1 || a.AggregateFitLag < 0 || a.AggregateFitLag > 1200 {
-				return fmt.Errorf("%d: the last lag fitted, 2 or more (the fit needs three lags; 0: all lags)", a.AggregateFitLag)
+			if a.AggregateFitLag > 1200 {
+				return fmt.Errorf("%d: the last lag fitted, 2 to 1200 (0: all lags)", a.AggregateFitLag)
 			}
-			return nil
+			return plots.CheckFitMaxLag(plots.KindDecay, a.AggregateFitLag) // the decay figure's rule
 		}, func() { a.AggregateFitLag = 0 }},
 		text("decaymap_samples", &a.DecayMapSamples, samples),
 		num("decaymap_stride", &a.DecayMapStride, 10000, "every stride-th cell, 1 or more (0: the default)"),
