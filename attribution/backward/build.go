@@ -302,6 +302,9 @@ type Step struct {
 	in       []string // the node's input names (substituted in LinearVJP)
 	outGrads []string
 	inGrads  []string
+	// frozen marks inputs a rule holds constant (an LRP rule's gate, gate.go): Needs reports
+	// false for them, so VJPs emitted on the step give them no cotangent.
+	frozen map[int]bool
 }
 
 // OutGrad returns the cotangent of output i, "" if no path to the seed passes through it (zero).
@@ -324,7 +327,7 @@ func (s *Step) OutGradOrZero(i int) string {
 // Needs reports whether input i depends on the differentiated input, so needs a cotangent.
 func (s *Step) Needs(i int) bool {
 	name := s.Node.input(i)
-	return name != "" && s.Graph.Values[name].DependsOnInput && differentiableInput(s.Node.Op, i)
+	return name != "" && !s.frozen[i] && s.Graph.Values[name].DependsOnInput && differentiableInput(s.Node.Op, i)
 }
 
 // SetInGrad records name as the cotangent of input i.
@@ -400,7 +403,7 @@ func (s *Step) LinearVJP(g string, inputs []string) ([]string, error) {
 			in[i] = name
 		}
 	}
-	sub := &Step{Node: s.Node, Graph: s.Graph, b: s.b, in: in, outGrads: []string{g}, inGrads: make([]string, len(in))}
+	sub := &Step{Node: s.Node, Graph: s.Graph, b: s.b, in: in, outGrads: []string{g}, inGrads: make([]string, len(in)), frozen: s.frozen}
 	if err := gradientVJP(sub); err != nil {
 		return nil, err
 	}

@@ -10,7 +10,8 @@
 //   - the builder (Build): one walk in reverse topological order emitting each node's backward
 //     step, summing the cotangents of values used more than once;
 //   - rules (Rule) picked per node by a rule map (Composite): Gradient is the exact
-//     vector-Jacobian product; LRP rules reuse it through Step.Forward and Step.LinearVJP.
+//     vector-Jacobian product; LRP rules reuse it through Step.Forward and Step.LinearVJP, and
+//     through attention, gated activations and normalisations hold the gate constant (gate.go).
 //
 // Around them, rewrites that give the same numbers faster: canonizers (MergeBatchNorm), the
 // scale fold (fold.go), the stem split (SplitInputConvs), the first layer cut off for sums of

@@ -212,11 +212,16 @@ func biasOperand(b *Node, z string) string {
 }
 
 // Backward emits the rule's relevance step for s.Node: a linear node (with the bias of a
-// fusedBias node counted as its own), or, for the ε rule, a sum (Add, Sub, Sum).
+// fusedBias node counted as its own; for a MatMul with a gate, such as attention's
+// softmax(q kᵀ) v, the gate is the weight and the other factor the input, gate.go), or, for the
+// ε rule, a sum (Add, Sub, Sum) or a normalisation (LayerNormalization, InstanceNormalization).
 func (h Hook) Backward(s *Step) error {
 	n := s.Node
 	if isSum(n.Op) {
 		return h.sum(s)
+	}
+	if isNormalization(n.Op) {
+		return h.norm(s)
 	}
 	linear, hasWeight, hasBias := linearOp(n.Op)
 	if isInterpolation(n) {
@@ -225,19 +230,26 @@ func (h Hook) Backward(s *Step) error {
 	if !linear {
 		return unsupported(n, "LRP rule %s applies to linear ops (Conv, ConvTranspose, Gemm, MatMul, BatchNormalization, pooling, means, interpolating Resize); use Pass or Gradient here", h.Name)
 	}
-	bias := fusedBias(s.Graph, n)
-	for i := 1; i < len(n.Inputs); i++ {
-		if s.Needs(i) {
-			return unsupported(n, "LRP rule %s needs the node to be linear in input 0 only, and input %d (%s) also depends on the model's input: a product of two such values, as attention's q kᵀ and softmax(q kᵀ) v are, which no LRP rule here covers; use a gradient method (saliency, ixg, ig) or DeepLIFT for this model", h.Name, i, n.input(i))
+	d, w := 0, 1 // the data input and the weight
+	if n.Op == "MatMul" {
+		if gi := gateOperand(s.Graph, n); gi >= 0 {
+			d, w = 1-gi, gi
+			s.frozen = map[int]bool{gi: true}
 		}
 	}
+	for i := range n.Inputs {
+		if i != d && s.Needs(i) {
+			return unsupported(n, "LRP rule %s needs the node to be linear in one input, and input %d (%s) also depends on the model's input: a product of two such values, neither of which is a gate (softmax, sigmoid, tanh, erf, a normaliser), as attention's q kᵀ is when its softmax is not recognised; no LRP rule here covers it; use a gradient method (saliency, ixg, ig) or DeepLIFT for this model", h.Name, i, n.input(i))
+		}
+	}
+	bias := fusedBias(s.Graph, n)
 	r := s.OutGrad(0)
-	x := s.In(0)
+	x := s.In(d)
 	type pass struct{ x, w, z string }
 	passes := make([]pass, len(h.Terms))
 	groups := map[int][]string{}
 	for k, t := range h.Terms {
-		p := pass{x: x, w: s.In(1)}
+		p := pass{x: x, w: s.In(w)}
 		if t.Input != nil {
 			p.x = t.Input(s, x)
 		}
@@ -254,9 +266,9 @@ func (h Hook) Backward(s *Step) error {
 			p.z = n.Outputs[0] // the forward pass itself
 		default:
 			in := append([]string{}, n.Inputs...)
-			in[0] = p.x
+			in[d] = p.x
 			if hasWeight {
-				in[1] = p.w
+				in[w] = p.w
 			}
 			if t.NoBias && hasBias && len(in) > 2 {
 				in = in[:2]
@@ -280,21 +292,22 @@ func (h Hook) Backward(s *Step) error {
 	}
 	var contrib []string
 	for k, t := range h.Terms {
-		sub := []string{passes[k].x}
+		sub := make([]string, max(d, w)+1)
+		sub[d] = passes[k].x
 		if hasWeight {
-			sub = append(sub, passes[k].w)
+			sub[w] = passes[k].w
 		}
 		grads, err := s.LinearVJP(q[t.Group], sub)
 		if err != nil {
 			return err
 		}
-		c := s.Emit("Mul", []string{passes[k].x, grads[0]})
+		c := s.Emit("Mul", []string{passes[k].x, grads[d]})
 		if t.Coef != 1 {
 			c = s.Emit("Mul", []string{c, s.ConstFloat(nil, t.Coef)})
 		}
 		contrib = append(contrib, c)
 	}
-	s.SetInGrad(0, s.b.sum(contrib))
+	s.SetInGrad(d, s.b.sum(contrib))
 	return nil
 }
 
@@ -307,7 +320,7 @@ func (h Hook) Backward(s *Step) error {
 // sums.
 func (h Hook) sum(s *Step) error {
 	n := s.Node
-	if len(h.Terms) != 1 || h.Terms[0].Input != nil || h.Terms[0].Weight != nil || h.Terms[0].NoBias {
+	if !h.plain() {
 		return unsupported(n, "LRP rule %s on a sum; use the epsilon rule (as composites do) or Gradient", h.Name)
 	}
 	if s.OutShape(0) == nil {
@@ -380,15 +393,19 @@ func FirstLinear(g *Graph) map[*Node]bool {
 // reshapes, nearest Resize, MaxPool), whose VJPs already route relevance. An Add or Sub that only
 // adds a constant bias to a linear node (fusedBias) passes relevance through when that node's rule
 // is a Hook, which then counts the bias as the node's own, so MatMul + Add gets the rules of Gemm
-// with a bias, whatever the exporter wrote. A product of two values that both depend on x (a gate)
-// keeps the gradient. first, unless nil, replaces the rule of the linear nodes nearest the input
+// with a bias, whatever the exporter wrote. Products with a gate (gate.go) hold the gate constant:
+// attention's MatMul with the softmax gets dense with the attention weights as its weights, a
+// gated activation (Mul, Div) GatePass, and LayerNormalization and InstanceNormalization norm,
+// which holds σ constant. A product of two values that both depend on x, neither a gate, keeps
+// the gradient. first, unless nil, replaces the rule of the linear nodes nearest the input
 // (FirstLinear).
 //
 // On a network of linear nodes, sums, scalings, structural ops and ReLU-like activations
 // (piecewise linear through the origin: Relu, LeakyRelu, MaxPool), LRP-ε with ε → 0 equals
 // Input x Gradient with or without biases (Ancona et al. 2018, "Towards better understanding of
 // gradient-based attribution methods for deep neural networks"): every rule above keeps
-// R_v = v ⊙ ∂f/∂v from a node's output to its inputs.
+// R_v = v ⊙ ∂f/∂v from a node's output to its inputs. With gates it equals Input x Gradient of
+// the network with its gates held constant (conservative propagation, gate.go).
 func LayerMap(g *Graph, conv, dense, norm, first Rule) Composite {
 	firsts := FirstLinear(g)
 	var rule func(n *Node) Rule
@@ -402,7 +419,7 @@ func LayerMap(g *Graph, conv, dense, norm, first Rule) Composite {
 		case n.Op == "Gemm" || n.Op == "MatMul":
 			return dense
 		case n.Op == "BatchNormalization" || n.Op == "AveragePool" || n.Op == "GlobalAveragePool" ||
-			n.Op == "ReduceMean" || n.Op == "ReduceSum" || isInterpolation(n):
+			n.Op == "ReduceMean" || n.Op == "ReduceSum" || isInterpolation(n) || isNormalization(n.Op):
 			return norm
 		case isSum(n.Op):
 			if l := biasedBy(g, n); l != nil {
@@ -413,6 +430,8 @@ func LayerMap(g *Graph, conv, dense, norm, first Rule) Composite {
 			return norm
 		case isScale(g, n):
 			return Scale()
+		case isGated(g, n):
+			return GatePass()
 		case isActivation(n.Op):
 			return Pass()
 		}

@@ -311,20 +311,41 @@ func softmaxVJP(s *Step) error {
 // layerNormVJP: with x̂ = (x - μ)/σ over the normalised axes, y = γ x̂ + β, and ĝ = γ dy,
 // dx = (ĝ - mean ĝ - x̂ mean(ĝ x̂)) / σ.
 func layerNormVJP(s *Step) error {
+	st, err := normStats(s)
+	if err != nil {
+		return err
+	}
+	xh := s.Emit("Div", []string{st.xc, st.sigma})
+	gh := s.Emit("Mul", []string{s.OutGrad(0), st.scale})
+	d := s.Emit("Sub", []string{s.Emit("Sub", []string{gh, st.mean(gh)}), s.Emit("Mul", []string{xh, st.mean(s.Emit("Mul", []string{gh, xh}))})})
+	s.SetInGrad(0, s.Emit("Div", []string{d, st.sigma}))
+	return nil
+}
+
+// normalization holds what the backward steps of a LayerNormalization or InstanceNormalization
+// node recompute from its input: the scale γ shaped to broadcast against x, the mean over the
+// normalised axes, x - μ and σ = sqrt(mean((x - μ)²) + epsilon).
+type normalization struct {
+	scale     string
+	mean      func(v string) string
+	xc, sigma string
+}
+
+func normStats(s *Step) (normalization, error) {
 	n := s.Node
 	if s.Needs(1) || s.Needs(2) {
-		return unsupported(n, "scale or bias that depend on the input")
+		return normalization{}, unsupported(n, "scale or bias that depend on the input")
 	}
 	x := s.InShape(0)
 	if x == nil {
-		return unsupported(n, "cannot infer the input's shape")
+		return normalization{}, unsupported(n, "cannot infer the input's shape")
 	}
 	a := normAxis(n.AttrInt("axis", -1), len(x))
 	scale := s.In(1)
 	if n.Op == "InstanceNormalization" {
 		// Normalised per sample and channel over the spatial axes; scale [C] broadcast as [C,1,...].
 		if len(x) < 3 {
-			return unsupported(n, "input of rank %d", len(x))
+			return normalization{}, unsupported(n, "input of rank %d", len(x))
 		}
 		a = 2
 		ones := make([]int64, len(x)-2)
@@ -337,20 +358,17 @@ func layerNormVJP(s *Step) error {
 	count := int64(1)
 	for k := a; k < len(x); k++ {
 		if x[k] == Unknown {
-			return unsupported(n, "normalising over a dynamic axis")
+			return normalization{}, unsupported(n, "normalising over a dynamic axis")
 		}
 		axes = append(axes, int64(k))
 		count *= x[k]
 	}
 	inv := s.ConstFloat(nil, 1/float32(count))
-	mean := func(v string) string { return s.Emit("Mul", []string{s.reduceSum(v, axes, true), inv}) }
-	xc := s.Emit("Sub", []string{s.In(0), mean(s.In(0))})
-	sigma := s.Emit("Sqrt", []string{s.Emit("Add", []string{mean(s.Emit("Mul", []string{xc, xc})), s.ConstFloat(nil, n.AttrFloat("epsilon", 1e-5))})})
-	xh := s.Emit("Div", []string{xc, sigma})
-	gh := s.Emit("Mul", []string{s.OutGrad(0), scale})
-	d := s.Emit("Sub", []string{s.Emit("Sub", []string{gh, mean(gh)}), s.Emit("Mul", []string{xh, mean(s.Emit("Mul", []string{gh, xh}))})})
-	s.SetInGrad(0, s.Emit("Div", []string{d, sigma}))
-	return nil
+	st := normalization{scale: scale}
+	st.mean = func(v string) string { return s.Emit("Mul", []string{s.reduceSum(v, axes, true), inv}) }
+	st.xc = s.Emit("Sub", []string{s.In(0), st.mean(s.In(0))})
+	st.sigma = s.Emit("Sqrt", []string{s.Emit("Add", []string{st.mean(s.Emit("Mul", []string{st.xc, st.xc})), s.ConstFloat(nil, n.AttrFloat("epsilon", 1e-5))})})
+	return st, nil
 }
 
 func clipVJP(s *Step) error {

@@ -40,12 +40,18 @@ crops act):
     zoo_NAME.seed.f32        the seed (cotangent of y)
     zoo_NAME.y.f32           y = model(x)
     zoo_NAME.grad.f32        d<seed, y>/dx from torch.autograd
+    zoo_NAME.cp.f32          x * d<seed, y~>/dx, y~ the model with its gates and normalisers
+                             detached (detached_gates): conservative propagation (Ali et al.
+                             2022, "XAI for Transformers: Better Explanations through Conservative
+                             Propagation"), which LRP-epsilon with epsilon -> 0 must equal
 
 and zoo.json, the index: per model its file names and shapes, weight count and the op types of
 the exported graph. All .f32 files are raw little-endian float32 in C order.
 """
 
+import contextlib
 import json
+import math
 import os
 import sys
 
@@ -223,6 +229,8 @@ class ViT(nn.Module):
 
 
 class ChannelsFirstLayerNorm(nn.Module):
+    counted, detach_sigma = False, False  # set by detached_gates only; the export never sees them
+
     def __init__(self, c, eps=1e-6):
         super().__init__()
         self.weight, self.bias, self.eps = nn.Parameter(torch.ones(c)), nn.Parameter(torch.zeros(c)), eps
@@ -230,7 +238,12 @@ class ChannelsFirstLayerNorm(nn.Module):
     def forward(self, x):
         u = x.mean(1, keepdim=True)
         s = (x - u).pow(2).mean(1, keepdim=True)
-        x = (x - u) / torch.sqrt(s + self.eps)
+        sigma = torch.sqrt(s + self.eps)
+        if ChannelsFirstLayerNorm.counted:
+            CALLS["channels_first_norm"] = CALLS.get("channels_first_norm", 0) + 1
+        if ChannelsFirstLayerNorm.detach_sigma:
+            sigma = sigma.detach()
+        x = (x - u) / sigma
         return self.weight[:, None, None] * x + self.bias[:, None, None]
 
 
@@ -267,6 +280,103 @@ class ConvNeXt(nn.Module):
 MODELS = [("unet", UNet), ("resnet", ResNet), ("vit", ViT), ("convnext", ConvNeXt)]
 
 
+# ---------------------------------------------------------------------------------------------
+# Conservative propagation (CP-LRP): the gradient of the model with every gate held constant.
+
+CALLS = {}
+
+
+@contextlib.contextmanager
+def detached_gates(detach=True):
+    """Replace, for the duration, torch's gated activations, normalisations and softmax by
+    formulas written out with the gate (sigma(x) in SiLU, Phi(x) in GELU, tanh(softplus x) in Mish,
+    relu6(x+3)/6 in Hardswish, the attention weights, the normaliser sigma) detached when detach is
+    true. With detach false they must reproduce the model and its gradient (checked in main), so
+    the formulas are torch's own; CALLS counts the replacements' calls, so main can check that each
+    one was reached (nn.MultiheadAttention calls F.softmax inside)."""
+    d = (lambda t: t.detach()) if detach else (lambda t: t)
+    names = ("gelu", "silu", "mish", "hardswish", "layer_norm", "group_norm", "softmax")
+    saved = {k: getattr(F, k) for k in names}
+    tensor_softmax = torch.Tensor.softmax
+
+    def count(name):
+        CALLS[name] = CALLS.get(name, 0) + 1
+
+    def gelu(x, approximate="none"):
+        count("gelu")
+        return x * d(0.5 * (1 + torch.erf(x / math.sqrt(2))))
+
+    def silu(x, inplace=False):
+        count("silu")
+        return x * d(torch.sigmoid(x))
+
+    def mish(x, inplace=False):
+        count("mish")
+        return x * d(torch.tanh(F.softplus(x)))
+
+    def hardswish(x, inplace=False):
+        count("hardswish")
+        return x * d(F.relu6(x + 3) / 6)
+
+    def normalise(x, dims, eps):
+        mu = x.mean(dims, keepdim=True)
+        return (x - mu) / d(torch.sqrt(((x - mu) ** 2).mean(dims, keepdim=True) + eps))
+
+    def layer_norm(x, shape, weight=None, bias=None, eps=1e-5):
+        count("layer_norm")
+        y = normalise(x, tuple(range(-len(shape), 0)), eps)
+        return y * weight + bias
+
+    def group_norm(x, groups, weight=None, bias=None, eps=1e-5):
+        count("group_norm")
+        y = normalise(x.reshape(x.shape[0], groups, -1), (-1,), eps).reshape(x.shape)
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        return y * weight.reshape(shape) + bias.reshape(shape)
+
+    def softmax(x, dim=None, _stacklevel=3, dtype=None):
+        count("softmax")
+        return d(tensor_softmax(x if dtype is None else x.to(dtype), dim))
+
+    def softmax_method(self, dim, dtype=None):
+        count("softmax")
+        return d(tensor_softmax(self, dim))
+
+    for k, f in [("gelu", gelu), ("silu", silu), ("mish", mish), ("hardswish", hardswish),
+                 ("layer_norm", layer_norm), ("group_norm", group_norm), ("softmax", softmax)]:
+        setattr(F, k, f)
+    torch.Tensor.softmax = softmax_method
+    ChannelsFirstLayerNorm.counted, ChannelsFirstLayerNorm.detach_sigma = True, detach
+    try:
+        yield
+    finally:
+        for k, f in saved.items():
+            setattr(F, k, f)
+        torch.Tensor.softmax = tensor_softmax
+        ChannelsFirstLayerNorm.counted, ChannelsFirstLayerNorm.detach_sigma = False, False
+
+
+def conservative(model, x, seed, want_y, want_grad):
+    """x * d<seed, y~>/dx in float64, y~ the model with its gates detached, after checking that
+    the written-out formulas reproduce the model's y and gradient when nothing is detached."""
+    m = model.double()
+    x = x.double()
+    out = {}
+    for detach in (False, True):
+        CALLS.clear()
+        xr = x.clone().requires_grad_(True)
+        with detached_gates(detach):
+            y = m(xr)
+        (grad,) = torch.autograd.grad(y, xr, grad_outputs=seed.double())
+        out[detach] = (y.detach(), grad, dict(CALLS))
+    y, grad, calls = out[False]
+    assert torch.allclose(y.float(), want_y, atol=1e-5), "written-out gates change y"
+    assert torch.allclose(grad.float(), want_grad, atol=1e-5 * float(want_grad.abs().max())), \
+        "written-out gates change the gradient"
+    assert out[True][2] == calls, (out[True][2], calls)
+    model.float()
+    return (x * out[True][1]).float(), calls
+
+
 def op_types(path):
     import onnx
 
@@ -297,9 +407,11 @@ def main():
         xr = x.clone().requires_grad_(True)
         y = model(xr)
         (grad,) = torch.autograd.grad(y, xr, grad_outputs=seed)
+        cp, calls = conservative(model, x, seed, y.detach(), grad)
         entry = {"name": name, "model": "zoo_%s.onnx" % name,
-                 "weights": sum(p.numel() for p in model.parameters()), "ops": op_types(path)}
-        for key, arr in [("x", x), ("seed", seed), ("y", y.detach()), ("grad", grad)]:
+                 "weights": sum(p.numel() for p in model.parameters()), "ops": op_types(path),
+                 "detached": calls}
+        for key, arr in [("x", x), ("seed", seed), ("y", y.detach()), ("grad", grad), ("cp", cp)]:
             entry[key] = {"file": "zoo_%s.%s.f32" % (name, key), "shape": list(arr.shape)}
             write_f32(os.path.join(HERE, entry[key]["file"]), arr.numpy())
         index["models"].append(entry)
