@@ -65,7 +65,7 @@ func (t Target) Seed() []float32 { return append([]float32(nil), t.Weights...) }
 func (t Target) String() string {
 	switch t.Kind {
 	case TargetCell:
-		return fmt.Sprintf("cell %.4g°N %.4g°E (row %d, col %d)", t.Lat, t.Lon, t.Row, t.Col)
+		return fmt.Sprintf("cell %s %s (row %d, col %d)", dataset.LatLabel(t.Lat), dataset.LonLabel(t.Lon), t.Row, t.Col)
 	case TargetBox, TargetNamed:
 		name := "box " + t.Box.String()
 		if t.Name != "" {
@@ -136,7 +136,7 @@ func ParseTarget(s string, grid dataset.GridSpec, ocean []bool) (Target, error) 
 	if i < 0 || i >= grid.NLat || j < 0 || j >= grid.NLon {
 		return Target{}, errorf(ErrTargetOutside,
 			fmt.Sprintf("the grid covers latitudes %s and longitudes %s", span(g.Lat), span(g.Lon)),
-			"%q (%g°N %g°E)", s, lat, lon)
+			"%q (%s %s)", s, dataset.LatLabel(lat), dataset.LonLabel(lon))
 	}
 	k := i*grid.NLon + j
 	if !isOcean(k) {
@@ -144,7 +144,7 @@ func ParseTarget(s string, grid dataset.GridSpec, ocean []bool) (Target, error) 
 		if ni, nj, ok := nearestOcean(i, j, grid, isOcean); ok {
 			hint = fmt.Sprintf("the nearest ocean cell is %g,%g", g.Lat[ni], g.Lon[nj])
 		}
-		return Target{}, errorf(ErrTargetLand, hint, "%q: the cell at %g°N %g°E is land or missing in the data", s, g.Lat[i], g.Lon[j])
+		return Target{}, errorf(ErrTargetLand, hint, "%q: the cell at %s %s is land or missing in the data", s, dataset.LatLabel(g.Lat[i]), dataset.LonLabel(g.Lon[j]))
 	}
 	w := make([]float32, n)
 	w[k] = 1

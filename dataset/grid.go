@@ -139,3 +139,29 @@ func degrees(x float64) string {
 
 // num formats a coordinate compactly.
 func num(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+
+// LatLabel reads a latitude out as 39.0°N, 10.0°S, or 0.0° on the equator, with one decimal.
+func LatLabel(lat float64) string {
+	switch t := fmt.Sprintf("%.1f", math.Abs(lat)); {
+	case t == "0.0":
+		return "0.0°"
+	case lat < 0:
+		return t + "°S"
+	default:
+		return t + "°N"
+	}
+}
+
+// LonLabel reads a longitude in either convention (-180..180 or 0..360) out as 38.0°W or
+// 150.0°E, with one decimal; the prime meridian and the antimeridian have no side (0.0°, 180.0°).
+func LonLabel(lon float64) string {
+	lon = math.Mod(lon+540, 360) - 180 // -180..180
+	switch t := fmt.Sprintf("%.1f", math.Abs(lon)); {
+	case t == "0.0" || t == "180.0":
+		return t + "°"
+	case lon < 0:
+		return t + "°W"
+	default:
+		return t + "°E"
+	}
+}

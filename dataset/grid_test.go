@@ -126,3 +126,19 @@ func equalF(a, b []float64) bool {
 	}
 	return true
 }
+
+// TestCoordinateLabels: hemispheres, both longitude conventions, and no side on the equator,
+// the prime meridian and the antimeridian (a Pacific grid's cell at 180 read "180.0°W").
+func TestCoordinateLabels(t *testing.T) {
+	for lat, want := range map[float64]string{39: "39.0°N", -10.5: "10.5°S", 0: "0.0°", -0.01: "0.0°"} {
+		if got := LatLabel(lat); got != want {
+			t.Errorf("dataset.LatLabel(%g) = %q, want %q", lat, got, want)
+		}
+	}
+	for lon, want := range map[float64]string{-38: "38.0°W", 322: "38.0°W", 150: "150.0°E", 180: "180.0°", -180: "180.0°",
+		0: "0.0°", 360: "0.0°", 179.96: "180.0°", 200: "160.0°W"} {
+		if got := LonLabel(lon); got != want {
+			t.Errorf("dataset.LonLabel(%g) = %q, want %q", lon, got, want)
+		}
+	}
+}

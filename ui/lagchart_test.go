@@ -85,22 +85,6 @@ func TestChartTitleWraps(t *testing.T) {
 	}
 }
 
-// TestCoordinateLabels: hemispheres, both longitude conventions, and no side on the equator,
-// the prime meridian and the antimeridian (a Pacific grid's cell at 180 read "180.0°W").
-func TestCoordinateLabels(t *testing.T) {
-	for lat, want := range map[float64]string{39: "39.0°N", -10.5: "10.5°S", 0: "0.0°", -0.01: "0.0°"} {
-		if got := latLabel(lat); got != want {
-			t.Errorf("latLabel(%g) = %q, want %q", lat, got, want)
-		}
-	}
-	for lon, want := range map[float64]string{-38: "38.0°W", 322: "38.0°W", 150: "150.0°E", 180: "180.0°", -180: "180.0°",
-		0: "0.0°", 360: "0.0°", 179.96: "180.0°", 200: "160.0°W"} {
-		if got := lonLabel(lon); got != want {
-			t.Errorf("lonLabel(%g) = %q, want %q", lon, got, want)
-		}
-	}
-}
-
 // TestChartClearRestoresBlankTitle: a cleared chart shows its blank title, not the title of
 // the values it no longer shows (after reopening, the lag chart named the last forecast over
 // "Click a cell"), and the distance chart says what it is before its first values.

@@ -461,9 +461,9 @@ func (m *MapCanvas) MouseMoved(ev *desktop.MouseEvent) {
 			if !math.IsNaN(float64(v)) {
 				val = fmt.Sprintf("%.4g", v)
 			}
-			text = fmt.Sprintf("%s %s   %s", latLabel(c.Lat), lonLabel(c.Lon), val)
+			text = fmt.Sprintf("%s %s   %s", dataset.LatLabel(c.Lat), dataset.LonLabel(c.Lon), val)
 		} else {
-			text = fmt.Sprintf("%s %s   outside the emulator's domain", latLabel(lat), lonLabel(lon))
+			text = fmt.Sprintf("%s %s   outside the emulator's domain", dataset.LatLabel(lat), dataset.LonLabel(lon))
 		}
 	}
 	if text != m.hover {
@@ -477,32 +477,6 @@ func (m *MapCanvas) MouseOut() {
 	if m.hover != "" {
 		m.hover = ""
 		m.Refresh()
-	}
-}
-
-// latLabel reads a latitude out as 39.0°N, 10.0°S, or 0.0° on the equator.
-func latLabel(lat float64) string {
-	switch t := fmt.Sprintf("%.1f", math.Abs(lat)); {
-	case t == "0.0":
-		return "0.0°"
-	case lat < 0:
-		return t + "°S"
-	default:
-		return t + "°N"
-	}
-}
-
-// lonLabel reads a longitude in either convention out as 38.0°W or 150.0°E; the prime
-// meridian and the antimeridian have no side (0.0°, 180.0°).
-func lonLabel(lon float64) string {
-	lon = math.Mod(lon+540, 360) - 180 // -180..180
-	switch t := fmt.Sprintf("%.1f", math.Abs(lon)); {
-	case t == "0.0" || t == "180.0":
-		return t + "°"
-	case lon < 0:
-		return t + "°W"
-	default:
-		return t + "°E"
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"climxai/app"
 	"climxai/attribution"
+	"climxai/dataset"
 	"climxai/inference"
 )
 
@@ -80,7 +81,7 @@ func TestMapZoomPanBox(t *testing.T) {
 	if want := fmt.Sprintf("box:%g,%g,%g,%g", tg.Box.S, tg.Box.N, tg.Box.W, tg.Box.E); tg.Spec != want {
 		t.Errorf("dragged box target %q, want %q", tg.Spec, want)
 	}
-	if want := "box " + spanLabel(latLabel(tg.Box.S), latLabel(tg.Box.N)) + ", " + spanLabel(lonLabel(tg.Box.W), lonLabel(tg.Box.E)); !strings.Contains(w.chart.title, want) || !strings.Contains(want, "°N, ") {
+	if want := "box " + spanLabel(dataset.LatLabel(tg.Box.S), dataset.LatLabel(tg.Box.N)) + ", " + spanLabel(dataset.LonLabel(tg.Box.W), dataset.LonLabel(tg.Box.E)); !strings.Contains(w.chart.title, want) || !strings.Contains(want, "°N, ") {
 		t.Errorf("chart %q, want it to name %q", w.chart.title, want)
 	}
 }

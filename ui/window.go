@@ -952,10 +952,10 @@ func targetLabel(t attribution.Target) string {
 	case t.Name != "":
 		return t.Name
 	case t.Kind == attribution.TargetCell:
-		return latLabel(t.Lat) + " " + lonLabel(t.Lon)
+		return dataset.LatLabel(t.Lat) + " " + dataset.LonLabel(t.Lon)
 	default:
 		b := t.Box
-		return "box " + spanLabel(latLabel(b.S), latLabel(b.N)) + ", " + spanLabel(lonLabel(b.W), lonLabel(b.E))
+		return "box " + spanLabel(dataset.LatLabel(b.S), dataset.LatLabel(b.N)) + ", " + spanLabel(dataset.LonLabel(b.W), dataset.LonLabel(b.E))
 	}
 }
 
