@@ -61,11 +61,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		models = []inference.CardModel{m}
 	}
-	s, err := dataset.Open(*dataPath, dataset.OpenOptions{Var: card.Variable, MinMonths: card.InputMonths})
-	if err != nil {
-		return err
-	}
-	p, err := dataset.Prepare(s, card.Grid, card.Preprocess)
+	p, err := prepareData(card, *dataPath, stderr)
 	if err != nil {
 		return err
 	}
@@ -81,7 +77,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	n := card.Grid.NLat * card.Grid.NLon
 	first, last := init+dataset.Month(models[0].Lead), init+dataset.Month(models[len(models)-1].Lead)
-	series := &dataset.Series{Name: card.Variable + "_anomaly", Units: "degC", Calendar: s.Calendar,
+	series := &dataset.Series{Name: card.Variable + "_anomaly", Units: "degC", Calendar: p.Series.Calendar,
 		Source: *dataPath, Grid: card.Grid.Grid(), Start: first, N: int(last-first) + 1}
 	series.Values = make([]float32, series.N*n)
 	for i := range series.Values {
@@ -149,7 +145,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return enc.Encode(map[string]any{"out": *out, "init": init.String(), "predictions": summary})
 	}
 	for _, l := range summary {
-		fmt.Fprintf(stdout, "lead %d -> %s: mean anomaly %+.3f °C over %d ocean cells (%s)\n",
+		fmt.Fprintf(stdout, "lead %d -> %s: mean anomaly %+.3f °C over %d ocean cells, on %s\n",
 			l.Lead, l.Target, l.MeanAnom, l.OceanCell, l.Device)
 	}
 	fmt.Fprintln(stdout, "wrote", *out)

@@ -103,10 +103,24 @@ func Regrid(s *Series, spec GridSpec) (*Series, error) {
 	}
 	lost := applyBilinear(out.Values, s.Values, s.N, s.Grid.Size(), weights)
 	out.Notices = append(out.Notices, fmt.Sprintf(
-		"regridded bilinearly from %s x %s to %s x %s; %d cells of the card's %d x %d grid are missing in some month because land covers more than half of their interpolation weight",
+		"regridded bilinearly from %s x %s to %s x %s%s; %d cells of the card's %d x %d grid are missing in some month because land covers more than half of their interpolation weight",
 		degrees(lat.step()), degrees(lon.step()), degrees(math.Abs(spec.LatStep)), degrees(spec.LonStep),
-		lost, spec.NLat, spec.NLon))
+		offsetHint(lat.step(), lon.step(), spec, lat, lon), lost, spec.NLat, spec.NLon))
 	return out, nil
+}
+
+// offsetHint explains a regridding between grids of the same spacing: the card's cell centres lie
+// between the file's, often a card written with cell edges or a file shifted by half a cell; the
+// bilinear weights of the card's first cell give the offset on each axis.
+func offsetHint(latStep, lonStep float64, spec GridSpec, lat coordAxis, lon lonCoordAxis) string {
+	if math.Abs(latStep-math.Abs(spec.LatStep)) > coordTol || math.Abs(lonStep-spec.LonStep) > coordTol {
+		return ""
+	}
+	_, _, wy, _ := lat.bracket(spec.LatStart)
+	_, _, wx, _ := lon.bracket(spec.LonStart)
+	return fmt.Sprintf(" (same spacing, but the card's cell centres are %s in latitude and %s in longitude from the file's; "+
+		"set lat_start and lon_start on the file's centres to read the values as they are)",
+		degrees(math.Min(wy, 1-wy)*latStep), degrees(math.Min(wx, 1-wx)*lonStep))
 }
 
 // copySubset copies the cells (ii[i], jj[j]) of every month of src into dst.

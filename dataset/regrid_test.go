@@ -77,15 +77,18 @@ func TestRegridBilinear(t *testing.T) {
 		spec     GridSpec
 		f        func(t int, y, x float64) float64
 		tol      float64
+		offset   string // the notice's hint on a grid of the same spacing, "" for none
 	}{
 		{"linear field, 1 degree to 2 degrees, reproduced exactly", centres(0.5, 1, 40), centres(200.5, 1, 60),
-			GridSpec{10, 2, 6, 210, 2, 20}, linear, 1e-4},
+			GridSpec{10, 2, 6, 210, 2, 20}, linear, 1e-4, ""},
 		{"linear field, data latitude descending", centres(39.5, -1, 40), centres(200.5, 1, 60),
-			GridSpec{30, -2, 6, 210, 2, 20}, linear, 1e-4},
+			GridSpec{30, -2, 6, 210, 2, 20}, linear, 1e-4, ""},
 		{"periodic longitude across the seam of global data", centres(-9.5, 1, 20), centres(0.5, 1, 360),
-			GridSpec{-5, 1, 3, -2, 1, 5}, geo, 2e-3},
+			GridSpec{-5, 1, 3, -2, 1, 5}, geo, 2e-3, " (same spacing, but the card's cell centres are 0.5° in latitude and 0.5° in longitude from the file's;"},
 		{"card longitudes in the other convention", centres(-9.5, 1, 20), centres(-179.5, 1, 360),
-			GridSpec{-5, 2, 3, 170, 2, 11}, geo, 2e-3},
+			GridSpec{-5, 2, 3, 170, 2, 11}, geo, 2e-3, ""},
+		{"same spacing, card centres on the file's latitudes, a quarter cell off in longitude", centres(0.5, 1, 40), centres(200.5, 1, 60),
+			GridSpec{10.5, 1, 6, 210.25, 1, 20}, linear, 1e-4, " (same spacing, but the card's cell centres are 0.0° in latitude and 0.25° in longitude from the file's;"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,7 +109,10 @@ func TestRegridBilinear(t *testing.T) {
 				}
 			}
 			if len(r.Notices) != 1 || !strings.HasPrefix(r.Notices[0], "regridded bilinearly from 1.0° x 1.0° to ") {
-				t.Errorf("notices %q, want one saying the data were regridded bilinearly", r.Notices)
+				t.Fatalf("notices %q, want one saying the data were regridded bilinearly", r.Notices)
+			}
+			if hint := strings.Contains(r.Notices[0], "same spacing"); hint != (tc.offset != "") || !strings.Contains(r.Notices[0], tc.offset) {
+				t.Errorf("notice %q, want the offset hint %q", r.Notices[0], tc.offset)
 			}
 		})
 	}
