@@ -11,7 +11,9 @@
 //     step, summing the cotangents of values used more than once;
 //   - rules (Rule) picked per node by a rule map (Composite): Gradient is the exact
 //     vector-Jacobian product; LRP rules reuse it through Step.Forward and Step.LinearVJP, and
-//     through attention, gated activations and normalisations hold the gate constant (gate.go).
+//     through attention, gated activations and normalisations hold the gate constant (gate.go);
+//     DeepLIFT's rules (deeplift.go) split products, quotients, softmax and normalisations
+//     exactly, so its attributions sum to f(x) - f(reference) through them.
 //
 // Around them, rewrites that give the same numbers faster: canonizers (MergeBatchNorm), the
 // scale fold (fold.go), the stem split (SplitInputConvs), the first layer cut off for sums of
