@@ -2,6 +2,7 @@ package backward
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -166,14 +167,7 @@ func TestGateRulesMatchLiteralDefinitions(t *testing.T) {
 				if math.Abs(float64(y[k])-yl[k]) > 1e-4*(1+math.Abs(yl[k])) {
 					t.Fatalf("literal forward %g, ONNX Runtime %g", yl[k], y[k])
 				}
-				var num, den float64
-				for i := range want {
-					num = math.Max(num, math.Abs(float64(got[i])-want[i]))
-					den = math.Max(den, math.Abs(want[i]))
-				}
-				if den == 0 || num/den > lrpTol {
-					t.Errorf("token %d: max error %.3g relative to max |R| %.3g\n got %v\nwant %v", k, num/den, den, got, want)
-				}
+				checkLiteral(t, fmt.Sprintf("token %d", k), got, want)
 			}
 		})
 	}

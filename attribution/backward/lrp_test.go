@@ -282,18 +282,24 @@ func TestLRPRulesMatchLiteralDefinitions(t *testing.T) {
 						rest = c.restMap[netName]
 					}
 					// The ReLU passes relevance unchanged (Zennit's Pass).
-					want := c.first(net.layers[0], xs, rest(net.layers[1], h, rOut))
-					var num, den float64
-					for i := range want {
-						num = math.Max(num, math.Abs(float64(got[i])-want[i]))
-						den = math.Max(den, math.Abs(want[i]))
-					}
-					if den == 0 || num/den > lrpTol {
-						t.Errorf("output %d: max error %.3g relative to max |R| %.3g\n got %v\nwant %v", k, num/den, den, got, want)
-					}
+					checkLiteral(t, fmt.Sprintf("output %d", k), got, c.first(net.layers[0], xs, rest(net.layers[1], h, rOut)))
 				}
 			})
 		}
+	}
+}
+
+// checkLiteral compares the engine's relevance with the literal reference's: max |got - want|
+// relative to max |want| within lrpTol.
+func checkLiteral(t *testing.T, what string, got []float32, want []float64) {
+	t.Helper()
+	var num, den float64
+	for i := range want {
+		num = math.Max(num, math.Abs(float64(got[i])-want[i]))
+		den = math.Max(den, math.Abs(want[i]))
+	}
+	if den == 0 || num/den > lrpTol {
+		t.Errorf("%s: max error %.3g relative to max |R| %.3g\n got %v\nwant %v", what, num/den, den, got, want)
 	}
 }
 
