@@ -796,16 +796,15 @@ func indexPadVJP(s *Step, mode string) error {
 			case "wrap":
 				j = ((j % h) + h) % h
 			case "reflect":
-				for h > 1 && (j < 0 || j >= h) {
-					if j < 0 {
-						j = -j
-					}
-					if j >= h {
-						j = 2*(h-1) - j
-					}
-				}
+				// Mirroring without the border repeats with period 2(h-1); in closed form, so
+				// that a pad far longer than the axis costs no more than a short one.
 				if h == 1 {
 					j = 0
+					break
+				}
+				period := 2 * (h - 1)
+				if j = ((j % period) + period) % period; j >= h {
+					j = period - j
 				}
 			}
 			m[o*h+j] = 1
