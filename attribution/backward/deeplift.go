@@ -31,8 +31,7 @@ func Rescale() Rule {
 		}
 		dx := s.Emit("Sub", []string{x, xr})
 		dy := s.Emit("Sub", []string{y, yr})
-		far := s.Emit("Greater", []string{s.Emit("Abs", []string{dx}), s.ConstFloat(nil, rescaleEps)})
-		m := s.Emit("Div", []string{dy, s.where(far, dx, s.ConstFloat(nil, 1))})
+		m, far := s.safeRatio(dy, dx)
 		s.SetInGrad(0, s.where(far, s.Emit("Mul", []string{s.OutGrad(0), m}), exact[0]))
 		return nil
 	})
@@ -74,8 +73,7 @@ func MaxPoolRescale() Rule {
 		}
 		credit := s.Emit("Add", []string{onX, onRef})
 		dx := s.Emit("Sub", []string{x, xr})
-		far := s.Emit("Greater", []string{s.Emit("Abs", []string{dx}), s.ConstFloat(nil, rescaleEps)})
-		m := s.Emit("Div", []string{credit, s.where(far, dx, s.ConstFloat(nil, 1))})
+		m, far := s.safeRatio(credit, dx)
 		s.SetInGrad(0, s.where(far, m, exact[0]))
 		return nil
 	})
@@ -115,13 +113,24 @@ func deepLiftStep(s *Step) error {
 		return SoftmaxRescale().Backward(s)
 	case isNormalization(n.Op):
 		return NormRescale().Backward(s)
-	case (n.Op == "Mul" || n.Op == "MatMul" || n.Op == "Div") && len(n.Inputs) == 2 &&
-		g.dependent(n.input(0)) && g.dependent(n.input(1)):
+	case (n.Op == "Mul" || n.Op == "MatMul" || n.Op == "Div") && g.bothDependent(n):
 		return Product().Backward(s)
 	case elementwiseNonlinear(g, n):
 		return Rescale().Backward(s)
 	}
 	return gradientVJP(s)
+}
+
+// safeRatio emits the multiplier num/den where |den| > rescaleEps, and the mask far of those
+// elements; elsewhere the ratio is num (den replaced by 1) and callers take another value there.
+func (s *Step) safeRatio(num, den string) (ratio, far string) {
+	far = s.Emit("Greater", []string{s.Emit("Abs", []string{den}), s.ConstFloat(nil, rescaleEps)})
+	return s.Emit("Div", []string{num, s.where(far, den, s.ConstFloat(nil, 1))}), far
+}
+
+// midpoint emits (a + b) / 2.
+func (s *Step) midpoint(a, b string) string {
+	return s.Emit("Mul", []string{s.Emit("Add", []string{a, b}), s.ConstFloat(nil, 0.5)})
 }
 
 // average emits (v + v_ref) / 2 for a forward value v.
@@ -130,8 +139,11 @@ func (s *Step) average(v string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return s.Emit("Mul", []string{s.Emit("Add", []string{v, r}), s.ConstFloat(nil, 0.5)}), nil
+	return s.midpoint(v, r), nil
 }
+
+// reciprocal emits 1/v.
+func (s *Step) reciprocal(v string) string { return s.Emit("Reciprocal", []string{v}) }
 
 // Product is DeepLIFT's rule for a product of two values that both depend on x, a b (Mul) or A B
 // (MatMul): ab - a'b' = ((a + a')/2)(b - b') + (a - a')((b + b')/2) exactly (the Shapley split
@@ -167,10 +179,8 @@ func Product() Rule {
 		if err != nil {
 			return err
 		}
-		one := s.ConstFloat(nil, 1)
-		inv := func(v string) string { return s.Emit("Div", []string{one, v}) }
 		g := s.OutGrad(0)
-		rBar := s.Emit("Mul", []string{s.Emit("Add", []string{inv(b), inv(br)}), s.ConstFloat(nil, 0.5)})
+		rBar := s.midpoint(s.reciprocal(b), s.reciprocal(br))
 		s.SetInGrad(0, s.unbroadcast(s.Emit("Mul", []string{g, rBar}), 0))
 		mb := s.Emit("Neg", []string{s.Emit("Div", []string{a, s.Emit("Mul", []string{b, br})})})
 		s.SetInGrad(1, s.unbroadcast(s.Emit("Mul", []string{g, mb}), 1))
@@ -204,17 +214,14 @@ func SoftmaxRescale() Rule {
 		er := s.Emit("Exp", []string{s.Emit("Sub", []string{ref, c})})
 		z, zr := s.reduceSum(e, []int64{axis}, true), s.reduceSum(er, []int64{axis}, true)
 		g := s.OutGrad(0)
-		half := s.ConstFloat(nil, 0.5)
-		one := s.ConstFloat(nil, 1)
 		// y = e · (1/Z): e's share through the mean of 1/Z and 1/Z', Z's through the mean of e.
-		rBar := s.Emit("Mul", []string{s.Emit("Add", []string{s.Emit("Div", []string{one, z}), s.Emit("Div", []string{one, zr})}), half})
-		eBar := s.Emit("Mul", []string{s.Emit("Add", []string{e, er}), half})
+		rBar := s.midpoint(s.reciprocal(z), s.reciprocal(zr))
+		eBar := s.midpoint(e, er)
 		gz := s.Emit("Neg", []string{s.Emit("Div", []string{s.reduceSum(s.Emit("Mul", []string{g, eBar}), []int64{axis}, true), s.Emit("Mul", []string{z, zr})})})
 		ge := s.Emit("Add", []string{s.Emit("Mul", []string{g, rBar}), gz})
 		// exp's Rescale multiplier (e - e')/(s - s'), its derivative e where the two are close.
-		far := s.Emit("Greater", []string{s.Emit("Abs", []string{ds}), s.ConstFloat(nil, rescaleEps)})
-		m := s.where(far, s.Emit("Div", []string{s.Emit("Sub", []string{e, er}), s.where(far, ds, one)}), e)
-		s.SetInGrad(0, s.Emit("Mul", []string{ge, m}))
+		ratio, far := s.safeRatio(s.Emit("Sub", []string{e, er}), ds)
+		s.SetInGrad(0, s.Emit("Mul", []string{ge, s.where(far, ratio, e)}))
 		return nil
 	})
 }
@@ -250,20 +257,16 @@ func NormRescale() Rule {
 		if err != nil {
 			return err
 		}
-		half, one := s.ConstFloat(nil, 0.5), s.ConstFloat(nil, 1)
-		mean2 := func(a, b string) string { return s.Emit("Mul", []string{s.Emit("Add", []string{a, b}), half}) }
 		gh := s.Emit("Mul", []string{s.OutGrad(0), st.scale})
-		xcBar := mean2(st.xc, rt.xc)
+		xcBar := s.midpoint(st.xc, rt.xc)
 		// x̂ = xc · (1/σ): xc's share through the mean of 1/σ, σ's through -x̄c/(σ σ').
-		gxc := s.Emit("Mul", []string{gh, mean2(s.Emit("Div", []string{one, st.sigma}), s.Emit("Div", []string{one, rt.sigma}))})
+		gxc := s.Emit("Mul", []string{gh, s.midpoint(s.reciprocal(st.sigma), s.reciprocal(rt.sigma))})
 		// The cotangent of σ is -Σ gh ⊙ x̄c / (σ σ'); taken as a mean, it is already divided by the
 		// count, as the variance's mean over the axes asks of each square's share.
 		gsigma := s.Emit("Neg", []string{s.Emit("Div", []string{st.mean(s.Emit("Mul", []string{gh, xcBar})), s.Emit("Mul", []string{st.sigma, rt.sigma})})})
-		v, vr := s.Emit("Mul", []string{st.sigma, st.sigma}), s.Emit("Mul", []string{rt.sigma, rt.sigma})
-		dv := s.Emit("Sub", []string{v, vr})
-		far := s.Emit("Greater", []string{s.Emit("Abs", []string{dv}), s.ConstFloat(nil, rescaleEps)})
-		msqrt := s.where(far, s.Emit("Div", []string{s.Emit("Sub", []string{st.sigma, rt.sigma}), s.where(far, dv, one)}),
-			s.Emit("Div", []string{half, st.sigma}))
+		// sqrt's Rescale multiplier (σ - σ')/(σ² - σ'²), its derivative 1/(2σ) where the two are close.
+		ratio, far := s.safeRatio(s.Emit("Sub", []string{st.sigma, rt.sigma}), s.Emit("Sub", []string{st.variance, rt.variance}))
+		msqrt := s.where(far, ratio, s.Emit("Div", []string{s.ConstFloat(nil, 0.5), st.sigma}))
 		gsq := s.Emit("Mul", []string{gsigma, msqrt})
 		// (xc)² = xc · xc: multiplier 2 x̄c.
 		gxc = s.Emit("Add", []string{gxc, s.Emit("Mul", []string{gsq, s.Emit("Add", []string{xcBar, xcBar})})})

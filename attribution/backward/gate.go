@@ -39,6 +39,12 @@ func (g *Graph) dependent(v string) bool {
 	return v != "" && val != nil && val.DependsOnInput
 }
 
+// bothDependent reports whether n has two inputs that both depend on the input: a product of
+// two such values (a gate, attention) rather than a scaling by a constant.
+func (g *Graph) bothDependent(n *Node) bool {
+	return len(n.Inputs) == 2 && g.dependent(n.input(0)) && g.dependent(n.input(1))
+}
+
 // isGate reports whether v is a gate source's output, possibly rearranged (reshapes, transposes,
 // slices, casts) or shifted and scaled by constants (1 + erf(x/√2) in GELU, 0.5 σ).
 func (g *Graph) isGate(v string) bool {
@@ -75,7 +81,7 @@ func (g *Graph) isGate(v string) bool {
 // one factor of a Mul or MatMul that is a gate (isGate). A product of two gates, or of two values
 // neither of which is one (q kᵀ), has none.
 func gateOperand(g *Graph, n *Node) int {
-	if len(n.Inputs) != 2 || !g.dependent(n.input(0)) || !g.dependent(n.input(1)) {
+	if !g.bothDependent(n) {
 		return -1
 	}
 	switch n.Op {

@@ -140,10 +140,7 @@ func isSum(op string) bool { return op == "Add" || op == "Sub" || op == "Sum" }
 // isScale reports whether n multiplies or divides its only input that depends on x by values that
 // do not (Mul, Div by a constant, Neg).
 func isScale(g *Graph, n *Node) bool {
-	dep := func(i int) bool {
-		v := g.Values[n.input(i)]
-		return v != nil && v.DependsOnInput
-	}
+	dep := func(i int) bool { return g.dependent(n.input(i)) }
 	switch n.Op {
 	case "Neg":
 		return true
@@ -443,12 +440,8 @@ func LayerMap(g *Graph, conv, dense, norm, first Rule) Composite {
 // biasedBy returns the linear node whose fusedBias is n, or nil.
 func biasedBy(g *Graph, n *Node) *Node {
 	for _, in := range n.Inputs {
-		for _, m := range g.Nodes {
-			for _, o := range m.Outputs {
-				if o == in && in != "" && fusedBias(g, m) == n {
-					return m
-				}
-			}
+		if m := g.producer(in); in != "" && m != nil && fusedBias(g, m) == n {
+			return m
 		}
 	}
 	return nil

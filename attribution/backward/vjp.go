@@ -324,11 +324,11 @@ func layerNormVJP(s *Step) error {
 
 // normalization holds what the backward steps of a LayerNormalization or InstanceNormalization
 // node recompute from its input: the scale γ shaped to broadcast against x, the mean over the
-// normalised axes, x - μ and σ = sqrt(mean((x - μ)²) + epsilon).
+// normalised axes, x - μ, the variance plus epsilon and its square root σ.
 type normalization struct {
-	scale     string
-	mean      func(v string) string
-	xc, sigma string
+	scale               string
+	mean                func(v string) string
+	xc, variance, sigma string
 }
 
 func normStats(s *Step) (normalization, error) {
@@ -367,7 +367,8 @@ func normStats(s *Step) (normalization, error) {
 	st := normalization{scale: scale}
 	st.mean = func(v string) string { return s.Emit("Mul", []string{s.reduceSum(v, axes, true), inv}) }
 	st.xc = s.Emit("Sub", []string{s.In(0), st.mean(s.In(0))})
-	st.sigma = s.Emit("Sqrt", []string{s.Emit("Add", []string{st.mean(s.Emit("Mul", []string{st.xc, st.xc})), s.ConstFloat(nil, n.AttrFloat("epsilon", 1e-5))})})
+	st.variance = s.Emit("Add", []string{st.mean(s.Emit("Mul", []string{st.xc, st.xc})), s.ConstFloat(nil, n.AttrFloat("epsilon", 1e-5))})
+	st.sigma = s.Emit("Sqrt", []string{st.variance})
 	return st, nil
 }
 
