@@ -505,13 +505,7 @@ func checkGradient(t *testing.T, m *onnx.ModelProto, x tensor, rng *rand.Rand) {
 	xv := append([]float32{}, x.data...)
 	bad := 0
 	for i := range xv {
-		orig := xv[i]
-		xv[i] = orig + fdStep
-		lp := loss(xv)
-		xv[i] = orig - fdStep
-		lm := loss(xv)
-		xv[i] = orig
-		fd := (lp - lm) / (2 * fdStep)
+		fd := centralDifference(loss, xv, i, fdStep)
 		got := float64(out[1].data[i])
 		if math.Abs(got-fd) > fdAtol+fdRtol*math.Abs(fd) {
 			if bad < 5 {

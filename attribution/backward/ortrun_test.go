@@ -78,6 +78,18 @@ func (o *ortSession) run(in ...tensor) ([]tensor, error) {
 	return res, nil
 }
 
+// centralDifference is (L(x + h e_i) - L(x - h e_i)) / 2h, the central difference of loss in
+// element i; xv is left as it was.
+func centralDifference(loss func([]float32) float64, xv []float32, i int, h float64) float64 {
+	orig := xv[i]
+	xv[i] = orig + float32(h)
+	lp := loss(xv)
+	xv[i] = orig - float32(h)
+	lm := loss(xv)
+	xv[i] = orig
+	return (lp - lm) / (2 * h)
+}
+
 // seededLoss returns <seed, y(x)> of the forward model fwd for inputs of shape, in float64:
 // the scalar whose central differences the gradient tests compare with.
 func seededLoss(t testing.TB, fwd *ortSession, shape []int64, seed []float32) func([]float32) float64 {
