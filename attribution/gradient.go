@@ -201,9 +201,9 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	// f(x) and f(b) for the completeness check: the trapezoid's end nodes are b and x themselves,
-	// whose outputs the backward runs return; Gauss-Legendre's nodes stop short of the ends, so
-	// it needs two forward runs.
+	// f(x) and f(b) for the completeness check: the trapezoid's last node is x itself, whose
+	// output the backward run returns, and its first lies startOffset beyond b, so f(b) takes a
+	// forward run; Gauss-Legendre's nodes stop short of both ends, so it needs two.
 	var (
 		acc    []float64
 		fx, fb float64
@@ -211,8 +211,8 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 		place  inference.Placement
 	)
 	if m.Quadrature == Adaptive {
-		acc, fx, fb, place, err = m.adaptive(ctx, req, b, r, atHead)
-		ends = 2
+		acc, fx, place, err = m.adaptive(ctx, req, b, r, atHead)
+		ends = 1
 	} else {
 		acc, fx, fb, ends, place, err = m.fixed(ctx, req, b, r, gl)
 	}
@@ -231,12 +231,19 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 		attr[i] = float32(a)
 		sum += a
 	}
-	if ends < 2 {
+	if ends < 1 {
 		ys, err := e.forward(ctx, append(append(make([]float32, 0, 2*s), req.X...), b...), 2, nil)
 		if err != nil {
 			return nil, err
 		}
 		fx, fb = weighted(req.Target.Weights, ys, 0), weighted(req.Target.Weights, ys, 1)
+	} else {
+		// f(b) exactly: the first node lies startOffset along the path.
+		ys, err := e.forward(ctx, b, 1, nil)
+		if err != nil {
+			return nil, err
+		}
+		fb = weighted(req.Target.Weights, ys, 0)
 	}
 	res.Output = fx
 	res.Completeness = newCompleteness(sum, fx-fb)
@@ -245,11 +252,29 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	return res, nil
 }
 
-// pathPoint writes b + α(x - b) into p, exactly b and x at the ends.
+// startOffset is where the path's first node is evaluated: the gradient at α = 0 stands for its
+// limit from the right. At the baseline itself the gradient is often not that limit: a
+// spatially uniform baseline (the zero anomaly) ties every MaxPool window, and a bias-free ReLU
+// network has every pre-activation at 0 on a zero baseline, so the backward pass returns a
+// tie-broken subgradient there. The trapezoid weighs the first node by half an interval, so such
+// a value biases the integral by O(1/steps); the integral itself does not depend on the value at
+// one point. 1e-5 is well above float32 rounding relative to x - b (at 1e-7 and 1e-6 the
+// index emulator's ties still break partly by rounding) and inside the first interval of every
+// quadrature climxai builds: the uniform ones' intervals are at least 1/4095, and the adaptive
+// one bisects no interval narrower than minInterval.
+const startOffset = 1e-5
+
+// minInterval is the narrowest interval the adaptive quadrature bisects.
+const minInterval = 10 * startOffset
+
+// pathPoint writes b + α(x - b) into p: x at α = 1, and at α = 0 the point startOffset along
+// the path, so that the gradient there is its limit from the right.
 func pathPoint(p, x, b []float32, alpha float64) {
 	switch a := float32(alpha); a {
 	case 0:
-		copy(p, b)
+		for i := range p {
+			p[i] = b[i] + startOffset*(x[i]-b[i])
+		}
 	case 1:
 		copy(p, x)
 	default:
@@ -271,10 +296,7 @@ func (m IntegratedGradients) fixed(ctx context.Context, req Request, b []float32
 			for i, v := range g {
 				acc[i] += w * float64(v)
 			}
-			switch alpha[k] {
-			case 0:
-				fb, ends = weighted(req.Target.Weights, y, 0), ends+1
-			case 1:
+			if alpha[k] == 1 {
 				fx, ends = weighted(req.Target.Weights, y, 0), ends+1
 			}
 		}, req.Progress)
@@ -285,12 +307,12 @@ func (m IntegratedGradients) fixed(ctx context.Context, req Request, b []float32
 // and f at both ends, from Steps backward runs at the nodes adaptiveNodes picks. φ, the
 // derivative of f along the path, is (x - b)·∇f; with steps stopping at the first layer's output
 // h it is ⟨h(x) - h(b), ∇h f⟩ (the layer is linear).
-func (m IntegratedGradients) adaptive(ctx context.Context, req Request, b []float32, r rules, atHead bool) (acc []float64, fx, fb float64, place inference.Placement, err error) {
+func (m IntegratedGradients) adaptive(ctx context.Context, req Request, b []float32, r rules, atHead bool) (acc []float64, fx float64, place inference.Placement, err error) {
 	e := req.Emulator
 	var dir []float32 // h(x) - h(b), or x - b
 	if atHead {
 		if dir, err = e.firstLayerChange(ctx, req.X, b); err != nil {
-			return nil, 0, 0, place, err
+			return nil, 0, place, err
 		}
 	} else {
 		dir = make([]float32, len(req.X))
@@ -319,7 +341,7 @@ func (m IntegratedGradients) adaptive(ctx context.Context, req Request, b []floa
 		return f, phi, err
 	})
 	if err != nil {
-		return nil, 0, 0, place, err
+		return nil, 0, place, err
 	}
 	acc = make([]float64, len(grads[0]))
 	for k, a := range alpha {
@@ -327,7 +349,7 @@ func (m IntegratedGradients) adaptive(ctx context.Context, req Request, b []floa
 			acc[i] += weight[k] * float64(v)
 		}
 	}
-	return acc, f[len(f)-1], f[0], place, nil
+	return acc, f[len(f)-1], place, nil
 }
 
 // adaptiveNodes places steps nodes on [0, 1] for the trapezoid rule of ∫ φ where φ = f' and eval
@@ -365,10 +387,15 @@ func adaptiveNodes(steps int, eval func(alpha []float64) (f, phi []float64, err 
 			i        int
 			err, len float64
 		}
-		gaps := make([]gap, len(nodes)-1)
-		for i := range gaps {
+		var gaps []gap
+		for i := range len(nodes) - 1 {
 			a, c := nodes[i], nodes[i+1]
-			gaps[i] = gap{i, math.Abs((c.alpha-a.alpha)*(a.phi+c.phi)/2 - (c.f - a.f)), c.alpha - a.alpha}
+			if c.alpha-a.alpha >= minInterval {
+				gaps = append(gaps, gap{i, math.Abs((c.alpha-a.alpha)*(a.phi+c.phi)/2 - (c.f - a.f)), c.alpha - a.alpha})
+			}
+		}
+		if len(gaps) == 0 {
+			break // every interval is as narrow as bisection goes: fewer nodes than steps
 		}
 		// Largest error first; among equal errors (0 where f is linear) the wider interval.
 		slices.SortStableFunc(gaps, func(p, q gap) int {
