@@ -39,9 +39,10 @@ type nhwcGolden struct {
 	Lead  int
 }
 
-func readGoldenF32(t *testing.T, name string, n int) []float32 {
+// readGoldenF32 reads n little-endian float32 values from the file name of directory dir.
+func readGoldenF32(t *testing.T, dir, name string, n int) []float32 {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(nhwcDir, name))
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +54,21 @@ func readGoldenF32(t *testing.T, name string, n int) []float32 {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// checkSHA256Sums checks every file SHA256SUMS of dir lists against its sum.
+func checkSHA256Sums(t *testing.T, dir string) {
+	t.Helper()
+	sums, err := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
+		f := strings.Fields(line)
+		if got, err := fileSHA256(filepath.Join(dir, f[1])); err != nil || got != f[0] {
+			t.Fatalf("%s: SHA-256 %s (%v), SHA256SUMS says %s", f[1], got, err, f[0])
+		}
+	}
 }
 
 // explainSummary is the part of explain's JSON summary the test reads.
@@ -92,16 +108,7 @@ func TestExplainSecondExporter(t *testing.T) {
 	if _, err := inference.FindLibrary(); err != nil {
 		t.Fatal(err)
 	}
-	sums, err := os.ReadFile(filepath.Join(nhwcDir, "SHA256SUMS"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(sums)), "\n") {
-		f := strings.Fields(line)
-		if got, err := fileSHA256(filepath.Join(nhwcDir, f[1])); err != nil || got != f[0] {
-			t.Fatalf("%s: SHA-256 %s (%v), SHA256SUMS says %s", f[1], got, err, f[0])
-		}
-	}
+	checkSHA256Sums(t, nhwcDir)
 	var gold nhwcGolden
 	b, err := os.ReadFile(filepath.Join(nhwcDir, "golden03.json"))
 	if err != nil {
@@ -112,9 +119,9 @@ func TestExplainSecondExporter(t *testing.T) {
 	}
 	const months, nlat, nlon = 36, 35, 63
 	cells, sample := nlat*nlon, months*nlat*nlon
-	gx := readGoldenF32(t, gold.Input.File, 2*sample)
-	gy := readGoldenF32(t, gold.Output.File, 2*cells)
-	gg := readGoldenF32(t, gold.Grad.File, 2*sample)
+	gx := readGoldenF32(t, nhwcDir, gold.Input.File, 2*sample)
+	gy := readGoldenF32(t, nhwcDir, gold.Output.File, 2*cells)
+	gg := readGoldenF32(t, nhwcDir, gold.Grad.File, 2*sample)
 
 	// The goldens' data: `climxai synth --years 12 --grid 2 --seed 7`.
 	dir := t.TempDir()

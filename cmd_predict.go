@@ -91,6 +91,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Device    string  `json:"device"`
 		MeanAnom  float64 `json:"mean_anomaly"`
 		OceanCell int     `json:"ocean_cells"`
+		Index     string  `json:"index,omitempty"` // an index emulator's region: MeanAnom is the index
 	}
 	var summary []leadSummary
 	var shas []string
@@ -112,16 +113,18 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		dst := series.Values[t*n : (t+1)*n]
 		var total float64
 		cells := 0
+		region := m.Signature().Region // an index emulator's forecast covers its region only
 		for k, v := range y {
-			if !p.Ocean[k] {
-				continue // land stays NaN
+			if !p.Ocean[k] || (region != nil && !region[k]) {
+				continue // land (and cells an index emulator does not forecast) stay NaN
 			}
 			dst[k] = float32(float64(v)*card.Preprocess.ScaleStd + card.Preprocess.ScaleMean)
 			total += float64(dst[k])
 			cells++
 		}
 		summary = append(summary, leadSummary{Lead: cm.Lead, Target: (init + dataset.Month(cm.Lead)).String(),
-			Model: cm.File, SHA256: sum, Device: m.Placement().String(), MeanAnom: total / max(1, float64(cells)), OceanCell: cells})
+			Model: cm.File, SHA256: sum, Device: m.Placement().String(), MeanAnom: total / max(1, float64(cells)), OceanCell: cells,
+			Index: card.Index})
 	}
 	leads := make([]string, len(models))
 	for i, cm := range models {
@@ -136,6 +139,11 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		"model_sha256": strings.Join(shas, "; "),
 		"comment":      "SST anomaly (degC) predicted for month init+lead; months without a lead are missing",
 	}
+	if card.Index != "" {
+		attrs["index"] = card.Index
+		attrs["comment"] = "the " + card.Index + " index (area-weighted mean SST anomaly, degC) predicted for month init+lead, " +
+			"written over the region's cells; other cells and months without a lead are missing"
+	}
 	if err := dataset.WriteSeries(*out, series, attrs); err != nil {
 		return err
 	}
@@ -145,6 +153,11 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return enc.Encode(map[string]any{"out": *out, "init": init.String(), "predictions": summary})
 	}
 	for _, l := range summary {
+		if l.Index != "" {
+			fmt.Fprintf(stdout, "lead %d -> %s: %s index %+.3f °C (written over its %d ocean cells), on %s\n",
+				l.Lead, l.Target, l.Index, l.MeanAnom, l.OceanCell, l.Device)
+			continue
+		}
 		fmt.Fprintf(stdout, "lead %d -> %s: mean anomaly %+.3f °C over %d ocean cells, on %s\n",
 			l.Lead, l.Target, l.MeanAnom, l.OceanCell, l.Device)
 	}

@@ -107,8 +107,12 @@ func cmdSkill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{"file": *out, "split": subset.String(), "test_from": split.TestFrom.String(), "leads": rows})
 	}
-	fmt.Fprintf(stdout, "skill on the %s samples (test years: targets from %s), area means over ocean cells (cos-latitude weights), °C anomalies\n",
-		subset, split.TestFrom)
+	what := "area means over ocean cells (cos-latitude weights)"
+	if card.Index != "" {
+		what = "of the " + card.Index + " index (area-weighted mean of its ocean cells)"
+	}
+	fmt.Fprintf(stdout, "skill on the %s samples (test years: targets from %s), %s, °C anomalies\n",
+		subset, split.TestFrom, what)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "lead\tsamples\temulator ACC\tRMSE\tpersistence ACC\tRMSE\tdamped pers. ACC\tRMSE\tbeats persistence\t")
 	for _, r := range rows {
@@ -161,6 +165,13 @@ func skillOfLead(ctx context.Context, rt *inference.Runtime, card *inference.Car
 		}
 		return o
 	}
+	// An index emulator is scored on its index: truth and persistence are the region's
+	// area-weighted means, written over the region's cells as the forecast is.
+	toIndex := func(v []float32) []float32 { return v }
+	if card.Index != "" {
+		region := card.Grid.BoxCells(card.IndexRegion.Box)
+		toIndex = func(v []float32) []float32 { return card.Grid.IndexField(v, region) }
+	}
 	// anomalies returns the truth at init+lead and the anomaly at init (persistence), in °C.
 	anomalies := func(init dataset.Month) (truth, pers []float32, err error) {
 		t, err := p.Target(init, lead)
@@ -171,7 +182,7 @@ func skillOfLead(ctx context.Context, rt *inference.Runtime, card *inference.Car
 		if err != nil {
 			return nil, nil, err
 		}
-		return degC(t.Values), degC(per.Values), nil
+		return toIndex(degC(t.Values)), toIndex(degC(per.Values)), nil
 	}
 	cells := card.Grid.NLat * card.Grid.NLon
 	// Damped persistence: per-cell least squares through the origin on the training samples.
@@ -220,7 +231,7 @@ func skillOfLead(ctx context.Context, rt *inference.Runtime, card *inference.Car
 			if err != nil {
 				return skillRow{}, nil, err
 			}
-			pred := degC(y[k*cells : (k+1)*cells])
+			pred := toIndex(degC(y[k*cells : (k+1)*cells]))
 			for c := range pred {
 				if tr[c] != tr[c] {
 					pred[c] = tr[c] // land: NaN, skipped

@@ -61,6 +61,11 @@ func DecayMapTargets(gs dataset.GridSpec, ocean []bool, stride int) ([]attributi
 // targets.
 func ComputeDecayMap(ctx context.Context, e *attribution.Emulator, m attribution.Method, card *inference.Card, p *dataset.Prepared,
 	inits []dataset.Month, targets []attribution.Target, maxLag int, progress func(done, total int)) (*DecayMaps, error) {
+	if e.Index() != "" {
+		return nil, &attribution.Error{Kind: attribution.ErrNotForecast,
+			Msg:  fmt.Sprintf("the decay-time map needs a forecast at every target cell; this emulator forecasts the %s index only", e.Index()),
+			Hint: fmt.Sprintf("run aggregate with --target %s, then decay on its result", e.Index())}
+	}
 	gs := card.Grid
 	grid := gs.Grid()
 	n := gs.NLat * gs.NLon

@@ -140,8 +140,11 @@ func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error)
 	inits := p.Inits(lead, card.InputMonths)
 	w.sel = Selection{Lead: lead, Init: inits[len(inits)-1], Method: "saliency"}
 	g := card.Grid
-	t, err := attribution.ParseTarget(fmt.Sprintf("%g,%g", g.LatStart+g.LatStep*float64(g.NLat-1)/2,
-		g.LonStart+g.LonStep*float64(g.NLon-1)/2), g, p.Ocean)
+	start := fmt.Sprintf("%g,%g", g.LatStart+g.LatStep*float64(g.NLat-1)/2, g.LonStart+g.LonStep*float64(g.NLon-1)/2)
+	if card.Index != "" {
+		start = card.Index // an index emulator forecasts its region only
+	}
+	t, err := attribution.ParseTarget(start, g, p.Ocean)
 	if err != nil {
 		rt.Close()
 		return nil, &OpenError{Kind: ErrData, Path: dataPath, Err: err}
@@ -245,6 +248,15 @@ func (w *Workspace) SetTarget(spec string) (attribution.Target, error) {
 	t, err := attribution.ParseTarget(spec, w.Card.Grid, w.Prepared.Ocean)
 	if err != nil {
 		return attribution.Target{}, err
+	}
+	if c := w.Card; c.Index != "" {
+		region := c.Grid.BoxCells(c.IndexRegion.Box)
+		for k, v := range t.Weights {
+			if v != 0 && !region[k] {
+				return attribution.Target{}, selErr("%s is outside the %s region: this emulator forecasts the %s index only; pick a cell in its box %s, or the index itself",
+					t, c.Index, c.Index, c.IndexRegion.Box)
+			}
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -430,13 +442,17 @@ func (w *Workspace) forecast(ctx context.Context, e *attribution.Emulator, x []f
 	nan := float32(math.NaN())
 	for k, v := range y {
 		f.Prediction[k] = nan
-		if w.Prepared.Ocean[k] {
+		if w.Prepared.Ocean[k] && e.Forecasts(k) {
 			f.Prediction[k] = float32(float64(v)*pp.ScaleStd + pp.ScaleMean)
 		}
 	}
 	truth, err := w.Prepared.Target(sel.Init, sel.Lead)
 	if err != nil {
 		return f, nil // beyond the data: a forecast without an observation to compare
+	}
+	if w.Card.Index != "" {
+		// An index emulator is compared with the observed index, laid out as its forecast.
+		truth.Values = w.Card.Grid.IndexField(truth.Values, w.Card.Grid.BoxCells(w.Card.IndexRegion.Box))
 	}
 	f.Truth, f.Error = make([]float32, len(y)), make([]float32, len(y))
 	for k, v := range truth.Values {

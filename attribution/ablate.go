@@ -133,6 +133,9 @@ func (a Ablation) Run(ctx context.Context, req AblationRequest) (*AblationResult
 	case req.Grid.NLat != e.NLat() || req.Grid.NLon != e.NLon():
 		return nil, errorf(ErrBadRequest, "", "grid %d x %d, the model's %d x %d", req.Grid.NLat, req.Grid.NLon, e.NLat(), e.NLon())
 	}
+	if err := e.checkTarget(req.Target); err != nil {
+		return nil, err
+	}
 	if err := a.Validate(e.Months()); err != nil {
 		return nil, err
 	}

@@ -103,12 +103,41 @@ func NewEmulator(rt *inference.Runtime, spec inference.ModelSpec, opts inference
 		return nil, &inference.Error{Model: spec.Path, Kind: inference.ErrModelMissing, Err: err}
 	}
 	sum := sha256.Sum256(b)
+	if fwd.Signature().Index != "" {
+		// Backward graphs are built on the model as its sessions run it: a field over the
+		// index's region (inference/index.go).
+		if b, err = fwd.ONNX(); err != nil {
+			return nil, err
+		}
+	}
 	m, err := onnx.Parse(b, spec.Path)
 	if err != nil {
 		return nil, err
 	}
 	return &Emulator{File: spec.Path, SHA256: hex.EncodeToString(sum[:]), rt: rt, opts: opts, fwd: fwd,
 		model: m, sig: fwd.Signature(), graphs: map[string]*inference.Graph{}}, nil
+}
+
+// Index names the region an index emulator forecasts, "" for a field emulator.
+func (e *Emulator) Index() string { return e.sig.Index }
+
+// Forecasts reports whether the model forecasts grid cell k: every cell of a field emulator,
+// the region's cells of an index emulator.
+func (e *Emulator) Forecasts(k int) bool { return e.sig.Region == nil || e.sig.Region[k] }
+
+// checkTarget refuses a target of an index emulator with weight outside the index's region,
+// where the model forecasts nothing.
+func (e *Emulator) checkTarget(t Target) error {
+	if e.sig.Region == nil {
+		return nil
+	}
+	for k, w := range t.Weights {
+		if w != 0 && !e.sig.Region[k] {
+			return errorf(ErrNotForecast, fmt.Sprintf("this emulator forecasts the %s index only: give --target %s (or a cell or box inside it)", e.sig.Index, e.sig.Index),
+				"%s lies outside the index region %s", t, e.sig.Index)
+		}
+	}
+	return nil
 }
 
 // Months, NLat and NLon are the model's input sizes.

@@ -10,6 +10,7 @@ var (
 	ErrBadTarget     = errors.New("invalid target")
 	ErrTargetLand    = errors.New("target is on land")
 	ErrTargetOutside = errors.New("target is outside the model grid")
+	ErrNotForecast   = errors.New("the emulator does not forecast the target")
 	ErrBadMethod     = errors.New("unknown attribution method")
 	ErrBadParameter  = errors.New("invalid method parameter")
 	ErrBadBaseline   = errors.New("invalid baseline")

@@ -147,6 +147,9 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 	case req.Ocean != nil && len(req.Ocean) != e.cells():
 		return nil, errorf(ErrBadRequest, "", "ocean mask has %d cells, the model's grid %d", len(req.Ocean), e.cells())
 	}
+	if err := e.checkTarget(req.Truth.Target); err != nil {
+		return nil, err
+	}
 	steps := f.Steps
 	if steps == 0 {
 		steps = DefaultFidelitySteps

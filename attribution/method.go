@@ -45,7 +45,7 @@ func (r Request) check() error {
 	case r.Ocean != nil && len(r.Ocean) != e.cells():
 		return errorf(ErrBadRequest, "", "ocean mask has %d cells, the model's grid %d", len(r.Ocean), e.cells())
 	}
-	return nil
+	return e.checkTarget(r.Target)
 }
 
 // ocean reports whether cell i of the grid is ocean.

@@ -3,7 +3,6 @@ package attribution
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 
 	"climxai/dataset"
@@ -20,27 +19,14 @@ const (
 	TargetMask                        // any weight mask over the output (NewMaskTarget)
 )
 
-// Box is a latitude-longitude box in degrees. W > E crosses the dateline (or the 0/360 seam).
-type Box struct{ S, N, W, E float64 }
+// Box is a latitude-longitude box in degrees (dataset.Box).
+type Box = dataset.Box
 
-func (b Box) String() string { return fmt.Sprintf("%g,%g,%g,%g", b.S, b.N, b.W, b.E) }
+// NamedBox is an entry of the built-in table of regions (dataset.NamedBox).
+type NamedBox = dataset.NamedBox
 
-// NamedBox is an entry of the built-in table of regions.
-type NamedBox struct {
-	Name, Description string
-	Box               Box
-}
-
-// NamedBoxes returns the built-in regions a target may name (a fresh slice: no shared state).
-func NamedBoxes() []NamedBox {
-	return []NamedBox{
-		{"nino34", "Niño-3.4, 5°S-5°N 170°W-120°W", Box{-5, 5, -170, -120}},
-		{"spg", "North Atlantic subpolar gyre, 50-65°N 60°W-10°W", Box{50, 65, -60, -10}},
-		{"gulfstream", "Gulf Stream extension, 35-45°N 75°W-45°W", Box{35, 45, -75, -45}},
-		{"mdr", "Atlantic hurricane main development region, 10-20°N 80°W-20°W", Box{10, 20, -80, -20}},
-		{"amo", "North Atlantic, AMO-like index region, 0-60°N 80°W-0°", Box{0, 60, -80, 0}},
-	}
-}
+// NamedBoxes returns the built-in regions a target may name (dataset.NamedBoxes).
+func NamedBoxes() []NamedBox { return dataset.NamedBoxes() }
 
 // Target is what an explanation explains: a weight mask over the model's output [NLat][NLon]
 // whose weighted sum is the explained scalar f(x) = Σ w·y. Gradient methods seed the backward
@@ -101,27 +87,19 @@ func ParseTarget(s string, grid dataset.GridSpec, ocean []bool) (Target, error) 
 		return Target{}, errorf(ErrBadRequest, "", "ocean mask has %d cells, the grid %d", len(ocean), n)
 	}
 	isOcean := func(k int) bool { return ocean == nil || ocean[k] }
-	low := strings.ToLower(s)
-	if rest, ok := strings.CutPrefix(low, "box:"); ok {
-		v, err := parseFloats(rest, 4)
-		if err != nil {
-			return Target{}, errorf(ErrBadTarget, targetHint, "%q: %v", s, err)
+	if r, ok, err := dataset.ParseRegion(s); err != nil {
+		return Target{}, errorf(ErrBadTarget, targetHint, "%q: %v", s, err)
+	} else if ok {
+		t := Target{Spec: s, Kind: TargetBox, Box: r.Box}
+		if r.Name != "" {
+			t.Kind, t.Name = TargetNamed, r.Name
 		}
-		b := Box{v[0], v[1], v[2], v[3]}
-		if b.S > b.N || b.S < -90 || b.N > 90 {
-			return Target{}, errorf(ErrBadTarget, "south must not exceed north, both within ±90", "%q: box %s", s, b)
-		}
-		return boxTarget(Target{Spec: s, Kind: TargetBox, Box: b}, grid, isOcean)
-	}
-	for _, nb := range NamedBoxes() {
-		if low == nb.Name {
-			return boxTarget(Target{Spec: s, Kind: TargetNamed, Name: nb.Name, Box: nb.Box}, grid, isOcean)
-		}
+		return boxTarget(t, grid, isOcean)
 	}
 	if !strings.Contains(s, ",") {
 		return Target{}, errorf(ErrBadTarget, targetHint, "%q is neither a cell, a box nor a named box", s)
 	}
-	v, err := parseFloats(s, 2)
+	v, err := dataset.ParseFloats(s, 2)
 	if err != nil {
 		return Target{}, errorf(ErrBadTarget, targetHint, "%q: %v", s, err)
 	}
@@ -156,18 +134,11 @@ func boxTarget(t Target, grid dataset.GridSpec, isOcean func(int) bool) (Target,
 	g := grid.Grid()
 	w := make([]float64, grid.NLat*grid.NLon)
 	var total, clat, clon float64
-	width := math.Mod(t.Box.E-t.Box.W+720, 360)
-	if t.Box.E-t.Box.W >= 360 {
-		width = 360
-	}
 	for i, lat := range g.Lat {
-		if lat < t.Box.S || lat > t.Box.N {
-			continue
-		}
 		a := math.Cos(lat * math.Pi / 180)
 		for j, lon := range g.Lon {
 			k := i*grid.NLon + j
-			if !isOcean(k) || math.Mod(lon-t.Box.W+720, 360) > width {
+			if !isOcean(k) || !t.Box.Contains(lat, lon) {
 				continue
 			}
 			w[k] = a
@@ -230,20 +201,4 @@ func span(v []float64) string {
 		lo, hi = hi, lo
 	}
 	return fmt.Sprintf("%g..%g", lo, hi)
-}
-
-func parseFloats(s string, n int) ([]float64, error) {
-	parts := strings.Split(s, ",")
-	if len(parts) != n {
-		return nil, fmt.Errorf("want %d comma-separated numbers, got %d", n, len(parts))
-	}
-	v := make([]float64, n)
-	for i, p := range parts {
-		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("%q is not a number", strings.TrimSpace(p))
-		}
-		v[i] = x
-	}
-	return v, nil
 }

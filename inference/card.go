@@ -34,6 +34,10 @@ type Card struct {
 	Grid         dataset.GridSpec
 	Preprocess   dataset.PreprocessSpec
 	Models       []CardModel // sorted by lead
+	// Index, when not "", says the models forecast this region's index ("nino34", or
+	// "box:S,N,W,E"), output [N, 1], rather than a field (index.go); IndexRegion is its box.
+	Index       string
+	IndexRegion dataset.NamedBox
 }
 
 // CardModel is one [[model]] entry: the emulator for one lead time.
@@ -50,6 +54,7 @@ type cardFile struct {
 	Variable     string `toml:"variable"`
 	InputMonths  int    `toml:"input_months"`
 	ChannelOrder string `toml:"channel_order"`
+	Index        string `toml:"index"`
 	Grid         struct {
 		LatStart float64 `toml:"lat_start"`
 		LatStep  float64 `toml:"lat_step"`
@@ -154,6 +159,11 @@ func ParseCard(data []byte, path string) (*Card, error) {
 	if err := c.Preprocess.Validate(); err != nil {
 		return nil, &Error{Card: path, Kind: ErrBadCard, Msg: "[preprocess]", Err: err}
 	}
+	if md.IsDefined("index") {
+		if err := c.parseIndex(f.Index); err != nil {
+			return nil, err
+		}
+	}
 	if len(f.Model) == 0 {
 		return nil, bad("add a [[model]] table with lead and file for each ONNX model", "no [[model]] entries")
 	}
@@ -191,9 +201,28 @@ func ParseCard(data []byte, path string) (*Card, error) {
 	return c, nil
 }
 
+// parseIndex checks the card's index region: a named region or a box holding at least one cell
+// centre of the grid.
+func (c *Card) parseIndex(s string) error {
+	hint := `name the region the models forecast: index = "nino34" (or one of ` + dataset.RegionNames() +
+		`), or index = "box:S,N,W,E"; leave index out for models that forecast a field`
+	r, ok, err := dataset.ParseRegion(s)
+	switch {
+	case err != nil:
+		return &Error{Card: c.Path, Kind: ErrBadCard, Msg: fmt.Sprintf("index = %q: %v", s, err), Hint: hint}
+	case !ok:
+		return &Error{Card: c.Path, Kind: ErrBadCard, Msg: fmt.Sprintf("index = %q is neither a named region nor a box", s), Hint: hint}
+	case !slices.Contains(c.Grid.BoxCells(r.Box), true):
+		return &Error{Card: c.Path, Kind: ErrBadCard, Msg: fmt.Sprintf("index = %q: box %s holds no cell of the grid (%s)", s, r.Box, c.Grid),
+			Hint: "give a region inside the card's [grid]"}
+	}
+	c.Index, c.IndexRegion = strings.TrimSpace(s), r
+	return nil
+}
+
 // knownKeys lists the card's keys for the unknown-key message.
 func knownKeys() string {
-	return "name, variable, input_months, channel_order, [grid] lat_start lat_step nlat lon_start lon_step nlon, " +
+	return "name, variable, input_months, channel_order, index, [grid] lat_start lat_step nlat lon_start lon_step nlon, " +
 		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[model]] lead file input output"
 }
 
@@ -220,8 +249,12 @@ func (c *Card) Model(lead int) (CardModel, error) {
 
 // Spec is what the card says model m must look like.
 func (c *Card) Spec(m CardModel) ModelSpec {
-	return ModelSpec{Path: m.File, Input: m.Input, Output: m.Output,
+	s := ModelSpec{Path: m.File, Input: m.Input, Output: m.Output,
 		Months: c.InputMonths, NLat: c.Grid.NLat, NLon: c.Grid.NLon}
+	if c.Index != "" {
+		s.Index, s.Region = c.Index, c.Grid.BoxCells(c.IndexRegion.Box)
+	}
+	return s
 }
 
 // ValidateModels opens every model of the card in ONNX Runtime (LoadLibrary or NewRuntime must

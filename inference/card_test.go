@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -193,6 +194,7 @@ func FuzzParseCard(f *testing.F) {
 	f.Add(string(b))
 	f.Add(strings.Replace(string(b), "oldest-first", "newest-first", 1))
 	f.Add("name = 1\n[grid]\nnlat = -1\n[[model]]\nlead = 0\n")
+	f.Add(strings.Replace(string(b), "[grid]", "index = \"box:50,52,-40,-30\"\n[grid]", 1))
 	path := filepath.Join("testdata", "fuzz.toml")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, err := ParseCard([]byte(text), path)
@@ -206,6 +208,9 @@ func FuzzParseCard(f *testing.F) {
 		if c.Name == "" || c.Variable == "" || c.InputMonths < 1 || len(c.Models) == 0 ||
 			c.Grid.Validate() != nil || c.Preprocess.Validate() != nil {
 			t.Fatalf("accepted an invalid card: %+v", c)
+		}
+		if c.Index != "" && !slices.Contains(c.Grid.BoxCells(c.IndexRegion.Box), true) {
+			t.Fatalf("accepted an index region without a grid cell: %+v", c.IndexRegion)
 		}
 		for i, m := range c.Models {
 			if m.Lead < 1 || (i > 0 && m.Lead <= c.Models[i-1].Lead) || !filepath.IsAbs(m.File) {

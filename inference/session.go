@@ -28,6 +28,10 @@ type ModelSpec struct {
 	Months int    // input channels (input months); 0 = the model's static size
 	NLat   int    // grid rows; 0 = the model's static size
 	NLon   int    // grid columns; 0 = the model's static size
+	// Index, when not "", says the model forecasts this region's index (output [N, 1]) rather
+	// than a field; Region marks the region's cells [NLat*NLon] (index.go).
+	Index  string
+	Region []bool
 }
 
 // Runtime opens emulator models in ONNX Runtime and keeps one session per (model file, device,
@@ -45,6 +49,7 @@ type Runtime struct {
 type modelKey struct {
 	path, input, output string
 	months, nlat, nlon  int
+	index               string
 	device              Device
 	threads             int
 }
@@ -77,7 +82,7 @@ func (r *Runtime) Open(spec ModelSpec, opts Options) (*Model, error) {
 		return nil, &Error{Model: spec.Path, Kind: ErrModelMissing, Err: err}
 	}
 	spec.Path = abs
-	key := modelKey{abs, spec.Input, spec.Output, spec.Months, spec.NLat, spec.NLon, opts.Device, opts.Threads}
+	key := modelKey{abs, spec.Input, spec.Output, spec.Months, spec.NLat, spec.NLon, spec.Index, opts.Device, opts.Threads}
 
 	// Opening under the lock keeps two jobs from loading the same model twice; opening takes
 	// a fraction of a second, and only other opens wait.
@@ -92,6 +97,11 @@ func (r *Runtime) Open(spec ModelSpec, opts Options) (*Model, error) {
 	sig, err := ValidateModel(spec)
 	if err != nil {
 		return nil, err
+	}
+	if sig.Index != "" {
+		if sig.onnx, err = indexModel(sig); err != nil {
+			return nil, err
+		}
 	}
 	sess, place, err := newSession(sig, opts)
 	if err != nil {
@@ -202,7 +212,7 @@ func tryCUDA(sig Signature, threads, id int) (*ort.DynamicAdvancedSession, error
 	if err := so.AppendExecutionProviderCUDA(c); err != nil {
 		return nil, &cudaError{"AppendExecutionProviderCUDA", err}
 	}
-	s, err := ort.NewDynamicAdvancedSession(sig.Path, []string{sig.Input}, []string{sig.Output}, so)
+	s, err := sig.session(so)
 	if err != nil {
 		return nil, &cudaError{"session", err}
 	}
@@ -215,11 +225,32 @@ func cpuSession(sig Signature, threads int) (*ort.DynamicAdvancedSession, error)
 		return nil, err
 	}
 	defer so.Destroy()
-	s, err := ort.NewDynamicAdvancedSession(sig.Path, []string{sig.Input}, []string{sig.Output}, so)
+	s, err := sig.session(so)
 	if err != nil {
 		return nil, loadError(sig.Path, err)
 	}
 	return s, nil
+}
+
+// session opens sig's model: the file, or the extended model of an index emulator.
+func (sig Signature) session(so *ort.SessionOptions) (*ort.DynamicAdvancedSession, error) {
+	if sig.onnx != nil {
+		return ort.NewDynamicAdvancedSessionWithONNXData(sig.onnx, []string{sig.Input}, []string{sig.Output}, so)
+	}
+	return ort.NewDynamicAdvancedSession(sig.Path, []string{sig.Input}, []string{sig.Output}, so)
+}
+
+// ONNX returns the model as the sessions run it: the file's bytes, or for an index emulator the
+// model extended to a field over its region (index.go).
+func (m *Model) ONNX() ([]byte, error) {
+	if m.sig.onnx != nil {
+		return m.sig.onnx, nil
+	}
+	b, err := os.ReadFile(m.sig.Path)
+	if err != nil {
+		return nil, &Error{Model: m.sig.Path, Kind: ErrModelMissing, Err: err}
+	}
+	return b, nil
 }
 
 func sessionOptions(sig Signature, threads int) (*ort.SessionOptions, error) {

@@ -17,6 +17,13 @@ type Signature struct {
 	FixedBatch          bool // the batch axis is fixed at 1 (runs go one sample at a time)
 	InputDims, OutDims  []int64
 	DynamicOutputExtent bool // the output's spatial sizes are symbolic in the file
+	// Index names the region an index emulator forecasts ("" for a field emulator); its model
+	// is opened as a field over Region (index.go), so OutDims are [N, 1, NLat, NLon] and
+	// IndexDims the file's own output shape.
+	Index     string
+	Region    []bool
+	IndexDims []int64
+	onnx      []byte // the extended model of an index emulator; nil: sessions open Path
 }
 
 // ValidateModel opens spec.Path in ONNX Runtime (LoadLibrary must have succeeded) and checks it
@@ -97,8 +104,16 @@ func checkSignature(spec ModelSpec, ins, outs []ort.InputOutputInfo) (Signature,
 	if len(id) != 4 {
 		bad("the emulator input must be [N, months, nlat, nlon]", "input %q has shape %s (rank %d), need rank 4", in.Name, dimString(id), len(id))
 	}
-	if len(od) != 4 {
-		bad("the emulator output must be [N, 1, nlat, nlon]", "output %q has shape %s (rank %d), need rank 4", out.Name, dimString(od), len(od))
+	switch {
+	case spec.Index != "" && !isIndexOutput(od):
+		bad(fmt.Sprintf("an index emulator (the card's index = %q) has output [N, 1]; remove index from the card if the model forecasts a field", spec.Index),
+			"output %q has shape %s", out.Name, dimString(od))
+	case spec.Index == "" && len(od) != 4:
+		hint := "the emulator output must be [N, 1, nlat, nlon]"
+		if isIndexOutput(od) {
+			hint += `; a model forecasting one regional index names the region in the card: index = "nino34" (or "box:S,N,W,E")`
+		}
+		bad(hint, "output %q has shape %s (rank %d), need rank 4", out.Name, dimString(od), len(od))
 	}
 	if len(errs) > 0 {
 		return sig, errors.Join(errs...)
@@ -130,6 +145,14 @@ func checkSignature(spec ModelSpec, ins, outs []ort.InputOutputInfo) (Signature,
 		"set input_months in the card to the model's channel count, or re-export the model")
 	sig.NLat = size(spec.NLat, id[2], fmt.Sprintf("input %q latitude size", in.Name), gridHint)
 	sig.NLon = size(spec.NLon, id[3], fmt.Sprintf("input %q longitude size", in.Name), gridHint)
+	if spec.Index != "" {
+		if len(spec.Region) != sig.NLat*sig.NLon {
+			bad("the card gives the index region on its grid", "index region has %d cells, the grid %d x %d", len(spec.Region), sig.NLat, sig.NLon)
+		}
+		sig.Index, sig.Region, sig.IndexDims = spec.Index, spec.Region, sig.OutDims
+		sig.OutDims = []int64{od[0], 1, int64(sig.NLat), int64(sig.NLon)}
+		return sig, errors.Join(errs...)
+	}
 	if od[1] != 1 && od[1] >= 0 {
 		bad("the emulator must predict one field per lead: output [N, 1, nlat, nlon]",
 			"output %q has %d channels, need 1", out.Name, od[1])

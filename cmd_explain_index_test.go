@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"climxai/app"
+	"climxai/attribution"
+	"climxai/dataset"
+	"climxai/dataset/synth"
+	"climxai/inference"
+)
+
+// indexDir holds the index emulator: a small CNN (Conv-Tanh-MaxPool twice, Conv-Tanh, two dense
+// layers) that forecasts the spg index, output [N, 1], exported by torch.onnx.export in
+// tools/emulator/export_index.py, with PyTorch autograd goldens.
+var indexDir = filepath.Join("resources", "emulators", "index")
+
+// TestIndexEmulator runs the verbs on an index emulator (card key index = "spg"), on the 12
+// years of synthetic SST its goldens were computed from: the inputs and the index equal
+// PyTorch's, saliency of the index equals autograd, any target inside the region explains the
+// index and one outside is refused, IG and DeepLIFT are complete, predict writes the index over
+// the region only, skill scores the index, aggregate runs and decaymap says why it cannot.
+func TestIndexEmulator(t *testing.T) {
+	checkSHA256Sums(t, indexDir)
+	var gold struct {
+		Input, Output, Grad struct {
+			File  string
+			Shape []int
+		}
+		Inits         []string
+		Lead          int
+		Index         string
+		AnomalyPeriod string `json:"anomaly_period"`
+	}
+	b, err := os.ReadFile(filepath.Join(indexDir, "golden06.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &gold); err != nil {
+		t.Fatal(err)
+	}
+	const months, nlat, nlon = 36, 35, 63
+	cells, sample := nlat*nlon, months*nlat*nlon
+	gx := readGoldenF32(t, indexDir, gold.Input.File, 2*sample)
+	gy := readGoldenF32(t, indexDir, gold.Output.File, 2)
+	gg := readGoldenF32(t, indexDir, gold.Grad.File, 2*sample)
+
+	// The goldens' data, and the card with its anomalies over the whole of them (golden06.json,
+	// "anomaly"): the training years' anomaly_period lies beyond a 12-year file.
+	dir := t.TempDir()
+	syn, err := synth.Generate(context.Background(), synth.Config{Years: 12, Grid: 2, Seed: 7}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "sst.nc")
+	if err := dataset.WriteSeries(data, syn.SST, nil); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(indexDir, "card.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, _ := filepath.Abs(filepath.Join(indexDir, "lead06.onnx"))
+	edited := strings.Replace(strings.Replace(string(text), `anomaly_period = "0001-01/0800-12"`,
+		fmt.Sprintf("anomaly_period = %q", gold.AnomalyPeriod), 1), `file = "lead06.onnx"`, fmt.Sprintf("file = %q", model), 1)
+	card := filepath.Join(dir, "card.toml")
+	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := inference.LoadCard(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Index != "spg" || gold.Index != "spg" || c.Preprocess.AnomalyPeriod != gold.AnomalyPeriod {
+		t.Fatalf("card index %q, golden index %q, anomaly period %q", c.Index, gold.Index, c.Preprocess.AnomalyPeriod)
+	}
+	s, err := dataset.Open(data, dataset.OpenOptions{Var: c.Variable, MinMonths: c.InputMonths})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := dataset.Prepare(s, c.Grid, c.Preprocess)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := inference.NewRuntime("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	cm, _ := c.Model(gold.Lead)
+	fwd, err := rt.Open(c.Spec(cm), inference.Options{Device: inference.CPU, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	region := c.Spec(cm).Region
+	xs := make([][]float32, 2)
+	for k, init := range gold.Inits {
+		m, err := dataset.ParseMonth(init)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs[k] = make([]float32, sample)
+		if err := c.Window(p, m, xs[k]); err != nil {
+			t.Fatal(err)
+		}
+		if d := maxRelDiff(xs[k], gx[k*sample:(k+1)*sample]); d > 1e-5 {
+			t.Fatalf("init %s: the card's input differs from the golden input by %.3g relative", init, d)
+		}
+		y, err := fwd.Run(context.Background(), xs[k], 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range y {
+			if want := float32(0); region[i] {
+				want = gy[k]
+				if math.Abs(float64(v-want)) > 1e-5*(1+math.Abs(float64(want))) {
+					t.Fatalf("init %s, cell %d: ONNX Runtime's index %g, PyTorch's %g", init, i, v, want)
+				}
+			} else if v != 0 {
+				t.Fatalf("init %s: cell %d outside the region is %g, not 0", init, i, v)
+			}
+		}
+	}
+
+	explain := func(t *testing.T, k int, target, method string, args ...string) ([]float32, explainSummary, error) {
+		t.Helper()
+		out := filepath.Join(dir, method+".nc")
+		var stdout, stderr bytes.Buffer
+		all := append([]string{"--card", card, "--data", data, "--init", gold.Inits[k], "--lead", "6",
+			"--target", target, "--method", method, "--out", out, "--json", "--threads", "1"}, args...)
+		if err := cmdExplain(context.Background(), all, &stdout, &stderr); err != nil {
+			return nil, explainSummary{}, err
+		}
+		var sum explainSummary
+		if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+			t.Fatalf("%v\n%s", err, stdout.String())
+		}
+		a, err := dataset.ReadAttribution(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range a.Values {
+			if p.Ocean[i%cells] != (v == v) || math.IsInf(float64(v), 0) {
+				t.Fatalf("%s: value %g at %d (ocean %v)", method, v, i, p.Ocean[i%cells])
+			}
+		}
+		return a.Values, sum, nil
+	}
+	mustExplain := func(t *testing.T, k int, target, method string, args ...string) ([]float32, explainSummary) {
+		t.Helper()
+		v, sum, err := explain(t, k, target, method, args...)
+		if err != nil {
+			t.Fatalf("explain %s at %s: %v", method, target, err)
+		}
+		return v, sum
+	}
+	ocean := func(v []float32) []float32 {
+		out := append([]float32(nil), v...)
+		for i := range out {
+			if !p.Ocean[i%cells] {
+				out[i] = float32(math.NaN())
+			}
+		}
+		return out
+	}
+	// Oldest-first maps are stored by lag: lag l is channel months-1-l.
+	byLag := func(v []float32) []float32 {
+		out := make([]float32, len(v))
+		for l := range months {
+			copy(out[l*cells:(l+1)*cells], v[(months-1-l)*cells:(months-l)*cells])
+		}
+		return out
+	}
+	check := func(t *testing.T, what string, got, tol float64) {
+		t.Helper()
+		t.Logf("%s: %.3g (tolerance %.3g)", what, got, tol)
+		if !(got <= tol) {
+			t.Errorf("%s = %.3g > %.3g", what, got, tol)
+		}
+	}
+
+	t.Run("saliency", func(t *testing.T) {
+		for k := range 2 {
+			sal, sum := mustExplain(t, k, "spg", "saliency")
+			if math.Abs(sum.Output-float64(gy[k])) > 1e-5*(1+math.Abs(float64(gy[k]))) {
+				t.Errorf("init %s: f(x) = %.7g, the golden index %.7g", gold.Inits[k], sum.Output, gy[k])
+			}
+			check(t, "init "+gold.Inits[k]+": max |saliency - autograd| / max |autograd|",
+				maxRelDiff(sal, ocean(byLag(gg[k*sample:(k+1)*sample]))), 1e-4)
+			if k == 0 {
+				// A cell or a box inside the region forecasts the same index.
+				cell, _ := mustExplain(t, k, "55,-30", "saliency")
+				check(t, "max |saliency at a cell in the region - at the region| / max", maxRelDiff(cell, sal), 1e-6)
+			}
+		}
+	})
+	t.Run("outside the region", func(t *testing.T) {
+		_, _, err := explain(t, 0, "39,-38", "saliency")
+		if !errors.Is(err, attribution.ErrNotForecast) || !strings.Contains(err.Error(), "--target spg") {
+			t.Errorf("a target outside the index region: %v", err)
+		}
+		_, _, err = explain(t, 0, "box:40,60,-40,-20", "ig")
+		if !errors.Is(err, attribution.ErrNotForecast) {
+			t.Errorf("a box reaching outside the index region: %v", err)
+		}
+	})
+	t.Run("completeness", func(t *testing.T) {
+		// A smooth network (tanh): the integrand of IG is smooth, so 64 steps are plenty.
+		for _, q := range []string{"adaptive", "gausslegendre"} {
+			_, sum := mustExplain(t, 1, "spg", "ig", "--steps", "64", "--quadrature", q)
+			check(t, q+": |Σ IG - (f(x) - f(b))| / |f(x) - f(b)|", sum.Completeness.Relative, 0.01)
+		}
+		_, sum := mustExplain(t, 1, "spg", "deeplift")
+		check(t, "|Σ DeepLIFT - (f(x) - f(ref))| / |f(x) - f(ref)|", sum.Completeness.Relative, 1e-3)
+		for _, m := range []string{"lrp-epsilon", "lrp-epsilon-plus", "occlusion"} {
+			_, sum := mustExplain(t, 1, "spg", m)
+			t.Logf("%s: f(x) = %.5g", m, sum.Output)
+		}
+	})
+	t.Run("predict", func(t *testing.T) {
+		out := filepath.Join(dir, "pred.nc")
+		var stdout, stderr bytes.Buffer
+		if err := cmdPredict(context.Background(), []string{"--card", card, "--data", data, "--init", gold.Inits[0], "--out", out}, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), "spg index") {
+			t.Errorf("predict's summary does not name the index:\n%s", stdout.String())
+		}
+		s, err := dataset.Open(out, dataset.OpenOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		init, _ := dataset.ParseMonth(gold.Inits[0])
+		tgt := s.Index(init + 6)
+		want := float64(gy[0])*c.Preprocess.ScaleStd + c.Preprocess.ScaleMean
+		for k, v := range s.Values[tgt*cells : (tgt+1)*cells] {
+			if in := region[k] && p.Ocean[k]; in != (v == v) || in && math.Abs(float64(v)-want) > 1e-5 {
+				t.Fatalf("cell %d (region %v, ocean %v): %g, want the index %g on the region's ocean cells and NaN elsewhere", k, region[k], p.Ocean[k], v, want)
+			}
+		}
+	})
+	t.Run("skill and aggregate", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		if err := cmdSkill(context.Background(), []string{"--card", card, "--data", data, "--split", "all", "--out", filepath.Join(dir, "skill.nc")}, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		if !strings.Contains(stdout.String(), "of the spg index") {
+			t.Errorf("skill does not say it scores the index:\n%s", stdout.String())
+		}
+		stdout.Reset()
+		if err := cmdAggregate(context.Background(), []string{"--card", card, "--data", data, "--lead", "6", "--target", "spg", "--method", "saliency",
+			"--samples", "4", "--out", filepath.Join(dir, "agg.nc"), "--threads", "1"}, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		err := cmdDecaymap(context.Background(), []string{"--card", card, "--data", data, "--lead", "6", "--method", "saliency",
+			"--stride", "8", "--samples", "all:2", "--out", filepath.Join(dir, "dm.nc")}, &stdout, &stderr)
+		if !errors.Is(err, attribution.ErrNotForecast) || !strings.Contains(err.Error(), "aggregate with --target spg") {
+			t.Errorf("decaymap on an index emulator: %v", err)
+		}
+	})
+	t.Run("workspace", func(t *testing.T) {
+		w, err := app.Open(card, data, inference.Options{Device: inference.CPU, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		if tg := w.Selection().Target; tg.Name != "spg" {
+			t.Errorf("the first target of an index emulator is %s, want its region", tg)
+		}
+		var se *app.SelectionError
+		if _, err := w.SetTarget("39,-38"); !errors.As(err, &se) || !strings.Contains(err.Error(), "spg index only") {
+			t.Errorf("selecting a cell outside the region: %v", err)
+		}
+		if _, err := w.SetTarget("55,-30"); err != nil {
+			t.Errorf("selecting a cell inside the region: %v", err)
+		}
+	})
+}
