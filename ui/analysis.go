@@ -572,7 +572,7 @@ func (w *Window) RunAblation() {
 // markOn marks target t on map m.
 func (w *Window) markOn(m *MapCanvas, t attribution.Target) {
 	if t.Kind == attribution.TargetCell {
-		m.SetMarker(Cell{Row: t.Row, Col: t.Col})
+		m.SetMarker(Cell{Row: t.Row, Col: t.Col, Lat: t.Lat, Lon: t.Lon})
 		return
 	}
 	m.SetMarkerBox(Box{S: t.Box.S, N: t.Box.N, W: t.Box.W, E: t.Box.E})

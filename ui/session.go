@@ -285,14 +285,8 @@ func (w *Window) syncControls() {
 	w.showTarget(sel.Target)
 }
 
-// showTarget marks the target on the map: a cell, or a box's outline.
-func (w *Window) showTarget(t attribution.Target) {
-	if t.Kind == attribution.TargetCell {
-		w.mapw.SetMarker(Cell{Row: t.Row, Col: t.Col, Lat: t.Lat, Lon: t.Lon})
-		return
-	}
-	w.mapw.SetMarkerBox(Box{S: t.Box.S, N: t.Box.N, W: t.Box.W, E: t.Box.E})
-}
+// showTarget marks the target on the main map: a cell, or a box's outline.
+func (w *Window) showTarget(t attribution.Target) { w.markOn(w.mapw, t) }
 
 // updateParamsButton enables the parameters button for methods that have parameters.
 func (w *Window) updateParamsButton() {

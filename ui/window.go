@@ -419,7 +419,11 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.lead.SetOptions(leads)
 	w.lead.SetSelected(strconv.Itoa(sel.Lead))
 	w.method.SetSelected(sel.Method)
-	w.target.SetSelected(targetCell)
+	if sel.Target.Name != "" {
+		w.target.SetSelected(sel.Target.Name) // an index emulator's region
+	} else {
+		w.target.SetSelected(targetCell)
+	}
 	w.init.SetText(sel.Init.String())
 	w.lag.Max = float64(ws.Card.InputMonths - 1)
 	w.lag.SetValue(0)
@@ -434,7 +438,7 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.chart.Clear("Click a cell on the map: the bars show how much each input month matters to its forecast.")
 	w.dist.Clear(distNote)
 	w.showMap()
-	w.mapw.SetMarker(Cell{Row: sel.Target.Row, Col: sel.Target.Col})
+	w.showTarget(sel.Target) // an index emulator starts on its region
 	for _, n := range ws.Notices {
 		w.status.SetText("note: " + n)
 	}
