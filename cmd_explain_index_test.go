@@ -15,7 +15,6 @@ import (
 	"climxai/app"
 	"climxai/attribution"
 	"climxai/dataset"
-	"climxai/dataset/synth"
 	"climxai/inference"
 )
 
@@ -57,14 +56,7 @@ func TestIndexEmulator(t *testing.T) {
 	// The goldens' data, and the card with its anomalies over the whole of them (golden06.json,
 	// "anomaly"): the training years' anomaly_period lies beyond a 12-year file.
 	dir := t.TempDir()
-	syn, err := synth.Generate(context.Background(), synth.Config{Years: 12, Grid: 2, Seed: 7}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "sst.nc")
-	if err := dataset.WriteSeries(data, syn.SST, nil); err != nil {
-		t.Fatal(err)
-	}
+	data := goldenData(t, dir)
 	text, err := os.ReadFile(filepath.Join(indexDir, "card.toml"))
 	if err != nil {
 		t.Fatal(err)
@@ -134,19 +126,10 @@ func TestIndexEmulator(t *testing.T) {
 	explain := func(t *testing.T, k int, target, method string, args ...string) ([]float32, explainSummary, error) {
 		t.Helper()
 		out := filepath.Join(dir, method+".nc")
-		var stdout, stderr bytes.Buffer
-		all := append([]string{"--card", card, "--data", data, "--init", gold.Inits[k], "--lead", "6",
-			"--target", target, "--method", method, "--out", out, "--json", "--threads", "1"}, args...)
-		if err := cmdExplain(context.Background(), all, &stdout, &stderr); err != nil {
-			return nil, explainSummary{}, err
-		}
-		var sum explainSummary
-		if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
-			t.Fatalf("%v\n%s", err, stdout.String())
-		}
-		a, err := dataset.ReadAttribution(out)
+		sum, a, err := runExplain(t, append([]string{"--card", card, "--data", data, "--init", gold.Inits[k], "--lead", "6",
+			"--target", target, "--method", method, "--out", out, "--json", "--threads", "1"}, args...), out)
 		if err != nil {
-			t.Fatal(err)
+			return nil, explainSummary{}, err
 		}
 		for i, v := range a.Values {
 			if p.Ocean[i%cells] != (v == v) || math.IsInf(float64(v), 0) {

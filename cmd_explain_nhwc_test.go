@@ -71,6 +71,40 @@ func checkSHA256Sums(t *testing.T, dir string) {
 	}
 }
 
+// goldenData writes the data the second and the index emulators' goldens were computed from,
+// `climxai synth --years 12 --grid 2 --seed 7`, into dir and returns its path.
+func goldenData(t *testing.T, dir string) string {
+	t.Helper()
+	syn, err := synth.Generate(context.Background(), synth.Config{Years: 12, Grid: 2, Seed: 7}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "sst.nc")
+	if err := dataset.WriteSeries(data, syn.SST, nil); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// runExplain runs `climxai explain` with args, which must include --json and --out out, and
+// returns its JSON summary and the result file; a failing verb's error comes with its stderr.
+func runExplain(t *testing.T, args []string, out string) (explainSummary, *dataset.AttributionFile, error) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if err := cmdExplain(context.Background(), args, &stdout, &stderr); err != nil {
+		return explainSummary{}, nil, fmt.Errorf("%w\n%s", err, stderr.String())
+	}
+	var sum explainSummary
+	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+		t.Fatalf("%v\n%s", err, stdout.String())
+	}
+	a, err := dataset.ReadAttribution(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum, a, nil
+}
+
 // explainSummary is the part of explain's JSON summary the test reads.
 type explainSummary struct {
 	Output       float64
@@ -123,16 +157,8 @@ func TestExplainSecondExporter(t *testing.T) {
 	gy := readGoldenF32(t, nhwcDir, gold.Output.File, 2*cells)
 	gg := readGoldenF32(t, nhwcDir, gold.Grad.File, 2*sample)
 
-	// The goldens' data: `climxai synth --years 12 --grid 2 --seed 7`.
 	dir := t.TempDir()
-	syn, err := synth.Generate(context.Background(), synth.Config{Years: 12, Grid: 2, Seed: 7}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "sst.nc")
-	if err := dataset.WriteSeries(data, syn.SST, nil); err != nil {
-		t.Fatal(err)
-	}
+	data := goldenData(t, dir)
 	card := filepath.Join(nhwcDir, "card.toml")
 	c, err := inference.LoadCard(card)
 	if err != nil {
@@ -200,19 +226,11 @@ func TestExplainSecondExporter(t *testing.T) {
 		t.Helper()
 		ran[method] = true
 		out := filepath.Join(dir, method+".nc")
-		var stdout, stderr bytes.Buffer
 		all := append([]string{"--card", card, "--data", data, "--init", gold.Inits[k], "--lead", "3",
 			"--target", gold.Targets[k].Spec, "--method", method, "--out", out, "--json", "--threads", "1"}, args...)
-		if err := cmdExplain(context.Background(), all, &stdout, &stderr); err != nil {
-			t.Fatalf("explain %s: %v\n%s", method, err, stderr.String())
-		}
-		var sum explainSummary
-		if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
-			t.Fatalf("%v\n%s", err, stdout.String())
-		}
-		a, err := dataset.ReadAttribution(out)
+		sum, a, err := runExplain(t, all, out)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("explain %s: %v", method, err)
 		}
 		if len(a.Lags) != months || a.Lags[0] != 0 || a.Grid.NLat() != nlat || a.Grid.NLon() != nlon {
 			t.Fatalf("layout: %d lags, %d x %d", len(a.Lags), a.Grid.NLat(), a.Grid.NLon())

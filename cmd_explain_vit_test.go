@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
 
-	"climxai/dataset"
 	"climxai/inference"
 )
 
@@ -62,17 +58,8 @@ file = "vit.onnx"
 		"lrp-alpha2beta1", "lrp-epsilon-plus", "lrp-epsilon-plus-flat"} {
 		t.Run(method, func(t *testing.T) {
 			out := filepath.Join(dir, method+".nc")
-			var stdout, stderr bytes.Buffer
-			args := []string{"--card", card, "--data", data, "--init", "0004-02", "--lead", "1", "--target", "49,-40",
-				"--method", method, "--out", out, "--json", "--device", "cpu", "--threads", "1"}
-			if err := cmdExplain(context.Background(), args, &stdout, &stderr); err != nil {
-				t.Fatalf("%v\n%s", err, stderr.String())
-			}
-			var sum explainSummary
-			if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
-				t.Fatalf("%v\n%s", err, stdout.String())
-			}
-			a, err := dataset.ReadAttribution(out)
+			sum, a, err := runExplain(t, []string{"--card", card, "--data", data, "--init", "0004-02", "--lead", "1", "--target", "49,-40",
+				"--method", method, "--out", out, "--json", "--device", "cpu", "--threads", "1"}, out)
 			if err != nil {
 				t.Fatal(err)
 			}
