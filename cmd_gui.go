@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
 
 	"climxai/app"
 	"climxai/ui"
@@ -38,6 +42,14 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("gui: no display (DISPLAY and WAYLAND_DISPLAY are unset): run it on a desktop, " +
 			"or under a virtual one (xvfb-run climxai gui ...); the headless verbs are listed by 'climxai help'")
 	}
+	if os.Getenv("WAYLAND_DISPLAY") == "" {
+		// An X display that cannot be reached (a stale DISPLAY after ssh, a stopped Xvfb) would
+		// make Fyne panic with a stack trace.
+		if err := probeX11(os.Getenv("DISPLAY"), x11SocketDir, 2*time.Second); err != nil {
+			return fmt.Errorf("gui: %w: start the X server or fix DISPLAY, or run under a virtual display (xvfb-run climxai gui ...); "+
+				"the headless verbs are listed by 'climxai help'", err)
+		}
+	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -57,4 +69,41 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	return ui.Run(ctx, ui.Config{Card: *card, Data: *data, Options: rf.options(), Log: stderr})
+}
+
+// x11SocketDir holds the local X servers' sockets, X0, X1, ...
+const x11SocketDir = "/tmp/.X11-unix"
+
+// probeX11 connects to the X server that display ("[host]:N[.S]") names: the local socket N of
+// socketDir (also in Linux's abstract namespace) for ":N" and "unix:N", TCP port 6000+N
+// otherwise. It proves only that something listens there, which is what a stale or mistyped
+// DISPLAY lacks; authorisation is left to the GUI library.
+func probeX11(display, socketDir string, timeout time.Duration) error {
+	i := strings.LastIndex(display, ":")
+	if i < 0 {
+		return fmt.Errorf("DISPLAY=%q is not of the form [host]:N[.S]", display)
+	}
+	host := strings.Trim(display[:i], "[]")
+	num, _, _ := strings.Cut(display[i+1:], ".")
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 0 || strings.Contains(host, "/") {
+		return fmt.Errorf("DISPLAY=%q is not of the form [host]:N[.S]", display)
+	}
+	var tries [][2]string
+	if host == "" || host == "unix" {
+		path := filepath.Join(socketDir, "X"+num)
+		tries = [][2]string{{"unix", path}, {"unix", "@" + path}}
+	} else {
+		tries = [][2]string{{"tcp", net.JoinHostPort(host, strconv.Itoa(6000+n))}}
+	}
+	var errs []error
+	for _, t := range tries {
+		c, err := net.DialTimeout(t[0], t[1], timeout)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return fmt.Errorf("cannot reach the X display DISPLAY=%s (%v)", display, errs[0])
 }
