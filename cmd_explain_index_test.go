@@ -15,6 +15,7 @@ import (
 	"climxai/app"
 	"climxai/attribution"
 	"climxai/dataset"
+	"climxai/dataset/netcdf"
 	"climxai/inference"
 )
 
@@ -239,6 +240,26 @@ func TestIndexEmulator(t *testing.T) {
 		if !strings.Contains(stdout.String(), "of the spg index") {
 			t.Errorf("skill does not say it scores the index:\n%s", stdout.String())
 		}
+		if f, err := netcdf.Open(filepath.Join(dir, "skill.nc")); err != nil {
+			t.Error(err)
+		} else {
+			a, err := f.Attr("index")
+			f.Close()
+			if err != nil || a.Text != "spg" {
+				t.Errorf("the skill file does not name the index: %q, %v", a.Text, err)
+			}
+		}
+		// One skill, the index's, over the region's ocean cells; NaN elsewhere.
+		acc := readNCVar(t, filepath.Join(dir, "skill.nc"), "acc")
+		var one float64
+		for k, v := range acc {
+			if in := region[k] && p.Ocean[k]; in != (v == v) || in && one != 0 && v != one {
+				t.Fatalf("skill map at cell %d (region %v, ocean %v): %g, want one value over the region", k, region[k], p.Ocean[k], v)
+			} else if in {
+				one = v
+			}
+		}
+		t.Logf("index correlation over the 12 years: %.3f", one)
 		stdout.Reset()
 		if err := cmdAggregate(context.Background(), []string{"--card", card, "--data", data, "--lead", "6", "--target", "spg", "--method", "saliency",
 			"--samples", "4", "--out", filepath.Join(dir, "agg.nc"), "--threads", "1"}, &stdout, &stderr); err != nil {

@@ -297,6 +297,11 @@ func writeSkill(path string, card *inference.Card, leads []int, rows []skillRow,
 		"title": "climxai skill", "card": cardPath, "data_file": dataPath, "split": subset.String(),
 		"test_from": split.TestFrom.String(), "samples": fmt.Sprint(samples), "climxai_version": app.Version,
 	}
+	if card.Index != "" {
+		global["index"] = card.Index
+		global["comment"] = "an index emulator: the maps hold the skill of the " + card.Index +
+			" index over the region's ocean cells (one value), NaN elsewhere"
+	}
 	return app.WriteTableNC(path, []app.NCDim{{Name: "lead", N: len(leads)}, {Name: "lat", N: g.NLat()}, {Name: "lon", N: g.NLon()}}, vars, global)
 }
 
