@@ -17,6 +17,7 @@ import (
 	"climxai/dataset"
 	"climxai/dataset/netcdf"
 	"climxai/inference"
+	"climxai/onnx"
 )
 
 // indexDir holds the index emulator: a small CNN (Conv-Tanh-MaxPool twice, Conv-Tanh, two dense
@@ -269,6 +270,65 @@ func TestIndexEmulator(t *testing.T) {
 			"--stride", "8", "--samples", "all:2", "--out", filepath.Join(dir, "dm.nc")}, &stdout, &stderr)
 		if !errors.Is(err, attribution.ErrNotForecast) || !strings.Contains(err.Error(), "aggregate with --target spg") {
 			t.Errorf("decaymap on an index emulator: %v", err)
+		}
+	})
+	t.Run("several entries", func(t *testing.T) {
+		// One file whose output holds three entries, (index, 2 index, -index), for leads 6, 7 and
+		// 8 of one card: each lead explains its own entry, also when one workspace (one runtime,
+		// one cache of backward graphs) explains them side by side.
+		m, err := onnx.Load(model)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := m.Graph
+		for _, n := range g.Node {
+			for i, o := range n.Output {
+				if o == "index" {
+					n.Output[i] = "index1"
+				}
+			}
+		}
+		g.Initializer = append(g.Initializer, onnx.FloatTensor("two", nil, []float32{2}))
+		g.Node = append(g.Node,
+			&onnx.NodeProto{OpType: "Mul", Input: []string{"index1", "two"}, Output: []string{"index2"}},
+			&onnx.NodeProto{OpType: "Neg", Input: []string{"index1"}, Output: []string{"index3"}},
+			&onnx.NodeProto{OpType: "Concat", Input: []string{"index1", "index2", "index3"}, Output: []string{"index"},
+				Attribute: []*onnx.AttributeProto{{Name: "axis", Type: onnx.AttributeProto_INT, I: 1}}})
+		g.Output[0].Type.GetTensorType().Shape.Dim[1].Value = &onnx.TensorShapeProto_Dimension_DimValue{DimValue: 3}
+		three := filepath.Join(dir, "three.onnx")
+		if err := onnx.Save(three, m); err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Split(edited, "[[model]]")[0]
+		for k, lead := range []int{6, 7, 8} {
+			text += fmt.Sprintf("[[model]]\nlead = %d\nfile = %q\noutput = \"index\"\noutput_entry = %d\n", lead, three, k)
+		}
+		card3 := filepath.Join(dir, "three.toml")
+		if err := os.WriteFile(card3, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		w, err := app.Open(card3, data, inference.Options{Device: inference.CPU, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		init, _ := dataset.ParseMonth(gold.Inits[0])
+		if err := w.SetInit(init); err != nil {
+			t.Fatal(err)
+		}
+		exs, err := w.ExplainLeads(context.Background(), w.Selection(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := ocean(byLag(gg[:sample]))
+		for k, ex := range exs {
+			f := []float32{1, 2, -1}[k]
+			scaled := make([]float32, len(want))
+			for i, v := range want {
+				scaled[i] = f * v
+			}
+			check(t, fmt.Sprintf("lead %d (entry %d, %g x the index): max |saliency - %g x autograd| / max", ex.Selection.Lead, k, f, f),
+				maxRelDiff(ex.Result.Values, scaled), 1e-4)
 		}
 	})
 	t.Run("workspace", func(t *testing.T) {

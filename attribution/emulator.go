@@ -206,7 +206,7 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 	x := []int64{int64(e.sig.Months), int64(e.sig.NLat), int64(e.sig.NLon)}
 	y := []int64{1, int64(e.sig.NLat), int64(e.sig.NLon)}
 	spec := inference.GraphSpec{
-		Key:     e.SHA256 + " " + e.sig.Input + " " + e.sig.Output + " " + r.key,
+		Key:     fmt.Sprintf("%s %s %s index %q entry %d %s", e.SHA256, e.sig.Input, e.sig.Output, e.sig.Index, e.sig.Entry, r.key),
 		Name:    fmt.Sprintf("%s (%s backward graph)", e.File, r.key),
 		Inputs:  []inference.GraphIO{{Name: e.sig.Input, Shape: x}, {Name: seedName, Shape: y}},
 		Outputs: []inference.GraphIO{{Name: e.sig.Output, Shape: y}, {Name: gradName, Shape: x}},

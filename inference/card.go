@@ -46,6 +46,9 @@ type CardModel struct {
 	File   string // absolute path of the ONNX file
 	Input  string // input name ("x" when the card does not say)
 	Output string // output name ("y" when the card does not say)
+	// OutputEntry picks the element of an index emulator's output (0-based, over its non-batch
+	// axes): one model may forecast several leads or indices, each [[model]] entry naming its own.
+	OutputEntry int
 }
 
 // cardFile mirrors the TOML layout; Card is what the rest of climxai sees.
@@ -71,10 +74,11 @@ type cardFile struct {
 		ScaleStd      float64 `toml:"scale_std"`
 	} `toml:"preprocess"`
 	Model []struct {
-		Lead   int    `toml:"lead"`
-		File   string `toml:"file"`
-		Input  string `toml:"input"`
-		Output string `toml:"output"`
+		Lead        int    `toml:"lead"`
+		File        string `toml:"file"`
+		Input       string `toml:"input"`
+		Output      string `toml:"output"`
+		OutputEntry int    `toml:"output_entry"`
 	} `toml:"model"`
 }
 
@@ -177,6 +181,11 @@ func ParseCard(data []byte, path string) (*Card, error) {
 			return nil, bad("give each lead one model", "%s: lead %d appears twice", where, m.Lead)
 		case strings.TrimSpace(m.File) == "":
 			return nil, bad(`add file = "NAME.onnx", relative to the card's directory`, "%s (lead %d): file is missing", where, m.Lead)
+		case m.OutputEntry < 0:
+			return nil, bad("output_entry counts the output's elements from 0", "%s (lead %d): output_entry = %d", where, m.Lead, m.OutputEntry)
+		case m.OutputEntry > 0 && c.Index == "":
+			return nil, bad(`output_entry picks one element of an index emulator's output: name its region with index = "..."`,
+				"%s (lead %d): output_entry without index", where, m.Lead)
 		}
 		seen[m.Lead] = true
 		file := m.File
@@ -188,7 +197,7 @@ func ParseCard(data []byte, path string) (*Card, error) {
 				Msg:  fmt.Sprintf("%s (lead %d)", where, m.Lead),
 				Hint: "model files are relative to the card's directory " + c.Dir + "; fix file = ... or copy the model there"}
 		}
-		cm := CardModel{Lead: m.Lead, File: file, Input: m.Input, Output: m.Output}
+		cm := CardModel{Lead: m.Lead, File: file, Input: m.Input, Output: m.Output, OutputEntry: m.OutputEntry}
 		if cm.Input == "" {
 			cm.Input = "x"
 		}
@@ -223,7 +232,7 @@ func (c *Card) parseIndex(s string) error {
 // knownKeys lists the card's keys for the unknown-key message.
 func knownKeys() string {
 	return "name, variable, input_months, channel_order, index, [grid] lat_start lat_step nlat lon_start lon_step nlon, " +
-		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[model]] lead file input output"
+		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[model]] lead file input output output_entry"
 }
 
 // Leads returns the card's lead times in increasing order.
@@ -252,7 +261,7 @@ func (c *Card) Spec(m CardModel) ModelSpec {
 	s := ModelSpec{Path: m.File, Input: m.Input, Output: m.Output,
 		Months: c.InputMonths, NLat: c.Grid.NLat, NLon: c.Grid.NLon}
 	if c.Index != "" {
-		s.Index, s.Region = c.Index, c.Grid.BoxCells(c.IndexRegion.Box)
+		s.Index, s.Region, s.Entry = c.Index, c.Grid.BoxCells(c.IndexRegion.Box), m.OutputEntry
 	}
 	return s
 }

@@ -25,18 +25,24 @@ const (
 	indexRawSuffix = "_climxai_index"
 )
 
-// isIndexOutput reports whether od is an index output: a batch axis followed by at most three
-// sizes of 1.
-func isIndexOutput(od []int64) bool {
-	if len(od) < 1 || len(od) > 4 {
-		return false
+// indexEntries is the number of entries per sample of an index output od: [N] has one, [N, K],
+// [N, K, 1] and [N, K, 1, 1] have K (fixed); -1 when od is not an index output (a field
+// [N, 1, nlat, nlon] is not).
+func indexEntries(od []int64) int {
+	switch {
+	case len(od) < 1 || len(od) > 4:
+		return -1
+	case len(od) == 1:
+		return 1
+	case od[1] < 1 || od[1] > 1<<20:
+		return -1
 	}
-	for _, d := range od[1:] {
+	for _, d := range od[2:] {
 		if d != 1 {
-			return false
+			return -1
 		}
 	}
-	return true
+	return int(od[1])
 }
 
 // indexModel returns the ONNX bytes of sig's model extended to a field over the region (see
@@ -89,6 +95,20 @@ func indexModel(sig Signature) ([]byte, error) {
 	g.Initializer = append(g.Initializer,
 		onnx.Int64Tensor(indexShapeName, []int64{4}, []int64{-1, 1, 1, 1}),
 		onnx.FloatTensor(indexMaskName, []int64{1, 1, int64(sig.NLat), int64(sig.NLon)}, mask))
+	if n := indexEntries(sig.IndexDims); n > 1 {
+		// Several entries: flatten them and pick the card's.
+		picked := raw + "_entry"
+		g.Initializer = append(g.Initializer,
+			onnx.Int64Tensor(indexShapeName+"_flat", []int64{2}, []int64{-1, int64(n)}),
+			onnx.Int64Tensor(indexShapeName+"_entry", []int64{1}, []int64{int64(sig.Entry)}))
+		g.Node = append(g.Node,
+			&onnx.NodeProto{Name: "climxai_index_flatten", OpType: "Reshape",
+				Input: []string{raw, indexShapeName + "_flat"}, Output: []string{raw + "_flat"}},
+			&onnx.NodeProto{Name: "climxai_index_entry", OpType: "Gather",
+				Input: []string{raw + "_flat", indexShapeName + "_entry"}, Output: []string{picked},
+				Attribute: []*onnx.AttributeProto{{Name: "axis", Type: onnx.AttributeProto_INT, I: 1}}})
+		raw = picked
+	}
 	g.Node = append(g.Node,
 		&onnx.NodeProto{Name: "climxai_index_reshape", OpType: "Reshape",
 			Input: []string{raw, indexShapeName}, Output: []string{raw + "_nchw"}},

@@ -64,10 +64,10 @@ func TestParseCardIndex(t *testing.T) {
 	}
 }
 
-// linearIndexModel writes a model forecasting an index as a linear map of the whole window:
-// Flatten, MatMul by w [months*nlat*nlon, 1], then (when flat) Reshape to [N]. Its output is
-// [N, 1], or [N] with flat.
-func linearIndexModel(t *testing.T, path string, w []float32, flat bool) {
+// linearIndexModel writes a model forecasting k entries as linear maps of the whole window:
+// Flatten, MatMul by w [months*nlat*nlon, k] (row-major), then (when flat, for k = 1) Reshape to
+// [N]. Its output is [N, k], or [N] with flat.
+func linearIndexModel(t *testing.T, path string, w []float32, k int, flat bool) {
 	t.Helper()
 	const months, nlat, nlon = 36, 35, 63
 	dim := func(v int64, param string) *onnx.TensorShapeProto_Dimension {
@@ -86,9 +86,9 @@ func linearIndexModel(t *testing.T, path string, w []float32, flat bool) {
 			{OpType: "Flatten", Input: []string{"x"}, Output: []string{"flat"}},
 			{OpType: "MatMul", Input: []string{"flat", "w"}, Output: []string{"y"}},
 		},
-		Initializer: []*onnx.TensorProto{onnx.FloatTensor("w", []int64{months * nlat * nlon, 1}, w)},
+		Initializer: []*onnx.TensorProto{onnx.FloatTensor("w", []int64{months * nlat * nlon, int64(k)}, w)},
 		Input:       []*onnx.ValueInfoProto{vi("x", dim(0, "N"), dim(months, ""), dim(nlat, ""), dim(nlon, ""))},
-		Output:      []*onnx.ValueInfoProto{vi("y", dim(0, "N"), dim(1, ""))},
+		Output:      []*onnx.ValueInfoProto{vi("y", dim(0, "N"), dim(int64(k), ""))},
 	}
 	if flat {
 		g.Node[1].Output[0] = "y2"
@@ -102,51 +102,65 @@ func linearIndexModel(t *testing.T, path string, w []float32, flat bool) {
 	}
 }
 
-// TestIndexModel opens index emulators ([N, 1] and [N] outputs) as fields over their region:
-// the index at every cell of the region, 0 elsewhere, from one run of ONNX Runtime.
+// TestIndexModel opens index emulators ([N, 1], [N] and [N, 3] outputs, the last with an
+// output_entry per lead) as fields over their region: the index at every cell of the region, 0
+// elsewhere, from one run of ONNX Runtime.
 func TestIndexModel(t *testing.T) {
-	const months, nlat, nlon = 36, 35, 63
+	const months, nlat, nlon, f = 36, 35, 63, 36 * 35 * 63
 	dir := t.TempDir()
 	r := rand.New(rand.NewPCG(3, 4))
-	w := make([]float32, months*nlat*nlon)
+	w := make([]float32, 3*f)
 	for i := range w {
 		w[i] = float32(r.NormFloat64()) / 100
 	}
-	for _, flat := range []bool{false, true} {
-		model := filepath.Join(dir, map[bool]string{false: "index.onnx", true: "index_flat.onnx"}[flat])
-		linearIndexModel(t, model, w, flat)
-		c, err := ParseCard([]byte(card(t, `channel_order = "oldest-first"=>channel_order = "oldest-first"`+"\nindex = \"spg\"",
-			"tiny_lead6.onnx=>"+model, "tiny.onnx=>"+model)), filepath.Join("testdata", "index.toml"))
+	const n = 3
+	x := make([]float32, n*f)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	for _, tc := range []struct {
+		name    string
+		k       int
+		flat    bool
+		entries [2]int // of leads 6 and 1
+	}{{"index.onnx", 1, false, [2]int{0, 0}}, {"index_flat.onnx", 1, true, [2]int{0, 0}}, {"index3.onnx", 3, false, [2]int{2, 1}}} {
+		model := filepath.Join(dir, tc.name)
+		wk := w[:tc.k*f]
+		linearIndexModel(t, model, wk, tc.k, tc.flat)
+		edits := []string{`channel_order = "oldest-first"=>channel_order = "oldest-first"` + "\nindex = \"spg\"",
+			"tiny_lead6.onnx=>" + model, "tiny.onnx=>" + model}
+		if tc.k > 1 {
+			edits = append(edits, "lead = 6=>lead = 6\noutput_entry = 2", `output = "y"=>output = "y"`+"\noutput_entry = 1")
+		}
+		c, err := ParseCard([]byte(card(t, edits...)), filepath.Join("testdata", "index.toml"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := testRuntime(t).Open(c.Spec(c.Models[0]), Options{Device: CPU, Threads: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sig := m.Signature()
-		if sig.Index != "spg" || dimString(sig.OutDims) != "[?, 1, 35, 63]" {
-			t.Errorf("signature: index %q, output %s (file: %s)", sig.Index, dimString(sig.OutDims), dimString(sig.IndexDims))
-		}
-		const n = 3
-		x := make([]float32, n*len(w))
-		for i := range x {
-			x[i] = float32(r.NormFloat64())
-		}
-		y, err := m.Run(context.Background(), x, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		region := c.Spec(c.Models[0]).Region
-		for s := range n {
-			var want float64
-			for i, v := range w {
-				want += float64(v) * float64(x[s*len(w)+i])
+		for _, cm := range c.Models {
+			entry := tc.entries[map[int]int{6: 0, 1: 1}[cm.Lead]]
+			m, err := testRuntime(t).Open(c.Spec(cm), Options{Device: CPU, Threads: 1})
+			if err != nil {
+				t.Fatal(err)
 			}
-			for k := range nlat * nlon {
-				got := float64(y[s*nlat*nlon+k])
-				if !region[k] && got != 0 || region[k] && math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
-					t.Fatalf("flat %v, sample %d, cell %d (in region %v): %g, index %g", flat, s, k, region[k], got, want)
+			sig := m.Signature()
+			if sig.Index != "spg" || sig.Entry != entry || dimString(sig.OutDims) != "[?, 1, 35, 63]" {
+				t.Errorf("%s lead %d: index %q entry %d, output %s (file: %s)", tc.name, cm.Lead, sig.Index, sig.Entry, dimString(sig.OutDims), dimString(sig.IndexDims))
+			}
+			y, err := m.Run(context.Background(), x, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			region := c.Spec(cm).Region
+			for s := range n {
+				var want float64
+				for i := range f {
+					want += float64(wk[i*tc.k+entry]) * float64(x[s*f+i])
+				}
+				for k := range nlat * nlon {
+					got := float64(y[s*nlat*nlon+k])
+					if !region[k] && got != 0 || region[k] && math.Abs(got-want) > 1e-4*(1+math.Abs(want)) {
+						t.Fatalf("%s lead %d, sample %d, cell %d (in region %v): %g, index %g", tc.name, cm.Lead, s, k, region[k], got, want)
+					}
 				}
 			}
 		}
@@ -159,8 +173,17 @@ func TestIndexModel(t *testing.T) {
 		if !errors.Is(err, ErrModelSignature) || !strings.Contains(err.Error(), `index = "nino34"`) {
 			t.Errorf("index model under a field card: %v", err)
 		}
+		if tc.k > 1 {
+			bad, err := ParseCard([]byte(card(t, append(edits[:3:3], "lead = 6=>lead = 6\noutput_entry = 3")...)), filepath.Join("testdata", "index.toml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := bad.ValidateModels(); !errors.Is(err, ErrModelSignature) || !strings.Contains(err.Error(), "3 entries, output_entry = 3") {
+				t.Errorf("output_entry beyond the output: %v", err)
+			}
+		}
 	}
-	// A field model under an index card.
+	// A field model under an index card, and output_entry without index or below 0.
 	c, err := ParseCard([]byte(card(t, `channel_order = "oldest-first"=>channel_order = "oldest-first"`+"\nindex = \"spg\"")),
 		filepath.Join("testdata", "index.toml"))
 	if err != nil {
@@ -168,5 +191,12 @@ func TestIndexModel(t *testing.T) {
 	}
 	if err := c.ValidateModels(); !errors.Is(err, ErrModelSignature) || !strings.Contains(err.Error(), "an index emulator") {
 		t.Errorf("field model under an index card: %v", err)
+	}
+	if _, err := ParseCard([]byte(card(t, "lead = 6=>lead = 6\noutput_entry = 1")), filepath.Join("testdata", "x.toml")); !errors.Is(err, ErrBadCard) || !strings.Contains(err.Error(), "without index") {
+		t.Errorf("output_entry without index: %v", err)
+	}
+	if _, err := ParseCard([]byte(card(t, `channel_order = "oldest-first"=>channel_order = "oldest-first"`+"\nindex = \"spg\"",
+		"lead = 6=>lead = 6\noutput_entry = -1")), filepath.Join("testdata", "x.toml")); !errors.Is(err, ErrBadCard) || !strings.Contains(err.Error(), "output_entry = -1") {
+		t.Errorf("negative output_entry: %v", err)
 	}
 }

@@ -29,9 +29,11 @@ type ModelSpec struct {
 	NLat   int    // grid rows; 0 = the model's static size
 	NLon   int    // grid columns; 0 = the model's static size
 	// Index, when not "", says the model forecasts this region's index (output [N, 1]) rather
-	// than a field; Region marks the region's cells [NLat*NLon] (index.go).
+	// than a field; Region marks the region's cells [NLat*NLon], and Entry picks the element of
+	// an output with several (index.go).
 	Index  string
 	Region []bool
+	Entry  int
 }
 
 // Runtime opens emulator models in ONNX Runtime and keeps one session per (model file, device,
@@ -50,6 +52,7 @@ type modelKey struct {
 	path, input, output string
 	months, nlat, nlon  int
 	index               string
+	entry               int
 	device              Device
 	threads             int
 }
@@ -82,7 +85,7 @@ func (r *Runtime) Open(spec ModelSpec, opts Options) (*Model, error) {
 		return nil, &Error{Model: spec.Path, Kind: ErrModelMissing, Err: err}
 	}
 	spec.Path = abs
-	key := modelKey{abs, spec.Input, spec.Output, spec.Months, spec.NLat, spec.NLon, spec.Index, opts.Device, opts.Threads}
+	key := modelKey{abs, spec.Input, spec.Output, spec.Months, spec.NLat, spec.NLon, spec.Index, spec.Entry, opts.Device, opts.Threads}
 
 	// Opening under the lock keeps two jobs from loading the same model twice; opening takes
 	// a fraction of a second, and only other opens wait.

@@ -22,6 +22,7 @@ type Signature struct {
 	// IndexDims the file's own output shape.
 	Index     string
 	Region    []bool
+	Entry     int // the element of the file's output that is the index
 	IndexDims []int64
 	onnx      []byte // the extended model of an index emulator; nil: sessions open Path
 }
@@ -105,12 +106,15 @@ func checkSignature(spec ModelSpec, ins, outs []ort.InputOutputInfo) (Signature,
 		bad("the emulator input must be [N, months, nlat, nlon]", "input %q has shape %s (rank %d), need rank 4", in.Name, dimString(id), len(id))
 	}
 	switch {
-	case spec.Index != "" && !isIndexOutput(od):
-		bad(fmt.Sprintf("an index emulator (the card's index = %q) has output [N, 1]; remove index from the card if the model forecasts a field", spec.Index),
+	case spec.Index != "" && indexEntries(od) < 0:
+		bad(fmt.Sprintf("an index emulator (the card's index = %q) has output [N, 1] or [N, K] with fixed K; remove index from the card if the model forecasts a field", spec.Index),
 			"output %q has shape %s", out.Name, dimString(od))
+	case spec.Index != "" && spec.Entry >= indexEntries(od):
+		bad("output_entry counts the output's elements from 0", "output %q has shape %s: %d entries, output_entry = %d",
+			out.Name, dimString(od), indexEntries(od), spec.Entry)
 	case spec.Index == "" && len(od) != 4:
 		hint := "the emulator output must be [N, 1, nlat, nlon]"
-		if isIndexOutput(od) {
+		if len(od) < 4 && indexEntries(od) > 0 {
 			hint += `; a model forecasting one regional index names the region in the card: index = "nino34" (or "box:S,N,W,E")`
 		}
 		bad(hint, "output %q has shape %s (rank %d), need rank 4", out.Name, dimString(od), len(od))
@@ -149,7 +153,7 @@ func checkSignature(spec ModelSpec, ins, outs []ort.InputOutputInfo) (Signature,
 		if len(spec.Region) != sig.NLat*sig.NLon {
 			bad("the card gives the index region on its grid", "index region has %d cells, the grid %d x %d", len(spec.Region), sig.NLat, sig.NLon)
 		}
-		sig.Index, sig.Region, sig.IndexDims = spec.Index, spec.Region, sig.OutDims
+		sig.Index, sig.Region, sig.Entry, sig.IndexDims = spec.Index, spec.Region, spec.Entry, sig.OutDims
 		sig.OutDims = []int64{od[0], 1, int64(sig.NLat), int64(sig.NLon)}
 		return sig, errors.Join(errs...)
 	}
