@@ -59,6 +59,9 @@ type MapCanvas struct {
 	// NoHint leaves out the usage hint under the map when the pointer is elsewhere (small maps
 	// side by side, where it would repeat under each one).
 	NoHint bool
+	// Hint, when not "", replaces the usage hint (an index emulator's map says what a click can
+	// select).
+	Hint string
 
 	field       MapField
 	has         bool
@@ -655,7 +658,10 @@ func (r *mapRenderer) Refresh() {
 		}
 		r.hover.Text = m.hover
 		if r.hover.Text == "" && !m.NoHint {
-			r.hover.Text = "click a cell to explain its forecast · drag: a box · scroll: zoom · Shift-drag: pan"
+			r.hover.Text = m.Hint
+			if r.hover.Text == "" {
+				r.hover.Text = "click a cell to explain its forecast · drag: a box · scroll: zoom · Shift-drag: pan"
+			}
 		}
 		r.img.Show()
 		r.bar.Show()

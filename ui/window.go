@@ -439,6 +439,10 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.dist.Clear(distNote)
 	w.showMap()
 	w.showTarget(sel.Target) // an index emulator starts on its region
+	w.mapw.Hint = ""
+	if c := ws.Card; c.Index != "" {
+		w.mapw.Hint = fmt.Sprintf("this emulator forecasts the %s index: its targets lie in the box · scroll: zoom · Shift-drag: pan", c.Index)
+	}
 	for _, n := range ws.Notices {
 		w.status.SetText("note: " + n)
 	}

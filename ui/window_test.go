@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"image"
 	"image/color"
 	"math"
@@ -570,5 +571,41 @@ func TestArrowKeysStepTheTarget(t *testing.T) {
 	}
 	if m := w.mapw.marker; m.Row != w.last.Selection.Target.Row || m.Col != w.last.Selection.Target.Col {
 		t.Errorf("marker at (%d, %d), target (%d, %d)", m.Row, m.Col, w.last.Selection.Target.Row, w.last.Selection.Target.Col)
+	}
+}
+
+// TestIndexEmulatorWindow opens an index emulator (resources/emulators/index, its card's
+// anomaly period set to the test data's years): the window starts on the region, outlined and
+// named in the target selector, the hint under the map says what it forecasts, and a tap outside
+// the region says why nothing is explained.
+func TestIndexEmulatorWindow(t *testing.T) {
+	dir := filepath.Join("..", "resources", "emulators", "index")
+	text, err := os.ReadFile(filepath.Join(dir, "card.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, _ := filepath.Abs(filepath.Join(dir, "lead06.onnx"))
+	card := filepath.Join(t.TempDir(), "card.toml")
+	edited := strings.NewReplacer(`"0001-01/0800-12"`, `"0001-01/0004-12"`, `file = "lead06.onnx"`, fmt.Sprintf("file = %q", model)).Replace(string(text))
+	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, events, _ := openedWindow(t, card)
+	onUI(func() {
+		if w.target.Selected != "spg" || w.mapw.box == nil {
+			t.Errorf("target selector %q, box outlined %v; want the spg region", w.target.Selected, w.mapw.box != nil)
+		}
+		if !strings.Contains(w.mapw.Hint, "forecasts the spg index") {
+			t.Errorf("hint %q", w.mapw.Hint)
+		}
+		test.TapAt(w.mapw, w.mapw.CellPosition(17, 25)) // 39°N 50°W, south of the region
+		if s := w.status.Text; !strings.Contains(s, "outside the spg region") {
+			t.Errorf("status after a tap outside the region: %q", s)
+		}
+	})
+	select {
+	case e := <-events:
+		t.Errorf("a tap outside the region started %q", e)
+	case <-time.After(300 * time.Millisecond):
 	}
 }
