@@ -271,6 +271,11 @@ func TestIndexEmulator(t *testing.T) {
 		if !errors.Is(err, attribution.ErrNotForecast) || !strings.Contains(err.Error(), "aggregate with --target spg") {
 			t.Errorf("decaymap on an index emulator: %v", err)
 		}
+		err = cmdFidelity(context.Background(), []string{"--card", card, "--data", data, "--truth", filepath.Join(dir, "truth.nc"), "--lead", "6",
+			"--out", filepath.Join(dir, "fid.json")}, &stdout, &stderr)
+		if !errors.Is(err, attribution.ErrNotForecast) || !strings.Contains(err.Error(), "spg index") {
+			t.Errorf("fidelity on an index emulator: %v", err)
+		}
 	})
 	t.Run("several entries", func(t *testing.T) {
 		// One file whose output holds three entries, (index, 2 index, -index), for leads 6, 7 and

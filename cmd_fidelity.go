@@ -92,6 +92,13 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
+	if card.Index != "" {
+		// The synthetic truth holds each target cell's optimal linear predictor; the index's
+		// would be their area-weighted mean, which the truth file does not hold.
+		return &attribution.Error{Kind: attribution.ErrNotForecast,
+			Msg:  fmt.Sprintf("fidelity scores attributions of target cells against the generator's truth for those cells; this emulator forecasts the %s index", card.Index),
+			Hint: "check the methods on a field emulator trained on the same synthetic data, or compare methods on this one with climxai compare"}
+	}
 	if *lead, err = cardLead(card, *lead, "fidelity"); err != nil {
 		return err
 	}
