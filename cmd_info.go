@@ -13,7 +13,8 @@ import (
 )
 
 // cmdInfo is `climxai info FILE [--var V] [--json]`: how climxai reads an SST file (variable,
-// grid, time axis, missing values, notices), as aligned text or JSON.
+// grid, time axis, missing values, notices), as aligned text or JSON; for an emulator card
+// (FILE.toml), the card as climxai reads it and each model's checked signature.
 func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("info", "info FILE [--var V] [--json]", stderr)
 	varName := fs.String("var", "", "data variable to read (default: sst, tos, ... or the only (time, lat, lon) variable)")
@@ -24,6 +25,16 @@ func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if len(pos) != 1 {
 		return app.Usagef("info: give exactly one FILE (got %d arguments)", len(pos))
+	}
+	if isCardPath(pos[0]) {
+		if *varName != "" {
+			return app.Usagef("info: --var is for data files; a card names its variable")
+		}
+		ci, err := inspectCard(pos[0])
+		if err != nil {
+			return err
+		}
+		return writeCardInfo(stdout, ci, *asJSON)
 	}
 	info, err := dataset.Inspect(pos[0], *varName)
 	if err != nil {

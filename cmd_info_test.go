@@ -2,12 +2,18 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"climxai/app"
+	"climxai/inference"
 )
 
 // infoFixture writes dataset/testdata/NAME.cdl as a NetCDF file with ncgen.
@@ -105,5 +111,47 @@ func TestInfoErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr.String(), tc.code, tc.msg)
 			}
 		})
+	}
+}
+
+// TestInfoCard: info on a card opens every model and prints what climxai read: the demo's
+// three field models, the index emulator's region and [N, 1] output; JSON carries the same; a
+// model that does not fit the card is the card's error; --var does not apply.
+func TestInfoCard(t *testing.T) {
+	var out, errb bytes.Buffer
+	demo := filepath.Join("resources", "emulators", "demo", "card.toml")
+	if err := cmdInfo(context.Background(), []string{demo}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"North Atlantic SST emulator (demo)", "35 x 63 cells", "a field on the grid",
+		"lead01.onnx  x [?, 36, 35, 63]  y [?, 1, 35, 63]  13", "lead09.onnx", "663 k"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("info on the demo card lacks %q:\n%s", w, out.String())
+		}
+	}
+	out.Reset()
+	index := filepath.Join("resources", "emulators", "index", "card.toml")
+	if err := cmdInfo(context.Background(), []string{index, "--json"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	var ci cardInfo
+	if err := json.Unmarshal(out.Bytes(), &ci); err != nil {
+		t.Fatal(err)
+	}
+	if ci.Index != "spg" || ci.IndexCells != 8*26 || len(ci.Models) != 1 || ci.Models[0].OutputShape != "[?, 1]" ||
+		ci.Models[0].Entries != 1 || ci.Models[0].Weights != 49809 || len(ci.Models[0].SHA256) != 64 {
+		t.Errorf("info --json on the index card: %+v", ci)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.toml")
+	text, _ := os.ReadFile(demo)
+	model, _ := filepath.Abs(filepath.Join("resources", "emulators", "demo", "lead01.onnx"))
+	os.WriteFile(bad, []byte(strings.NewReplacer("nlat = 35", "nlat = 30", `file = "lead01.onnx"`, fmt.Sprintf("file = %q", model),
+		`file = "lead06.onnx"`, fmt.Sprintf("file = %q", model), `file = "lead09.onnx"`, fmt.Sprintf("file = %q", model)).Replace(string(text))), 0o644)
+	if err := cmdInfo(context.Background(), []string{bad}, &out, &errb); !errors.Is(err, inference.ErrModelSignature) || !strings.Contains(err.Error(), "30 in the card") {
+		t.Errorf("info on a card whose grid does not fit its model: %v", err)
+	}
+	var ue *app.UsageError
+	if err := cmdInfo(context.Background(), []string{demo, "--var", "sst"}, &out, &errb); !errors.As(err, &ue) {
+		t.Errorf("--var with a card: %v", err)
 	}
 }
