@@ -104,22 +104,10 @@ func inspectCard(path string) (*cardInfo, error) {
 			}
 		}
 		info.Models = append(info.Models, modelInfo{Lead: cm.Lead, File: cm.File, SHA256: sum,
-			Input: sig.Input, InputShape: shapeText(sig.InputDims), Output: sig.Output, OutputShape: shapeText(out),
+			Input: sig.Input, InputShape: inference.ShapeString(sig.InputDims), Output: sig.Output, OutputShape: inference.ShapeString(out),
 			OutputEntry: cm.OutputEntry, Entries: entries, Opset: onnx.Opset(mp), Weights: weights, Device: m.Placement().String()})
 	}
 	return info, nil
-}
-
-// shapeText writes a shape with symbolic sizes as "?", e.g. [?, 36, 35, 63].
-func shapeText(d []int64) string {
-	s := make([]string, len(d))
-	for i, v := range d {
-		s[i] = "?"
-		if v >= 0 {
-			s[i] = fmt.Sprint(v)
-		}
-	}
-	return "[" + strings.Join(s, ", ") + "]"
 }
 
 // isCardPath tells a card from a data file by its name.

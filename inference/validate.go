@@ -202,7 +202,10 @@ func describe(infos []ort.InputOutputInfo) string {
 }
 
 // dimString writes a shape with symbolic sizes as "?", e.g. [?, 36, 35, 63].
-func dimString(d ort.Shape) string {
+func dimString(d ort.Shape) string { return ShapeString(d) }
+
+// ShapeString writes a tensor shape with symbolic (negative) sizes as "?", e.g. [?, 36, 35, 63].
+func ShapeString(d []int64) string {
 	s := make([]string, len(d))
 	for i, v := range d {
 		if v < 0 {
