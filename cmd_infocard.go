@@ -61,7 +61,7 @@ func inspectCard(path string) (*cardInfo, error) {
 		ChannelOrder: string(c.ChannelOrder), Grid: c.Grid.String(), Preprocess: pre}
 	if c.Index != "" {
 		info.Index, info.IndexBox = c.Index, c.IndexRegion.Box.String()
-		for _, in := range c.Grid.BoxCells(c.IndexRegion.Box) {
+		for _, in := range c.Region() {
 			if in {
 				info.IndexCells++
 			}

@@ -169,7 +169,7 @@ func skillOfLead(ctx context.Context, rt *inference.Runtime, card *inference.Car
 	// area-weighted means, written over the region's cells as the forecast is.
 	toIndex := func(v []float32) []float32 { return v }
 	if card.Index != "" {
-		region := card.Grid.BoxCells(card.IndexRegion.Box)
+		region := card.Region()
 		toIndex = func(v []float32) []float32 { return card.Grid.IndexField(v, region) }
 	}
 	// anomalies returns the truth at init+lead and the anomaly at init (persistence), in °C.

@@ -249,14 +249,9 @@ func (w *Workspace) SetTarget(spec string) (attribution.Target, error) {
 	if err != nil {
 		return attribution.Target{}, err
 	}
-	if c := w.Card; c.Index != "" {
-		region := c.Grid.BoxCells(c.IndexRegion.Box)
-		for k, v := range t.Weights {
-			if v != 0 && !region[k] {
-				return attribution.Target{}, selErr("%s is outside the %s region: this emulator forecasts the %s index only; pick a cell in its box %s, or the index itself",
-					t, c.Index, c.Index, c.IndexRegion.Box)
-			}
-		}
+	if c := w.Card; !t.Within(c.Region()) {
+		return attribution.Target{}, selErr("%s is outside the %s region: this emulator forecasts the %s index only; pick a cell in its box %s, or the index itself",
+			t, c.Index, c.Index, c.IndexRegion.Box)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -452,7 +447,7 @@ func (w *Workspace) forecast(ctx context.Context, e *attribution.Emulator, x []f
 	}
 	if w.Card.Index != "" {
 		// An index emulator is compared with the observed index, laid out as its forecast.
-		truth.Values = w.Card.Grid.IndexField(truth.Values, w.Card.Grid.BoxCells(w.Card.IndexRegion.Box))
+		truth.Values = w.Card.Grid.IndexField(truth.Values, w.Card.Region())
 	}
 	f.Truth, f.Error = make([]float32, len(y)), make([]float32, len(y))
 	for k, v := range truth.Values {

@@ -128,16 +128,11 @@ func (e *Emulator) Forecasts(k int) bool { return e.sig.Region == nil || e.sig.R
 // checkTarget refuses a target of an index emulator with weight outside the index's region,
 // where the model forecasts nothing.
 func (e *Emulator) checkTarget(t Target) error {
-	if e.sig.Region == nil {
+	if t.Within(e.sig.Region) {
 		return nil
 	}
-	for k, w := range t.Weights {
-		if w != 0 && !e.sig.Region[k] {
-			return errorf(ErrNotForecast, fmt.Sprintf("this emulator forecasts the %s index only: give --target %s (or a cell or box inside it)", e.sig.Index, e.sig.Index),
-				"%s lies outside the index region %s", t, e.sig.Index)
-		}
-	}
-	return nil
+	return errorf(ErrNotForecast, fmt.Sprintf("this emulator forecasts the %s index only: give --target %s (or a cell or box inside it)", e.sig.Index, e.sig.Index),
+		"%s lies outside the index region %s", t, e.sig.Index)
 }
 
 // Months, NLat and NLon are the model's input sizes.

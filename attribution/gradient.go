@@ -207,14 +207,14 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 	var (
 		acc    []float64
 		fx, fb float64
-		ends   int
+		atX    bool // fx came with the last node
 		place  inference.Placement
 	)
 	if m.Quadrature == Adaptive {
 		acc, fx, place, err = m.adaptive(ctx, req, b, r, atHead)
-		ends = 1
+		atX = true
 	} else {
-		acc, fx, fb, ends, place, err = m.fixed(ctx, req, b, r, gl)
+		acc, fx, atX, place, err = m.fixed(ctx, req, b, r, gl)
 	}
 	if err != nil {
 		return nil, err
@@ -231,7 +231,7 @@ func (m IntegratedGradients) Attribute(ctx context.Context, req Request) (*Resul
 		attr[i] = float32(a)
 		sum += a
 	}
-	if ends < 1 {
+	if !atX {
 		ys, err := e.forward(ctx, append(append(make([]float32, 0, 2*s), req.X...), b...), 2, nil)
 		if err != nil {
 			return nil, err
@@ -270,11 +270,10 @@ const minInterval = 10 * startOffset
 // pathPoint writes b + α(x - b) into p: x at α = 1, and at α = 0 the point startOffset along
 // the path, so that the gradient there is its limit from the right.
 func pathPoint(p, x, b []float32, alpha float64) {
+	if alpha == 0 {
+		alpha = startOffset
+	}
 	switch a := float32(alpha); a {
-	case 0:
-		for i := range p {
-			p[i] = b[i] + startOffset*(x[i]-b[i])
-		}
 	case 1:
 		copy(p, x)
 	default:
@@ -285,8 +284,8 @@ func pathPoint(p, x, b []float32, alpha float64) {
 }
 
 // fixed is the weighted sum of the gradients at the quadrature's fixed nodes, of gl values (the
-// rules r of sumOfGradients), and f at the ends it visits (ends counts them).
-func (m IntegratedGradients) fixed(ctx context.Context, req Request, b []float32, r rules, gl int) (acc []float64, fx, fb float64, ends int, place inference.Placement, err error) {
+// rules r of sumOfGradients), and f(x) when a node lies at x (atX).
+func (m IntegratedGradients) fixed(ctx context.Context, req Request, b []float32, r rules, gl int) (acc []float64, fx float64, atX bool, place inference.Placement, err error) {
 	alpha, weight := m.Quadrature.nodes(m.Steps)
 	acc = make([]float64, gl)
 	place, err = req.Emulator.backwardStream(ctx, r, len(alpha), req.Target.Weights,
@@ -297,14 +296,14 @@ func (m IntegratedGradients) fixed(ctx context.Context, req Request, b []float32
 				acc[i] += w * float64(v)
 			}
 			if alpha[k] == 1 {
-				fx, ends = weighted(req.Target.Weights, y, 0), ends+1
+				fx, atX = weighted(req.Target.Weights, y, 0), true
 			}
 		}, req.Progress)
-	return acc, fx, fb, ends, place, err
+	return acc, fx, atX, place, err
 }
 
 // adaptive is the Adaptive quadrature's weighted sum of gradients (rules r of sumOfGradients)
-// and f at both ends, from Steps backward runs at the nodes adaptiveNodes picks. φ, the
+// and f(x), from Steps backward runs at the nodes adaptiveNodes picks. φ, the
 // derivative of f along the path, is (x - b)·∇f; with steps stopping at the first layer's output
 // h it is ⟨h(x) - h(b), ∇h f⟩ (the layer is linear).
 func (m IntegratedGradients) adaptive(ctx context.Context, req Request, b []float32, r rules, atHead bool) (acc []float64, fx float64, place inference.Placement, err error) {

@@ -62,6 +62,20 @@ func (t Target) String() string {
 	return fmt.Sprintf("mask %s over %d cells", t.Spec, t.Cells)
 }
 
+// Within reports whether all of t's weight lies on cells marked in region ([NLat*NLon]); a nil
+// region holds every cell.
+func (t Target) Within(region []bool) bool {
+	if region == nil {
+		return true
+	}
+	for k, w := range t.Weights {
+		if w != 0 && !region[k] {
+			return false
+		}
+	}
+	return true
+}
+
 // NewMaskTarget makes a target from any weight mask over the output ([NLat*NLon]); the weights
 // are copied, not normalised.
 func NewMaskTarget(name string, weights []float32) Target {

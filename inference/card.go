@@ -256,12 +256,21 @@ func (c *Card) Model(lead int) (CardModel, error) {
 		Hint: fmt.Sprintf("pass --lead with one of %v", c.Leads())}
 }
 
+// Region marks the cells of the grid an index emulator forecasts, the centres in its index box
+// ([NLat*NLon]); nil for a field emulator, which forecasts every cell.
+func (c *Card) Region() []bool {
+	if c.Index == "" {
+		return nil
+	}
+	return c.Grid.BoxCells(c.IndexRegion.Box)
+}
+
 // Spec is what the card says model m must look like.
 func (c *Card) Spec(m CardModel) ModelSpec {
 	s := ModelSpec{Path: m.File, Input: m.Input, Output: m.Output,
 		Months: c.InputMonths, NLat: c.Grid.NLat, NLon: c.Grid.NLon}
 	if c.Index != "" {
-		s.Index, s.Region, s.Entry = c.Index, c.Grid.BoxCells(c.IndexRegion.Box), m.OutputEntry
+		s.Index, s.Region, s.Entry = c.Index, c.Region(), m.OutputEntry
 	}
 	return s
 }

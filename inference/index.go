@@ -2,7 +2,6 @@ package inference
 
 import (
 	"fmt"
-	"os"
 
 	"google.golang.org/protobuf/proto"
 
@@ -48,11 +47,7 @@ func indexEntries(od []int64) int {
 // indexModel returns the ONNX bytes of sig's model extended to a field over the region (see
 // above); the output keeps its name, so sessions and backward graphs address it as before.
 func indexModel(sig Signature) ([]byte, error) {
-	b, err := os.ReadFile(sig.Path)
-	if err != nil {
-		return nil, &Error{Model: sig.Path, Kind: ErrModelMissing, Err: err}
-	}
-	m, err := onnx.Parse(b, sig.Path)
+	m, err := onnx.Load(sig.Path)
 	if err != nil {
 		return nil, &Error{Model: sig.Path, Kind: ErrModelLoad, Err: err}
 	}
