@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"climxai/app"
-	"climxai/dataset"
 	"climxai/dataset/synth"
 )
 
@@ -28,19 +27,22 @@ const defaultSynthTargets = "55,-35;38,-65;25,-40;12,-30"
 const defaultTruthYears = 5000
 
 // maxSynthYears bounds --years: the run is held in memory (about 0.3 MB a year at 2°, 1.3 MB at
-// 1°, for SST and anomalies together).
+// 1°, for SST and anomalies together; twice that with --subsurface).
 const maxSynthYears = 10000
 
-// cmdSynth is `climxai synth --out FILE.nc [--years N] [--grid 1|2] [--seed S] [--truth T.nc
-// [--targets ...] [--truth-radius KM] [--truth-leads L,...] [--truth-years N]]`: synthetic North Atlantic SST from
-// a linear stochastic model (package dataset/synth), and optionally its ground-truth optimal
-// linear predictor.
+// cmdSynth is `climxai synth --out FILE.nc [--years N] [--grid 1|2] [--seed S] [--subsurface]
+// [--truth T.nc [--targets ...] [--truth-radius KM] [--truth-leads L,...] [--truth-years N]]`:
+// synthetic North Atlantic SST from a linear stochastic model (package dataset/synth), with
+// --subsurface also the temperature below the mixed layer (variable tsub, a second input
+// variable for multi-variable emulators), and optionally the ground-truth optimal linear
+// predictor.
 func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("synth", "synth --out FILE.nc [--years N] [--grid 1|2] [--seed S] [--truth TRUTH.nc [--targets \"LAT,LON;...\"] [--truth-radius KM] [--truth-leads 1,6,9] [--truth-years N]]", stderr)
+	fs := newFlags("synth", "synth --out FILE.nc [--years N] [--grid 1|2] [--seed S] [--subsurface] [--truth TRUTH.nc [--targets \"LAT,LON;...\"] [--truth-radius KM] [--truth-leads 1,6,9] [--truth-years N]]", stderr)
 	out := fs.String("out", "", "NetCDF file to write the monthly SST (°C, variable sst) to (required)")
 	years := fs.Int("years", 1000, "simulated years after the spin-up (at least 4: 36 input months and a lead)")
 	gridDeg := fs.Int("grid", 2, "grid spacing in degrees: 2 (35 x 63 cells) or 1 (70 x 125 cells)")
 	seed := fs.Int("seed", 1, "seed of the random numbers; equal seeds give equal files")
+	subsurface := fs.Bool("subsurface", false, "also write the temperature below the mixed layer (°C, variable tsub), the model's slow subsurface anomaly plus a time-constant climatology; sst is unchanged")
 	truthPath := fs.String("truth", "", "also write the optimal linear predictor (ground truth) to this NetCDF file")
 	targets := fs.String("targets", defaultSynthTargets, "truth targets as LAT,LON pairs separated by ';', each snapped to the nearest ocean cell")
 	radius := fs.Float64("truth-radius", 0, "truth neighbourhood radius in km (default 500 at --grid 2, 300 at --grid 1)")
@@ -113,7 +115,7 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 
 	start := time.Now()
-	cfg := synth.Config{Years: *years, Grid: *gridDeg, Seed: *seed}
+	cfg := synth.Config{Years: *years, Grid: *gridDeg, Seed: *seed, Subsurface: *subsurface}
 	prog := app.NewProgress(stderr, "synth: simulating years")
 	res, err := synth.Generate(ctx, cfg, prog.Func())
 	prog.Done()
@@ -159,7 +161,7 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	res.Anomaly = nil // the SST is written next; let the anomalies go
+	res.Anomaly, res.SubsurfaceAnomaly = nil, nil // the SST is written next; let the anomalies go
 
 	sattrs := map[string]string{
 		"title":   "climxai synthetic North Atlantic SST (linear stochastic model with a known optimal predictor)",
@@ -171,7 +173,10 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *truthPath != "" {
 		sattrs["truth_file"] = filepath.Base(*truthPath)
 	}
-	if err := dataset.WriteSeries(*out, res.SST, sattrs); err != nil {
+	if *subsurface {
+		sattrs["comment"] += "; tsub = the model's subsurface anomaly plus a time-constant climatology (the SST climatology's seasonal minimum minus 0.5 degC)"
+	}
+	if err := res.WriteNetCDF(*out, sattrs); err != nil {
 		return err
 	}
 	return writeSynthSummary(stdout, res, truth, *out, *truthPath, time.Since(start))
@@ -238,8 +243,12 @@ func writeSynthSummary(w io.Writer, res *synth.Result, truth *synth.Truth, out, 
 	if fi, err := os.Stat(out); err == nil {
 		size = fmt.Sprintf("%.1f MB", float64(fi.Size())/1e6)
 	}
-	fmt.Fprintf(w, "Wrote %s (%s): synthetic SST on a %d x %d grid (lat %g..%g, lon %g..%g), %d months from %s to %s (noleap calendar), %d ocean cells, in %.1f s.\n",
-		out, size, s.Grid.NLat(), s.Grid.NLon(), s.Grid.Lat[0], s.Grid.Lat[s.Grid.NLat()-1], s.Grid.Lon[0], s.Grid.Lon[s.Grid.NLon()-1],
+	what := "synthetic SST"
+	if res.Subsurface != nil {
+		what = "synthetic SST and subsurface temperature (sst, tsub)"
+	}
+	fmt.Fprintf(w, "Wrote %s (%s): %s on a %d x %d grid (lat %g..%g, lon %g..%g), %d months from %s to %s (noleap calendar), %d ocean cells, in %.1f s.\n",
+		out, size, what, s.Grid.NLat(), s.Grid.NLon(), s.Grid.Lat[0], s.Grid.Lat[s.Grid.NLat()-1], s.Grid.Lon[0], s.Grid.Lon[s.Grid.NLon()-1],
 		s.N, s.Month(0), s.Month(s.N-1), ocean, took.Seconds())
 	if truth == nil {
 		return nil

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,5 +143,125 @@ func TestSynthWritesSeriesAndTruth(t *testing.T) {
 	}
 	if got, err := r2.ReadFloat64(nil, nil); err != nil || len(got) != 6 || math.IsNaN(got[0]) {
 		t.Errorf("r2_test = %v, %v", got, err)
+	}
+}
+
+// TestSynthSubsurface checks --subsurface: the file holds tsub beside an sst that is the same,
+// value for value and attribute for attribute, as the file written without the flag, on the
+// same time axis and grid; tsub is missing exactly where sst is and reads back like any series.
+func TestSynthSubsurface(t *testing.T) {
+	dir := t.TempDir()
+	plain, sub := filepath.Join(dir, "plain.nc"), filepath.Join(dir, "sub.nc")
+	for _, a := range [][]string{
+		{"synth", "--out", plain, "--years", "5", "--seed", "3"},
+		{"synth", "--out", sub, "--years", "5", "--seed", "3", "--subsurface"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(a, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d; stderr:\n%s", a, code, stderr.String())
+		}
+		if want := "(sst, tsub)"; strings.Contains(stdout.String(), want) != (a[len(a)-1] == "--subsurface") {
+			t.Errorf("%v: summary and %q:\n%s", a, want, stdout.String())
+		}
+	}
+	fp, err := netcdf.Open(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fp.Close()
+	fs, err := netcdf.Open(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fs.Close()
+
+	read := func(f *netcdf.File, name string) (*netcdf.Var, []float64) {
+		t.Helper()
+		v, err := f.Var(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vals, err := v.ReadFloat64(nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v, vals
+	}
+	attrs := func(v *netcdf.Var) map[string]string {
+		t.Helper()
+		as, err := v.Attrs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]string{}
+		for _, a := range as {
+			m[a.Name] = fmt.Sprint(a.Type, a.Text, a.Values)
+		}
+		return m
+	}
+	for _, name := range []string{"sst", "time", "time_bnds", "lat", "lon"} {
+		vp, a := read(fp, name)
+		vs, b := read(fs, name)
+		if !slices.Equal(vp.Shape(), vs.Shape()) || vp.Type != vs.Type {
+			t.Errorf("%s: %v %v with --subsurface, %v %v without", name, vs.Type, vs.Shape(), vp.Type, vp.Shape())
+			continue
+		}
+		for k := range a {
+			if math.Float64bits(a[k]) != math.Float64bits(b[k]) {
+				t.Errorf("%s[%d] = %v with --subsurface, %v without", name, k, b[k], a[k])
+				break
+			}
+		}
+		if pa, sa := attrs(vp), attrs(vs); !maps.Equal(pa, sa) {
+			t.Errorf("%s: attributes %v with --subsurface, %v without", name, sa, pa)
+		}
+	}
+	gp, err := fp.Attrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range gp {
+		b, err := fs.Attr(a.Name)
+		if a.Name == "history" || a.Name == "comment" {
+			continue
+		}
+		if err != nil || b.Text != a.Text {
+			t.Errorf("global attribute %s = %q with --subsurface, %q without (%v)", a.Name, b.Text, a.Text, err)
+		}
+	}
+
+	vt, tsub := read(fs, "tsub")
+	if shape := vt.Shape(); !slices.Equal(shape, []int{60, 35, 63}) || vt.Type != netcdf.Float {
+		t.Fatalf("tsub: %v %v, want float [60 35 63]", vt.Type, shape)
+	}
+	ta := attrs(vt)
+	for name, want := range map[string]string{"units": "degC", "long_name": "temperature below the mixed layer"} {
+		if a, err := vt.Attr(name); err != nil || a.Text != want {
+			t.Errorf("tsub:%s = %+v, %v; want %q", name, a, err, want)
+		}
+	}
+	vsst, sst := read(fs, "sst")
+	if got, want := ta["_FillValue"], attrs(vsst)["_FillValue"]; got != want || want == "" {
+		t.Errorf("tsub:_FillValue %s, sst's %s", got, want)
+	}
+	for k := range tsub {
+		if (float32(sst[k]) == 1e20) != (float32(tsub[k]) == 1e20) {
+			t.Fatalf("value %d: sst %v, tsub %v: missing in one only", k, sst[k], tsub[k])
+		}
+		if float32(tsub[k]) != 1e20 && (tsub[k] < -8 || tsub[k] > 32) {
+			t.Fatalf("value %d: tsub %v °C is implausible", k, tsub[k])
+		}
+	}
+
+	// Readers find sst by default and tsub by name, both in °C.
+	if s, err := dataset.Open(sub, dataset.OpenOptions{}); err != nil || s.Name != "sst" {
+		t.Errorf("dataset.Open picks %v (%v), want sst", s, err)
+	}
+	s, err := dataset.Open(sub, dataset.OpenOptions{Var: "tsub"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.N != 60 || s.Units != "degC" || s.Calendar != "noleap" || s.Start != dataset.NewMonth(1, 1) {
+		t.Errorf("tsub reads back as %d months from %v, %s, %s calendar", s.N, s.Start, s.Units, s.Calendar)
 	}
 }

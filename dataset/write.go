@@ -205,8 +205,31 @@ func dataVar(f *netcdf.File, name string, dims []netcdf.Dim, attrs map[string]st
 // WriteSeries writes s as a CF NetCDF-4 file (time, lat, lon) with the given global attributes
 // added to climxai's provenance attributes. The time axis stands at mid-month with bounds.
 func WriteSeries(path string, s *Series, attrs map[string]string) error {
+	return WriteSeriesVars(path, []SeriesVar{{Series: s}}, attrs)
+}
+
+// SeriesVar is one data variable of a file WriteSeriesVars writes: the series and, when not
+// nil, its attributes (otherwise units, and for °C SST's standard and long names).
+type SeriesVar struct {
+	*Series
+	Attrs map[string]string
+}
+
+// WriteSeriesVars writes several series of one time axis and grid as data variables of one CF
+// NetCDF-4 file, as WriteSeries writes one: an emulator's input variables in one --data file.
+// The first series names the file (title) and gives its notices.
+func WriteSeriesVars(path string, vars []SeriesVar, attrs map[string]string) error {
+	if len(vars) == 0 {
+		return fmt.Errorf("dataset: cannot write %s: no series", path)
+	}
+	s := vars[0].Series
 	if s.N <= 0 || len(s.Values) != s.N*s.Grid.Size() {
 		return fmt.Errorf("dataset: cannot write %s: series has %d values for %d months on a %dx%d grid", path, len(s.Values), s.N, s.Grid.NLat(), s.Grid.NLon())
+	}
+	for _, v := range vars[1:] {
+		if v.N != s.N || v.Start != s.Start || len(v.Values) != len(s.Values) || v.Grid.NLat() != s.Grid.NLat() || v.Grid.NLon() != s.Grid.NLon() || v.Calendar != s.Calendar {
+			return fmt.Errorf("dataset: cannot write %s: %s and %s do not share one time axis, calendar and grid", path, s.Name, v.Name)
+		}
 	}
 	return WriteAtomic(path, func(tmp string) error {
 		f, err := netcdf.Create(tmp, netcdf.NetCDF4)
@@ -242,18 +265,27 @@ func WriteSeries(path string, s *Series, attrs map[string]string) error {
 		if err != nil {
 			return err
 		}
+		vds := make([]*netcdf.Var, len(vars))
+		for i, sv := range vars {
+			name := sv.Name
+			if name == "" {
+				name = "sst"
+			}
+			va := sv.Attrs
+			if va == nil {
+				va = map[string]string{"units": sv.Units}
+				if sv.Units == "degC" {
+					va["standard_name"] = "sea_surface_temperature"
+					va["long_name"] = "sea surface temperature"
+				}
+			}
+			if vds[i], err = dataVar(f, name, []netcdf.Dim{tdim, lat, lon}, va); err != nil {
+				return err
+			}
+		}
 		name := s.Name
 		if name == "" {
 			name = "sst"
-		}
-		va := map[string]string{"units": s.Units}
-		if s.Units == "degC" {
-			va["standard_name"] = "sea_surface_temperature"
-			va["long_name"] = "sea surface temperature"
-		}
-		vd, err := dataVar(f, name, []netcdf.Dim{tdim, lat, lon}, va)
-		if err != nil {
-			return err
 		}
 		g := provenance("monthly "+name, attrs)
 		if len(s.Notices) > 0 {
@@ -282,9 +314,11 @@ func WriteSeries(path string, s *Series, attrs map[string]string) error {
 		}
 		// One month at a time keeps the fill-value copy small for long series.
 		n := s.Grid.Size()
-		for t := 0; t < s.N; t++ {
-			if err := vd.WriteFloat32([]int{t, 0, 0}, []int{1, s.Grid.NLat(), s.Grid.NLon()}, withFill(s.Values[t*n:(t+1)*n])); err != nil {
-				return err
+		for i, sv := range vars {
+			for t := 0; t < s.N; t++ {
+				if err := vds[i].WriteFloat32([]int{t, 0, 0}, []int{1, s.Grid.NLat(), s.Grid.NLon()}, withFill(sv.Values[t*n:(t+1)*n])); err != nil {
+					return err
+				}
 			}
 		}
 		return f.Close()

@@ -112,6 +112,27 @@
 // peaking at the end of August. It is not clipped at the freezing point (so that SST minus
 // climatology is exactly the anomaly); at 73°N it stays above 1 °C.
 //
+// # Subsurface temperature
+//
+// With Config.Subsurface (`climxai synth --subsurface`) a run also yields the temperature below
+// the mixed layer, tsub = Csub + D (D's monthly mean over the sub-steps, as for T), a second
+// input variable for emulators that see more than SST (as Ham et al. 2019 feed ocean heat
+// content beside SST). Its climatology is constant in time: the water below the mixed layer is
+// what the previous winter's deep mixed layer left behind, so it is set a little colder than the
+// SST climatology's seasonal minimum (the cosine's trough, at the end of February):
+//
+//	Csub = M(φ, λ) - A(φ) - 0.5,     M = C without its seasonal term
+//
+// about 25.5 °C in the tropics, 19 °C at 25°N, 8.5-10 °C in the subpolar gyre and 2-4.5 °C at
+// 73°N, below the SST climatology in every month and everywhere. Like the SST it is not
+// clipped at the freezing point, so tsub minus Csub is D (to float32 rounding); with D's
+// spread of 1.2-2 °C one value in 10⁴, at the coldest cells near 73°N, lies below -1.9 °C. D
+// is taken out of the integration without drawing a random number or changing any arithmetic
+// of T: the SST of a seed is the same bytes with or without it. What it adds to a forecast is
+// what re-emergence carries: on a 200-year run the winter (January-March) mixed-layer anomaly
+// at mid and high latitudes correlates 0.8-0.95 with the previous autumn's
+// (September-November) D, but only 0.4-0.65 with the previous autumn's T.
+//
 // # Determinism
 //
 // Every random number comes from one math/rand/v2 PCG source seeded from Config.Seed, drawn

@@ -68,6 +68,10 @@ type Config struct {
 	Stream uint64
 	// AnomalyOnly skips the absolute SST (Result.SST is nil), saving its memory.
 	AnomalyOnly bool
+	// Subsurface also returns the subsurface anomaly D (Result.SubsurfaceAnomaly) and the
+	// temperature below the mixed layer (Result.Subsurface, unless AnomalyOnly). It draws no
+	// random number and changes no arithmetic of T: SST and anomalies stay the same bytes.
+	Subsurface bool
 }
 
 // ErrConfig is the kind of every error about an invalid Config or FitTruth request.
@@ -84,13 +88,20 @@ func (e *ConfigError) Error() string { return "synth: " + e.Field + ": " + e.Msg
 // Unwrap lets errors.Is match ErrConfig.
 func (e *ConfigError) Unwrap() error { return ErrConfig }
 
-// Result is a synthetic run. SST and Anomaly share grid and time axis; land is NaN in both.
+// Result is a synthetic run. Its series share grid and time axis; land is NaN in all of them.
 type Result struct {
 	SST         *dataset.Series // absolute SST, °C (variable "sst"); nil with Config.AnomalyOnly
 	Anomaly     *dataset.Series // SST minus Climatology, °C: the linear model's state T
 	Climatology *dataset.Series // the 12 calendar months of the climatology, °C
-	Land        []bool          // land mask of the grid, row-major [lat][lon]
-	Substeps    int             // Euler sub-steps per month used
+	// Subsurface is the temperature below the mixed layer, °C (variable "tsub"):
+	// SubsurfaceClimatology plus SubsurfaceAnomaly. Nil unless Config.Subsurface, and with
+	// Config.AnomalyOnly.
+	Subsurface *dataset.Series
+	// SubsurfaceAnomaly is the model's state D, monthly means like Anomaly, °C; nil unless
+	// Config.Subsurface.
+	SubsurfaceAnomaly *dataset.Series
+	Land              []bool // land mask of the grid, row-major [lat][lon]
+	Substeps          int    // Euler sub-steps per month used
 }
 
 // NorthAtlanticGrid returns the reference study's North Atlantic grid at 1° or 2° spacing.
@@ -186,11 +197,28 @@ func currentVelocity(lat, lon float64) (u, v float64) {
 // Climatology returns the climatological SST (°C) at a point for calendar month m (1..12);
 // doc.go gives the formula.
 func Climatology(lat, lon float64, m int) float64 {
-	x := math.Max(0, (lat-5)/65)
-	mean := 27 - 22*math.Pow(x, 1.3) + 2.5*math.Exp(-(lon+15)*(lon+15)/(2*15*15))*clamp01((lat-40)/20)
-	amp := 1 + 3*math.Exp(-(lat-40)*(lat-40)/(2*12*12))
 	s := float64(m) - 0.5
-	return mean + amp*math.Cos(2*math.Pi*(s-8)/12)
+	return climMean(lat, lon) + climAmp(lat)*math.Cos(2*math.Pi*(s-8)/12)
+}
+
+// climMean is the annual mean of the SST climatology, °C.
+func climMean(lat, lon float64) float64 {
+	x := math.Max(0, (lat-5)/65)
+	return 27 - 22*math.Pow(x, 1.3) + 2.5*math.Exp(-(lon+15)*(lon+15)/(2*15*15))*clamp01((lat-40)/20)
+}
+
+// climAmp is the amplitude of the SST climatology's seasonal cycle, °C.
+func climAmp(lat float64) float64 { return 1 + 3*math.Exp(-(lat-40)*(lat-40)/(2*12*12)) }
+
+// subsurfaceOffset is how much colder than the SST's seasonal minimum the water below the
+// mixed layer is in the climatology, °C (doc.go).
+const subsurfaceOffset = 0.5
+
+// SubsurfaceClimatology returns the climatological temperature below the mixed layer (°C) at a
+// point: the minimum of the SST climatology's seasonal cycle minus 0.5 °C, the same in every
+// month (doc.go).
+func SubsurfaceClimatology(lat, lon float64) float64 {
+	return climMean(lat, lon) - climAmp(lat) - subsurfaceOffset
 }
 
 // newModel discretises the dynamics on grid g.
@@ -285,8 +313,8 @@ func monthRates(mo int) (damp, ent, det float64) {
 }
 
 // Generate runs the synthetic model for cfg.Years years after a spin-up and returns SST and
-// anomalies. progress, if not nil, is called with (years done, cfg.Years); ctx is checked every
-// simulated year.
+// anomalies, with cfg.Subsurface also the subsurface anomaly D and tsub. progress, if not nil,
+// is called with (years done, cfg.Years); ctx is checked every simulated year.
 func Generate(ctx context.Context, cfg Config, progress func(done, total int)) (*Result, error) {
 	if cfg.Years < 1 || cfg.Years > 100000 {
 		return nil, &ConfigError{Field: "Years", Msg: fmt.Sprintf("%d years; use 1 to 100000", cfg.Years)}
@@ -303,12 +331,20 @@ func Generate(ctx context.Context, cfg Config, progress func(done, total int)) (
 		Name: "sst_anomaly", Units: "degC", Calendar: "noleap", Source: "climxai synth",
 		Grid: g, Start: dataset.NewMonth(1, 1), N: months, Values: make([]float32, months*size),
 	}
+	var deep *dataset.Series
+	if cfg.Subsurface {
+		deep = &dataset.Series{
+			Name: "tsub_anomaly", Units: "degC", Calendar: "noleap", Source: "climxai synth",
+			Grid: g, Start: dataset.NewMonth(1, 1), N: months, Values: make([]float32, months*size),
+		}
+	}
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x636c696d78616921^cfg.Stream))
 	T := make([]float64, nc)
 	D := make([]float64, nc)
 	dT := make([]float64, nc)
 	dD := make([]float64, nc)
 	mean := make([]float64, nc)
+	meanD := make([]float64, nc) // D's monthly mean: read by nothing that computes T
 	white := make([]float64, size)
 	eta := make([]float64, size)
 	force := make([]float64, nc)
@@ -344,6 +380,7 @@ func Generate(ctx context.Context, cfg Config, progress func(done, total int)) (
 			}
 			damp, ent, det := monthRates(mo)
 			clear(mean)
+			clear(meanD)
 			for range m.nsub {
 				for c := range T {
 					tc := T[c]
@@ -359,6 +396,7 @@ func Generate(ctx context.Context, cfg Config, progress func(done, total int)) (
 					T[c] += h * dT[c]
 					D[c] += h * dD[c]
 					mean[c] += T[c]
+					meanD[c] += D[c]
 				}
 			}
 			if y < spinupYrs {
@@ -371,6 +409,15 @@ func Generate(ctx context.Context, cfg Config, progress func(done, total int)) (
 			}
 			for c, k := range m.cells {
 				out[k] = float32(mean[c] * h)
+			}
+			if deep != nil {
+				out := deep.Values[t*size : (t+1)*size]
+				for k := range out {
+					out[k] = nan
+				}
+				for c, k := range m.cells {
+					out[k] = float32(meanD[c] * h)
+				}
 			}
 		}
 		if y >= spinupYrs && progress != nil {
@@ -393,8 +440,9 @@ func Generate(ctx context.Context, cfg Config, progress func(done, total int)) (
 			}
 		}
 	}
+	res := &Result{Anomaly: anom, Climatology: clim, SubsurfaceAnomaly: deep, Land: m.land, Substeps: m.nsub}
 	if cfg.AnomalyOnly {
-		return &Result{Anomaly: anom, Climatology: clim, Land: m.land, Substeps: m.nsub}, nil
+		return res, nil
 	}
 	sst := &dataset.Series{
 		Name: "sst", Units: "degC", Calendar: "noleap", Source: "climxai synth",
@@ -408,7 +456,34 @@ func Generate(ctx context.Context, cfg Config, progress func(done, total int)) (
 			s[k] = c[k] + a[k]
 		}
 	}
-	return &Result{SST: sst, Anomaly: anom, Climatology: clim, Land: m.land, Substeps: m.nsub}, nil
+	res.SST = sst
+	if deep != nil {
+		res.Subsurface = addClimatology(deep, SubsurfaceClimatology, "tsub")
+	}
+	return res, nil
+}
+
+// addClimatology returns anom plus the time-constant climatology clim of each cell, as a
+// series named name; land stays NaN.
+func addClimatology(anom *dataset.Series, clim func(lat, lon float64) float64, name string) *dataset.Series {
+	g := anom.Grid
+	size := g.Size()
+	c := make([]float32, size)
+	for k := range c {
+		c[k] = float32(clim(g.Lat[k/g.NLon()], g.Lon[k%g.NLon()]))
+	}
+	out := &dataset.Series{
+		Name: name, Units: anom.Units, Calendar: anom.Calendar, Source: anom.Source,
+		Grid: g, Start: anom.Start, N: anom.N, Values: make([]float32, len(anom.Values)),
+	}
+	for t := 0; t < anom.N; t++ {
+		a := anom.Values[t*size : (t+1)*size]
+		s := out.Values[t*size : (t+1)*size]
+		for k := range s {
+			s[k] = c[k] + a[k] // NaN on land, as anom
+		}
+	}
+	return out
 }
 
 // smoother applies a separable Gaussian kernel (scale in metres) on the full rectangular grid,

@@ -2,8 +2,12 @@ package synth
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"math"
+	"runtime"
 	"testing"
 
 	"climxai/dataset"
@@ -309,6 +313,221 @@ func TestClimatologyShape(t *testing.T) {
 	}
 	if Climatology(40, -40, 8)-Climatology(40, -40, 2) < 5 {
 		t.Error("40N: August not clearly warmer than February")
+	}
+}
+
+// sameBits reports whether a and b hold the same float32 bit patterns (NaN equal to NaN).
+func sameBits(a, b []float32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if math.Float32bits(a[k]) != math.Float32bits(b[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestGenerateSSTPinned pins the SST of short runs to the bytes the generator wrote before the
+// subsurface output existed: goldens and a study depend on them. The pins are for amd64; Go may
+// fuse multiply-adds on other architectures, which changes the last bits.
+func TestGenerateSSTPinned(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skipf("pins are amd64 bytes; %s may fuse multiply-adds", runtime.GOARCH)
+	}
+	tests := []struct {
+		name string
+		cfg  Config
+		want string // SHA-256 of SST.Values, little-endian float32
+	}{
+		{"2 degrees, 3 years", Config{Years: 3, Grid: 2, Seed: 1}, "bc928c8335ea6ea4a3d975f5db5049372117c7b699300fbf4a1b1f8c9e122690"},
+		{"1 degree, 1 year", Config{Years: 1, Grid: 1, Seed: 5}, "f7c129328009150c9b7fda45437cbeb2592ed1c08f5fc5d5b1ede2800b53d3dd"},
+	}
+	for _, tc := range tests {
+		for _, sub := range []bool{false, true} {
+			cfg := tc.cfg
+			cfg.Subsurface = sub
+			r, err := Generate(context.Background(), cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			if err := binary.Write(h, binary.LittleEndian, r.SST.Values); err != nil {
+				t.Fatal(err)
+			}
+			if got := hex.EncodeToString(h.Sum(nil)); got != tc.want {
+				t.Errorf("%s, Subsurface %v: SST hash %s, want %s", tc.name, sub, got, tc.want)
+			}
+		}
+	}
+}
+
+func TestGenerateSubsurfaceLeavesSSTUnchanged(t *testing.T) {
+	gen := func(cfg Config) *Result {
+		r, err := Generate(context.Background(), cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	plain := gen(Config{Years: 20, Grid: 2, Seed: 4})
+	sub := gen(Config{Years: 20, Grid: 2, Seed: 4, Subsurface: true})
+	if plain.Subsurface != nil || plain.SubsurfaceAnomaly != nil {
+		t.Error("a run without Subsurface returned subsurface series")
+	}
+	if sub.Subsurface == nil || sub.SubsurfaceAnomaly == nil {
+		t.Fatal("a run with Subsurface returned no subsurface series")
+	}
+	if !sameBits(plain.SST.Values, sub.SST.Values) {
+		t.Error("Subsurface changed the SST")
+	}
+	if !sameBits(plain.Anomaly.Values, sub.Anomaly.Values) {
+		t.Error("Subsurface changed the anomalies")
+	}
+	only := gen(Config{Years: 20, Grid: 2, Seed: 4, Subsurface: true, AnomalyOnly: true})
+	if only.Subsurface != nil || only.SST != nil {
+		t.Error("AnomalyOnly returned absolute series")
+	}
+	if !sameBits(only.SubsurfaceAnomaly.Values, sub.SubsurfaceAnomaly.Values) {
+		t.Error("AnomalyOnly changed the subsurface anomalies")
+	}
+	if s := sub.Subsurface; s.Name != "tsub" || s.Units != "degC" || s.Calendar != "noleap" || s.N != sub.SST.N || s.Start != sub.SST.Start {
+		t.Errorf("subsurface series %q in %s, %s calendar, %d months from %v", s.Name, s.Units, s.Calendar, s.N, s.Start)
+	}
+}
+
+func TestGenerateSubsurfaceDeterministic(t *testing.T) {
+	gen := func(seed int) *Result {
+		r, err := Generate(context.Background(), Config{Years: 3, Grid: 2, Seed: seed, Subsurface: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	a, b, c := gen(1), gen(1), gen(2)
+	if !sameBits(a.Subsurface.Values, b.Subsurface.Values) {
+		t.Error("the same seed gave different tsub")
+	}
+	if sameBits(a.Subsurface.Values, c.Subsurface.Values) {
+		t.Error("different seeds gave the same tsub")
+	}
+}
+
+func TestGenerateSubsurfaceLand(t *testing.T) {
+	r, err := Generate(context.Background(), Config{Years: 2, Grid: 2, Seed: 3, Subsurface: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := r.SST.Grid.Size()
+	for k, land := range r.Land {
+		for tt := 0; tt < r.SST.N; tt++ {
+			v := float64(r.Subsurface.Values[tt*size+k])
+			d := float64(r.SubsurfaceAnomaly.Values[tt*size+k])
+			if land != math.IsNaN(v) || land != math.IsNaN(d) || math.IsInf(v, 0) || math.IsInf(d, 0) {
+				t.Fatalf("cell %d month %d: land %v but tsub %v, its anomaly %v", k, tt, land, v, d)
+			}
+		}
+	}
+}
+
+// TestSubsurfaceClimatology checks that tsub is the documented climatology plus D: the
+// difference is D to float32 rounding, and D has no climatology left (its time mean is small
+// against its spread at every cell). The climatology itself is plausible: colder than the SST
+// in every month (stable stratification), about 25 °C in the tropics, above 1 °C at 73°N.
+func TestSubsurfaceClimatology(t *testing.T) {
+	r, err := Generate(context.Background(), Config{Years: 200, Grid: 2, Seed: 7, Subsurface: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := r.Subsurface.Grid
+	size := g.Size()
+	var rms, domain float64 // over cells: squared time mean over std; time mean (°C)
+	cells := 0
+	for k, land := range r.Land {
+		if land {
+			continue
+		}
+		lat, lon := g.Lat[k/g.NLon()], g.Lon[k%g.NLon()]
+		c := SubsurfaceClimatology(lat, lon)
+		for m := 1; m <= 12; m++ {
+			if sst := Climatology(lat, lon, m); c > sst-0.4 {
+				t.Fatalf("%g°N %g°E: tsub climatology %.2f °C not below the SST climatology %.2f °C of month %d", lat, lon, c, sst, m)
+			}
+		}
+		if lat < 10 && (c < 24 || c > 27) || lat > 72 && c < 1 {
+			t.Errorf("%g°N %g°E: tsub climatology %.2f °C is implausible", lat, lon, c)
+		}
+		mean, ss := 0.0, 0.0
+		for tt := 0; tt < r.Subsurface.N; tt++ {
+			v := float64(r.Subsurface.Values[tt*size+k])
+			d := float64(r.SubsurfaceAnomaly.Values[tt*size+k])
+			if math.Abs(v-c-d) > 4e-6*math.Max(1, math.Abs(v)) {
+				t.Fatalf("%g°N %g°E month %d: tsub %v minus climatology %v is not D %v", lat, lon, tt, v, c, d)
+			}
+			mean += v - c
+			ss += (v - c) * (v - c)
+		}
+		n := float64(r.Subsurface.N)
+		mean /= n
+		sd := math.Sqrt(ss/n - mean*mean)
+		rms += (mean / sd) * (mean / sd)
+		domain += mean
+		cells++
+	}
+	rms, domain = math.Sqrt(rms/float64(cells)), domain/float64(cells)
+	t.Logf("%d ocean cells: time mean of tsub minus its climatology %.3f °C on average, %.2f standard deviations rms", cells, domain, rms)
+	// D decorrelates over two to three years, so the mean of 200 years is about a fifth of
+	// its spread at a cell; over the whole domain it nearly cancels. An offset of the
+	// climatology by half a degree would show in both.
+	if rms > 0.3 {
+		t.Errorf("tsub minus its climatology has time means of %.2f standard deviations (rms over cells), want below 0.3", rms)
+	}
+	if math.Abs(domain) > 0.15 {
+		t.Errorf("tsub minus its climatology has a domain-average time mean of %.3f °C, want near 0", domain)
+	}
+}
+
+// TestSubsurfaceReemergence checks that tsub carries the physics of doc.go: at mid and high
+// latitudes the winter (January-March) mixed-layer anomaly entrains the previous autumn's
+// (September-November) subsurface anomaly, so it correlates with it far better than with the
+// previous autumn's own surface anomaly, which summer has damped.
+func TestSubsurfaceReemergence(t *testing.T) {
+	r, err := Generate(context.Background(), Config{Years: 200, Grid: 2, Seed: 7, Subsurface: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		lat, lon float64
+	}{
+		{"subpolar gyre", 55, -35},
+		{"Labrador Sea", 60, -50},
+		{"north-east Atlantic", 47, -20},
+		{"Norwegian Sea", 65, -10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x := cellSeries(r.Anomaly, tc.lat, tc.lon)
+			d := cellSeries(r.SubsurfaceAnomaly, tc.lat, tc.lon)
+			mean3 := func(s []float64, t0 int) float64 { return (s[t0] + s[t0+1] + s[t0+2]) / 3 }
+			var winterT, autumnD, autumnT []float64
+			for y := 1; y < r.Anomaly.N/12; y++ {
+				winterT = append(winterT, mean3(x, 12*y))
+				autumnD = append(autumnD, mean3(d, 12*(y-1)+8))
+				autumnT = append(autumnT, mean3(x, 12*(y-1)+8))
+			}
+			cD, cT := corr(winterT, autumnD), corr(winterT, autumnT)
+			t.Logf("winter T with the previous autumn's D: %.2f, with its T: %.2f; std of D %.2f °C", cD, cT, std(d))
+			if cD < 0.6 {
+				t.Errorf("winter T correlates %.2f with the previous autumn's D, want above 0.6", cD)
+			}
+			if cD < cT+0.2 {
+				t.Errorf("winter T correlates %.2f with the previous autumn's D, not clearly more than %.2f with its T", cD, cT)
+			}
+			if s := std(d); s < 0.8 || s > 2.5 {
+				t.Errorf("std of D %.2f °C outside 0.8..2.5", s)
+			}
+		})
 	}
 }
 
