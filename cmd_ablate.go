@@ -209,11 +209,7 @@ func cardLead(card *inference.Card, lead int, verb string) (int, error) {
 
 // prepareData opens the data file and prepares it as the card prescribes, printing notices.
 func prepareData(card *inference.Card, path string, stderr io.Writer) (*dataset.Prepared, error) {
-	s, err := dataset.Open(path, dataset.OpenOptions{Var: card.Variable, MinMonths: card.InputMonths})
-	if err != nil {
-		return nil, err
-	}
-	p, err := dataset.Prepare(s, card.Grid, card.Preprocess)
+	p, err := card.Prepare(path)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"climxai/app"
@@ -17,7 +19,7 @@ import (
 )
 
 // decaySynopsis is decay's usage line.
-const decaySynopsis = "decay AGG.nc... [--truth TRUTH.nc] [--max-lag K] [--bin-km W] [--json]"
+const decaySynopsis = "decay AGG.nc... [--truth TRUTH.nc] [--max-lag K] [--bin-km W] [--variable NAME] [--json]"
 
 // decayRow is one aggregate file's temporal decay and spatial extent.
 type decayRow struct {
@@ -58,6 +60,7 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxLag := fs.Int("max-lag", -1, "fit the e-folding time over lags 0..K only (-1: all lags)")
 	binKm := fs.Float64("bin-km", 100, "width of the distance bins (km) of the distance curve")
 	asJSON := fs.Bool("json", false, "print the table and the curves as JSON")
+	variable := fs.String("variable", "", "with an emulator of several input variables: the variable whose attributions to analyse (default the forecast variable's, attribution)")
 	truthPath := fs.String("truth", "", "also a row per target and lead of this ground truth (climxai synth --truth): the optimal linear predictor's |coefficients|, which are its saliency")
 	fig := addFigureFlag(fs, "the decay curves with their e-folding fits")
 	files, err := parseFlags(fs, args)
@@ -82,6 +85,9 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		a, err := dataset.ReadAttribution(path)
 		if err != nil {
+			return err
+		}
+		if err := selectVariable(a, path, *variable); err != nil {
 			return err
 		}
 		lat0, lon0, err := targetCentre(a)
@@ -233,4 +239,29 @@ func num0(v any) string {
 		return strconv.FormatFloat(f, 'f', 0, 64)
 	}
 	return "-"
+}
+
+// selectVariable makes a.Values the attributions to input variable name (attribution_NAME of a
+// file of an emulator with several input variables); "" or the first variable keeps
+// attribution.
+func selectVariable(a *dataset.AttributionFile, path, name string) error {
+	vars := strings.Fields(a.Meta.Other["input_variables"])
+	if name == "" || (len(vars) > 0 && name == vars[0]) {
+		return nil
+	}
+	if !slices.Contains(vars, name) {
+		if len(vars) == 0 {
+			return app.Usagef("decay: --variable %s: %s holds the attributions of an emulator with one input variable", name, path)
+		}
+		return app.Usagef("decay: --variable %s: %s holds the input variables %s", name, path, strings.Join(vars, ", "))
+	}
+	for _, e := range a.Extra {
+		if e.Name == "attribution_"+name {
+			a.Values = e.Values
+			a.Meta.Other["variable"] = name
+			return nil
+		}
+	}
+	return &dataset.Error{Path: path, Kind: dataset.ErrNoVariable, Msg: "no variable attribution_" + name,
+		Hint: "the file names " + name + " in input_variables but lacks its attributions: write it again with climxai aggregate"}
 }

@@ -73,7 +73,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	x := make([]float32, card.InputMonths*card.Grid.NLat*card.Grid.NLon)
+	x := make([]float32, card.Channels()*card.Grid.NLat*card.Grid.NLon)
 	if err := card.Window(p, init, x); err != nil {
 		return err
 	}
@@ -99,10 +99,6 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 
-	lags := make([]int, res.Lags)
-	for k := range lags {
-		lags[k] = k
-	}
 	other := map[string]string{
 		"device":            res.Device,
 		"duration_seconds":  strconv.FormatFloat(res.Duration.Seconds(), 'f', 3, 64),
@@ -126,10 +122,9 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		other["objective_trace"] = strings.Join(tr, " ")
 		other["attribution_units"] = "the optimal input (model input units)"
 	}
-	af := &dataset.AttributionFile{Grid: card.Grid.Grid(), Lags: lags, Values: res.Values,
-		Meta: dataset.AttributionMeta{Method: res.Method, Parameters: res.Params.String(), Target: *targetStr,
-			Lead: *lead, Init: init.String(), ModelFile: cm.File, ModelSHA256: e.SHA256, DataFile: *dataPath,
-			Version: app.Version, Other: other}}
+	af := app.ResultFile(res, card.Grid.Grid(), dataset.AttributionMeta{Method: res.Method, Parameters: res.Params.String(),
+		Target: *targetStr, Lead: *lead, Init: init.String(), ModelFile: cm.File, ModelSHA256: e.SHA256,
+		DataFile: *dataPath, Version: app.Version, Other: other})
 	if err := dataset.WriteAttribution(*out, af); err != nil {
 		return err
 	}
@@ -158,6 +153,17 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		top = append(top, lagShare{k, (init - dataset.Month(k)).String(), sums[k], sums[k] / math.Max(total, math.SmallestNonzeroFloat64)})
 	}
 	degC := res.Output*card.Preprocess.ScaleStd + card.Preprocess.ScaleMean
+	type varShare struct {
+		Name  string  `json:"name"`
+		Sum   float64 `json:"sum_abs"`
+		Share float64 `json:"share"`
+	}
+	var shares []varShare
+	for v, s := range res.VarSums() {
+		if len(res.Vars) > 0 {
+			shares = append(shares, varShare{res.Vars[v], s, s / math.Max(total, math.SmallestNonzeroFloat64)})
+		}
+	}
 	if *asJSON {
 		sum := map[string]any{
 			"out": *out, "method": res.Method, "parameters": res.Params.String(), "target": *targetStr,
@@ -168,6 +174,9 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		if c := res.Completeness; c != nil {
 			sum["completeness"] = map[string]any{"sum": c.Sum, "expected": c.Expected, "delta": c.Delta, "relative": finite(c.Relative)}
+		}
+		if shares != nil {
+			sum["input_variables"] = shares
 		}
 		if len(res.Trace) > 0 {
 			sum["objective_first"], sum["objective_last"] = res.Trace[0], res.Trace[len(res.Trace)-1]
@@ -202,6 +211,13 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		fmt.Fprintf(stdout, " %d (%s, %.1f%%)", l.Lag, l.Month, 100*l.Share)
 	}
 	fmt.Fprintln(stdout)
+	if shares != nil {
+		fmt.Fprint(stdout, "Σ|attribution| by input variable:")
+		for _, v := range shares {
+			fmt.Fprintf(stdout, " %s %.1f%%", v.Name, 100*v.Share)
+		}
+		fmt.Fprintln(stdout)
+	}
 	fmt.Fprintln(stdout, "wrote", *out)
 	return nil
 }

@@ -15,17 +15,28 @@ import (
 // cardInfo is what `climxai info CARD.toml` reports: the card as climxai reads it and, for each
 // model, the signature ONNX Runtime checked against it.
 type cardInfo struct {
-	Card         string      `json:"card"`
-	Name         string      `json:"name"`
-	Variable     string      `json:"variable"`
-	InputMonths  int         `json:"input_months"`
-	ChannelOrder string      `json:"channel_order"`
-	Grid         string      `json:"grid"`
-	Preprocess   string      `json:"preprocess"`
-	Index        string      `json:"index,omitempty"`
-	IndexBox     string      `json:"index_box,omitempty"`
-	IndexCells   int         `json:"index_cells,omitempty"` // grid cells of the region (land included)
-	Models       []modelInfo `json:"models"`
+	Card         string `json:"card"`
+	Name         string `json:"name"`
+	Variable     string `json:"variable"`
+	InputMonths  int    `json:"input_months"`
+	ChannelOrder string `json:"channel_order"`
+	Grid         string `json:"grid"`
+	Preprocess   string `json:"preprocess"`
+	Index        string `json:"index,omitempty"`
+	IndexBox     string `json:"index_box,omitempty"`
+	IndexCells   int    `json:"index_cells,omitempty"` // grid cells of the region (land included)
+	// Inputs are the further input variables ([[input]] tables) and InputLayout how their
+	// month blocks follow the variable's; both absent for an emulator that reads one variable.
+	Inputs      []inputInfo `json:"inputs,omitempty"`
+	InputLayout string      `json:"input_layout,omitempty"`
+	Models      []modelInfo `json:"models"`
+}
+
+// inputInfo is one [[input]] table: a further input variable and its scaling.
+type inputInfo struct {
+	Variable  string  `json:"variable"`
+	ScaleMean float64 `json:"scale_mean"`
+	ScaleStd  float64 `json:"scale_std"`
 }
 
 // modelInfo is one [[model]] entry, opened.
@@ -59,6 +70,10 @@ func inspectCard(path string) (*cardInfo, error) {
 	pre += fmt.Sprintf(", filter %s, then (x - %g) / %g", pp.Filter, pp.ScaleMean, pp.ScaleStd)
 	info := &cardInfo{Card: path, Name: c.Name, Variable: c.Variable, InputMonths: c.InputMonths,
 		ChannelOrder: string(c.ChannelOrder), Grid: c.Grid.String(), Preprocess: pre}
+	for _, in := range c.Inputs {
+		info.Inputs = append(info.Inputs, inputInfo{in.Variable, in.Preprocess.ScaleMean, in.Preprocess.ScaleStd})
+		info.InputLayout = string(c.InputLayout)
+	}
 	if c.Index != "" {
 		info.Index, info.IndexBox = c.Index, c.IndexRegion.Box.String()
 		for _, in := range c.Region() {
@@ -127,6 +142,12 @@ func writeCardInfo(w io.Writer, info *cardInfo, asJSON bool) error {
 	row("input", "%s, %d months, %s", info.Variable, info.InputMonths, info.ChannelOrder)
 	row("grid", "%s", info.Grid)
 	row("preprocess", "%s", info.Preprocess)
+	for _, in := range info.Inputs {
+		row("input", "%s (same months and preprocessing, then (x - %g) / %g)", in.Variable, in.ScaleMean, in.ScaleStd)
+	}
+	if len(info.Inputs) > 0 {
+		row("channels", "%d: %d months of each of %d variables, %s", info.InputMonths*(1+len(info.Inputs)), info.InputMonths, 1+len(info.Inputs), info.InputLayout)
+	}
 	if info.Index != "" {
 		row("forecasts", "the %s index: area-weighted mean of box %s (%d cells of the grid)", info.Index, info.IndexBox, info.IndexCells)
 	} else {

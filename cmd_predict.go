@@ -71,7 +71,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	defer rt.Close()
 
-	in := make([]float32, card.InputMonths*card.Grid.NLat*card.Grid.NLon)
+	in := make([]float32, card.Channels()*card.Grid.NLat*card.Grid.NLon)
 	if err := card.Window(p, init, in); err != nil {
 		return err
 	}

@@ -212,7 +212,7 @@ func skillOfLead(ctx context.Context, rt *inference.Runtime, card *inference.Car
 	}
 	emu, pm, dm := attribution.NewSkillMap(cells), attribution.NewSkillMap(cells), attribution.NewSkillMap(cells)
 	prog := app.NewProgress(stderr, fmt.Sprintf("skill lead %d", lead))
-	sample := card.InputMonths * cells
+	sample := card.Channels() * cells
 	in := make([]float32, skillBatch*sample)
 	dampField := make([]float32, cells)
 	for b0 := 0; b0 < len(scored); b0 += skillBatch {

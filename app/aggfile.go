@@ -2,6 +2,7 @@ package app
 
 import (
 	"strconv"
+	"strings"
 
 	"climxai/attribution"
 	"climxai/dataset"
@@ -30,24 +31,54 @@ func WriteAggregate(path string, grid dataset.Grid, sums *attribution.Sums, meta
 	meta.Samples = sums.Samples
 	meta.Other["skipped"] = strconv.Itoa(sums.Skipped)
 	what := " of each sample's attribution divided by its sum of |attribution|"
-	extra := []dataset.LagField{
-		{Name: "signed_mean", Units: "1", LongName: "mean over samples" + what, Values: agg.Signed},
-		{Name: "std", Units: "1", LongName: "sample standard deviation of |attribution| (normalised as attribution)", Values: agg.Std},
-		{Name: "signed_std", Units: "1", LongName: "sample standard deviation" + what, Values: agg.SignedStd},
-	}
-	for i, s := range [][]float64{sums.Abs, sums.Signed, sums.Sq} {
-		hi, lo := make([]float32, len(s)), make([]float32, len(s))
-		for j, v := range s {
-			hi[j] = float32(v)
-			lo[j] = float32(v - float64(hi[j]))
+	m := sums.Lags * sums.NLat * sums.NLon
+	var extra []dataset.LagField
+	var values []float32
+	// Each input variable's block: the first under the plain names, the others' with _NAME.
+	for v := range max(1, len(sums.Vars)) {
+		suffix, of := "", ""
+		if v > 0 {
+			suffix, of = "_"+sums.Vars[v], " ("+sums.Vars[v]+")"
 		}
-		desc := [3]string{"|a|", "a", "a²"}[i]
+		blk := func(x []float32) []float32 { return x[v*m : (v+1)*m] }
+		if v == 0 {
+			values = blk(agg.MeanAbs)
+		} else {
+			extra = append(extra, dataset.LagField{Name: "attribution" + suffix, Units: "1",
+				LongName: "mean over samples of |attribution| / sum |attribution|" + of, Values: blk(agg.MeanAbs)})
+		}
 		extra = append(extra,
-			dataset.LagField{Name: sumNames[i], Units: "1", LongName: "sum over samples of normalised " + desc + " (add " + sumNames[i] + "_residual for float64 precision)", Values: hi},
-			dataset.LagField{Name: sumNames[i] + "_residual", Units: "1", LongName: "float64 sum minus " + sumNames[i], Values: lo})
+			dataset.LagField{Name: "signed_mean" + suffix, Units: "1", LongName: "mean over samples" + what + of, Values: blk(agg.Signed)},
+			dataset.LagField{Name: "std" + suffix, Units: "1", LongName: "sample standard deviation of |attribution| (normalised as attribution)" + of, Values: blk(agg.Std)},
+			dataset.LagField{Name: "signed_std" + suffix, Units: "1", LongName: "sample standard deviation" + what + of, Values: blk(agg.SignedStd)})
+		for i, s := range [][]float64{sums.Abs, sums.Signed, sums.Sq} {
+			s = s[v*m : (v+1)*m]
+			hi, lo := make([]float32, len(s)), make([]float32, len(s))
+			for j, v := range s {
+				hi[j] = float32(v)
+				lo[j] = float32(v - float64(hi[j]))
+			}
+			desc := [3]string{"|a|", "a", "a²"}[i]
+			extra = append(extra,
+				dataset.LagField{Name: sumNames[i] + suffix, Units: "1", LongName: "sum over samples of normalised " + desc + " (add " + sumNames[i] + "_residual" + suffix + " for float64 precision)" + of, Values: hi},
+				dataset.LagField{Name: sumNames[i] + "_residual" + suffix, Units: "1", LongName: "float64 sum minus " + sumNames[i] + suffix, Values: lo})
+		}
 	}
-	af := &dataset.AttributionFile{Grid: grid, Lags: lags, Values: agg.MeanAbs, Extra: extra, Meta: meta}
+	af := &dataset.AttributionFile{Grid: grid, Lags: lags, Values: values, Extra: extra, Meta: meta}
 	af.Meta.Other["attribution_units"] = "mean over samples of |attribution| / sum |attribution| (sums to 1)"
+	if len(sums.Vars) > 1 {
+		af.Meta.Other["attribution_units"] += " over every input variable (attribution, attribution_NAME)"
+		af.Meta.Other["input_variables"] = strings.Join(sums.Vars, " ")
+		for v, name := range sums.Vars {
+			var t float64
+			for _, x := range agg.MeanAbs[v*m : (v+1)*m] {
+				if x == x {
+					t += float64(x)
+				}
+			}
+			af.Meta.Other["share_"+name] = strconv.FormatFloat(t, 'g', 6, 64)
+		}
+	}
 	return agg, dataset.WriteAttribution(path, af)
 }
 
@@ -65,17 +96,26 @@ func ReadAggregateSums(path string) (*attribution.Sums, *dataset.AttributionFile
 		}
 		return nil
 	}
-	s := attribution.NewSums(len(a.Lags), a.Grid.NLat(), a.Grid.NLon())
-	for i, dst := range [][]float64{s.Abs, s.Signed, s.Sq} {
-		hi, lo := field(sumNames[i]), field(sumNames[i]+"_residual")
-		if hi == nil || a.Meta.Samples < 1 {
-			return nil, nil, &dataset.Error{Path: path, Kind: dataset.ErrNoVariable, Msg: "no running sums (" + sumNames[i] + ") or no samples count",
-				Hint: "merge files written by climxai aggregate"}
+	vars := strings.Fields(a.Meta.Other["input_variables"])
+	s := attribution.NewSums(len(a.Lags), a.Grid.NLat(), a.Grid.NLon(), vars...)
+	m := len(a.Lags) * a.Grid.Size()
+	for v := range max(1, len(s.Vars)) {
+		suffix := ""
+		if v > 0 {
+			suffix = "_" + s.Vars[v]
 		}
-		for j := range dst {
-			dst[j] = float64(hi[j])
-			if lo != nil {
-				dst[j] += float64(lo[j])
+		for i, dst := range [][]float64{s.Abs, s.Signed, s.Sq} {
+			dst = dst[v*m : (v+1)*m]
+			hi, lo := field(sumNames[i]+suffix), field(sumNames[i]+"_residual"+suffix)
+			if hi == nil || a.Meta.Samples < 1 {
+				return nil, nil, &dataset.Error{Path: path, Kind: dataset.ErrNoVariable, Msg: "no running sums (" + sumNames[i] + suffix + ") or no samples count",
+					Hint: "merge files written by climxai aggregate"}
+			}
+			for j := range dst {
+				dst[j] = float64(hi[j])
+				if lo != nil {
+					dst[j] += float64(lo[j])
+				}
 			}
 		}
 	}

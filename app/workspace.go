@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -75,8 +76,8 @@ type Selection struct {
 type Explanation struct {
 	Selection Selection
 	Result    *attribution.Result
-	// LagImportance is Σ|attribution| over ocean cells per lag, lag 0 first, normalised to sum
-	// 1 (all zeros when the attribution is).
+	// LagImportance is Σ|attribution| over ocean cells (and input variables) per lag, lag 0
+	// first, normalised to sum 1 (all zeros when the attribution is).
 	LagImportance []float64
 	Elapsed       time.Duration
 	// Forecast is the forecast field of the selection with the observed one and their
@@ -119,11 +120,7 @@ func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error)
 	if err != nil {
 		return nil, &OpenError{Kind: ErrCard, Path: cardPath, Err: err}
 	}
-	s, err := dataset.Open(dataPath, dataset.OpenOptions{Var: card.Variable, MinMonths: card.InputMonths})
-	if err != nil {
-		return nil, &OpenError{Kind: ErrData, Path: dataPath, Err: err}
-	}
-	p, err := dataset.Prepare(s, card.Grid, card.Preprocess)
+	p, err := card.Prepare(dataPath)
 	if err != nil {
 		return nil, &OpenError{Kind: ErrData, Path: dataPath, Err: err}
 	}
@@ -137,6 +134,10 @@ func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error)
 	}
 	w := &Workspace{Card: card, CardPath: cardPath, DataPath: dataPath, Prepared: p, Runtime: rt,
 		Options: opts, Notices: p.Notices, emulators: map[int]*attribution.Emulator{}}
+	if vars := card.Variables(); len(vars) > 1 {
+		w.Notices = append(slices.Clip(w.Notices), fmt.Sprintf("this emulator reads %s: the map shows the variable chosen beside Show, "+
+			"the lag and distance curves all of them; saved results hold each variable's attributions (attribution_NAME)", strings.Join(vars, ", ")))
+	}
 	inits := p.Inits(lead, card.InputMonths)
 	w.sel = Selection{Lead: lead, Init: inits[len(inits)-1], Method: "saliency"}
 	g := card.Grid
@@ -151,6 +152,20 @@ func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error)
 	}
 	w.sel.Target = t
 	return w, nil
+}
+
+// normalised divides v by its sum (left as is when the sum is 0).
+func normalised(v []float64) []float64 {
+	var t float64
+	for _, x := range v {
+		t += x
+	}
+	if t > 0 {
+		for i := range v {
+			v[i] /= t
+		}
+	}
+	return v
 }
 
 // writer is WrittenBy or "climxai gui".
@@ -323,11 +338,23 @@ func (w *Workspace) nearestOcean(row, col int) (int, int) {
 // Input returns the model input at lag (month init-lag) on the card's grid, [NLat*NLon] in
 // model units (scaled anomalies), NaN on land.
 func (w *Workspace) Input(init dataset.Month, lag int) ([]float32, error) {
+	return w.InputOf(init, lag, 0)
+}
+
+// InputOf is Input of input variable v (0 the card's variable, then its [[input]] tables).
+func (w *Workspace) InputOf(init dataset.Month, lag, v int) ([]float32, error) {
 	months := w.Card.InputMonths
 	if lag < 0 || lag >= months {
 		return nil, selErr("lag %d: lags are 0..%d", lag, months-1)
 	}
-	view, err := w.Prepared.WindowView(init, months)
+	if v < 0 || v > len(w.Prepared.Extra) {
+		return nil, selErr("input variable %d: the card reads %s", v, strings.Join(w.Card.Variables(), ", "))
+	}
+	p := w.Prepared
+	if v > 0 {
+		p = p.Extra[v-1]
+	}
+	view, err := p.WindowView(init, months)
 	if err != nil {
 		return nil, err
 	}
@@ -399,7 +426,7 @@ func (w *Workspace) ExplainSelection(ctx context.Context, sel Selection, progres
 		return nil, err
 	}
 	c := w.Card
-	x := make([]float32, c.InputMonths*c.Grid.NLat*c.Grid.NLon)
+	x := make([]float32, c.Channels()*c.Grid.NLat*c.Grid.NLon)
 	if err := c.Window(w.Prepared, sel.Init, x); err != nil {
 		return nil, err
 	}
@@ -408,9 +435,7 @@ func (w *Workspace) ExplainSelection(ctx context.Context, sel Selection, progres
 	if err != nil {
 		return nil, err
 	}
-	ex := &Explanation{Selection: sel, Result: res,
-		LagImportance: attribution.LagImportance(res.Values, res.Lags, res.NLat, res.NLon),
-		Elapsed:       time.Since(start)}
+	ex := &Explanation{Selection: sel, Result: res, LagImportance: normalised(res.LagSums()), Elapsed: time.Since(start)}
 	if ex.Forecast, err = w.forecast(ctx, e, x, sel); err != nil {
 		return nil, err
 	}
@@ -592,10 +617,6 @@ func (w *Workspace) WriteResult(path string, ex *Explanation) error {
 	if err != nil {
 		return err
 	}
-	lags := make([]int, r.Lags)
-	for k := range lags {
-		lags[k] = k
-	}
 	other := map[string]string{
 		"device":            r.Device,
 		"duration_seconds":  strconv.FormatFloat(r.Duration.Seconds(), 'f', 3, 64),
@@ -611,9 +632,8 @@ func (w *Workspace) WriteResult(path string, ex *Explanation) error {
 		other["completeness_expected"] = strconv.FormatFloat(c.Expected, 'g', 8, 64)
 		other["completeness_delta"] = strconv.FormatFloat(c.Delta, 'g', 6, 64)
 	}
-	af := &dataset.AttributionFile{Grid: w.Card.Grid.Grid(), Lags: lags, Values: r.Values,
-		Meta: dataset.AttributionMeta{Method: r.Method, Parameters: r.Params.String(), Target: sel.Target.Spec,
-			Lead: sel.Lead, Init: sel.Init.String(), ModelFile: modelFile, ModelSHA256: modelSHA,
-			DataFile: w.DataPath, Version: Version, Other: other}}
+	af := ResultFile(r, w.Card.Grid.Grid(), dataset.AttributionMeta{Method: r.Method, Parameters: r.Params.String(),
+		Target: sel.Target.Spec, Lead: sel.Lead, Init: sel.Init.String(), ModelFile: modelFile, ModelSHA256: modelSHA,
+		DataFile: w.DataPath, Version: Version, Other: other})
 	return dataset.WriteAttribution(path, af)
 }

@@ -157,14 +157,8 @@ func (a Ablation) Run(ctx context.Context, req AblationRequest) (*AblationResult
 		}
 		res.CellsKept = append(res.CellsKept, kept)
 	}
-	channel := func(lag int) int {
-		if e.NewestFirst {
-			return lag
-		}
-		return months - 1 - lag
-	}
-	z := e.ZeroAnomaly
-	// apply masks x in place for variant v (0 full, 1.. radii, then lags).
+	// apply masks x in place for variant v (0 full, 1.. radii, then lags), in every input
+	// variable.
 	apply := func(x []float32, v int) {
 		switch {
 		case v == 0:
@@ -172,18 +166,22 @@ func (a Ablation) Run(ctx context.Context, req AblationRequest) (*AblationResult
 			keep := keepCell[v-1]
 			for i := range n {
 				if !keep[i] && ocean(i) {
-					for c := range months {
-						x[c*n+i] = z
+					for u := range e.NVars() {
+						for lag := range months {
+							x[e.channel(u, lag)*n+i] = e.zero(u)
+						}
 					}
 				}
 			}
 		default:
 			k := a.Lags[v-1-len(a.RadiiKm)]
-			for lag := k; lag < months; lag++ {
-				c := channel(lag)
-				for i := range n {
-					if ocean(i) {
-						x[c*n+i] = z
+			for u := range e.NVars() {
+				for lag := k; lag < months; lag++ {
+					c := e.channel(u, lag)
+					for i := range n {
+						if ocean(i) {
+							x[c*n+i] = e.zero(u)
+						}
 					}
 				}
 			}
@@ -215,7 +213,8 @@ func (a Ablation) Run(ctx context.Context, req AblationRequest) (*AblationResult
 				curK = k
 				// Persistence: the init month's anomaly as the forecast. Inputs and targets are
 				// both (anomaly - scale_mean) / scale_std, so it is Σ w·x at lag 0.
-				res.PersistenceValues[k] = weighted(w, cur[channel(0)*n:(channel(0)+1)*n], 0)
+				c0 := e.channel(0, 0) // the forecast variable at lag 0
+				res.PersistenceValues[k] = weighted(w, cur[c0*n:(c0+1)*n], 0)
 			}
 			x := buf[j*s : (j+1)*s]
 			copy(x, cur)

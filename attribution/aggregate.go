@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
+	"strings"
 	"time"
 
 	"climxai/inference"
@@ -26,15 +28,23 @@ var (
 // value, independent of the number of samples.
 type Sums struct {
 	Lags, NLat, NLon int
-	Abs, Signed, Sq  []float64 // Σ|a|, Σa, Σa² per [lag][lat][lon]
-	Samples          int       // samples added
-	Skipped          int       // samples left out: their Σ|a| was 0 or not finite
+	// Vars names the input variables of an emulator that reads several (Emulator.Vars): the
+	// sums then hold one [lag][lat][lon] block per variable, and a sample is normalised over
+	// all of them, so the blocks' totals are the variables' shares. nil for one variable.
+	Vars            []string
+	Abs, Signed, Sq []float64 // Σ|a|, Σa, Σa² per [lag][lat][lon]
+	Samples         int       // samples added
+	Skipped         int       // samples left out: their Σ|a| was 0 or not finite
 }
 
-// NewSums returns empty sums for attributions of lags x nlat x nlon values.
-func NewSums(lags, nlat, nlon int) *Sums {
-	n := lags * nlat * nlon
-	return &Sums{Lags: lags, NLat: nlat, NLon: nlon,
+// NewSums returns empty sums for attributions of lags x nlat x nlon values, for each of vars
+// when an emulator reads several input variables (none: one).
+func NewSums(lags, nlat, nlon int, vars ...string) *Sums {
+	n := max(1, len(vars)) * lags * nlat * nlon
+	if len(vars) < 2 {
+		vars = nil
+	}
+	return &Sums{Lags: lags, NLat: nlat, NLon: nlon, Vars: vars,
 		Abs: make([]float64, n), Signed: make([]float64, n), Sq: make([]float64, n)}
 }
 
@@ -74,9 +84,9 @@ func (s *Sums) Add(values []float32) (bool, error) {
 
 // Merge adds the sums of a disjoint sample set (another shard) to s.
 func (s *Sums) Merge(o *Sums) error {
-	if o.Lags != s.Lags || o.NLat != s.NLat || o.NLon != s.NLon {
+	if o.Lags != s.Lags || o.NLat != s.NLat || o.NLon != s.NLon || !slices.Equal(o.Vars, s.Vars) {
 		return errorf(ErrBadAggregate, "merge parts of one run (same card, lead, target and method)",
-			"cannot add sums of %d x %d x %d values to sums of %d x %d x %d", o.Lags, o.NLat, o.NLon, s.Lags, s.NLat, s.NLon)
+			"cannot add sums of %d x %d x %d values%s to sums of %d x %d x %d%s", o.Lags, o.NLat, o.NLon, varsOf(o.Vars), s.Lags, s.NLat, s.NLon, varsOf(s.Vars))
 	}
 	for i := range s.Abs {
 		s.Abs[i] += o.Abs[i]
@@ -88,9 +98,19 @@ func (s *Sums) Merge(o *Sums) error {
 	return nil
 }
 
-// Aggregate is the result of an aggregation: per (lag, lat, lon), lag 0 first, NaN on land.
+// varsOf prints input variables for messages ("" for one).
+func varsOf(vars []string) string {
+	if len(vars) == 0 {
+		return ""
+	}
+	return " of " + strings.Join(vars, ", ")
+}
+
+// Aggregate is the result of an aggregation: per (lag, lat, lon), lag 0 first, NaN on land;
+// with several input variables one such block per variable (Vars), as in Result.
 type Aggregate struct {
 	Lags, NLat, NLon int
+	Vars             []string
 	// MeanAbs is the mean over samples of |a|/Σ|a|: it sums to 1 over space and lags.
 	MeanAbs []float32
 	// Signed is the mean of a/Σ|a|: where the sign is consistent its size approaches MeanAbs.
@@ -109,7 +129,7 @@ func (s *Sums) Mean() (*Aggregate, error) {
 			"%d samples added, %d skipped (Σ|attribution| was 0 or not finite)", s.Samples, s.Skipped)
 	}
 	n := len(s.Abs)
-	a := &Aggregate{Lags: s.Lags, NLat: s.NLat, NLon: s.NLon, Samples: s.Samples, Skipped: s.Skipped,
+	a := &Aggregate{Lags: s.Lags, NLat: s.NLat, NLon: s.NLon, Vars: s.Vars, Samples: s.Samples, Skipped: s.Skipped,
 		MeanAbs: make([]float32, n), Signed: make([]float32, n), Std: make([]float32, n), SignedStd: make([]float32, n)}
 	N := float64(s.Samples)
 	std := func(sum, sq float64) float32 {
@@ -194,7 +214,7 @@ func AggregateSamples(ctx context.Context, req AggregateRequest) (*Sums, Aggrega
 		st.Duration = time.Since(start)
 		return sums, st, nil
 	}
-	sums := NewSums(e.Months(), e.NLat(), e.NLon())
+	sums := NewSums(e.Months(), e.NLat(), e.NLon(), e.Vars...)
 	x := make([]float32, e.sampleLen())
 	for k := range req.Samples {
 		if err := ctx.Err(); err != nil {
@@ -325,7 +345,7 @@ func (e *Emulator) aggregateGradients(ctx context.Context, timesInput bool, targ
 		sums := make([]*Sums, len(grp))
 		seeds := make([][]float32, len(grp))
 		for i, t := range grp {
-			sums[i], seeds[i] = NewSums(e.Months(), e.NLat(), e.NLon()), t.Weights
+			sums[i], seeds[i] = NewSums(e.Months(), e.NLat(), e.NLon(), e.Vars...), t.Weights
 		}
 		filled := -1
 		place, b, err := e.backwardRows(ctx, gradientRules, n*len(grp), seeds, func(r int) int { return r % len(grp) }, batchBudget,

@@ -113,18 +113,26 @@ func (b Baseline) input(req Request) ([]float32, error) {
 	out := make([]float32, len(req.X))
 	switch b.Kind {
 	case BaselineZero:
-		for c := range months {
-			for i := range n {
-				if req.ocean(i) {
-					out[c*n+i] = e.ZeroAnomaly
+		for v := range e.NVars() {
+			z := e.zero(v)
+			for k := range months {
+				c := e.channel(v, k)
+				for i := range n {
+					if req.ocean(i) {
+						out[c*n+i] = z
+					}
 				}
 			}
 		}
 	case BaselineBlur:
-		for c := range months {
+		for c := range e.Slabs() {
 			blur(out[c*n:(c+1)*n], req.X[c*n:(c+1)*n], e.NLat(), e.NLon(), b.sigma(), req.ocean)
 		}
 	case BaselineCustom:
+		if e.NVars() > 1 {
+			return nil, errorf(ErrBadBaseline, "use zero, blur or mean with an emulator that reads several variables",
+				"a baseline file holds one (lag, lat, lon) field, but the emulator reads %s", strings.Join(e.Vars, ", "))
+		}
 		if len(b.Values) != len(req.X) {
 			return nil, errorf(ErrBadBaseline, fmt.Sprintf("the baseline must be (lag, lat, lon) = (%d, %d, %d) on the card's grid", months, e.NLat(), e.NLon()),
 				"%s has %d values", b.Source, len(b.Values))
@@ -138,7 +146,17 @@ func (b Baseline) input(req Request) ([]float32, error) {
 			}
 		}
 	case BaselineMean:
-		meanBaseline(out, req.X, months, e.rowWeights(), e.NLon(), b.Over, req.ocean)
+		if e.NVars() == 1 {
+			meanBaseline(out, req.X, months, e.rowWeights(), e.NLon(), b.Over, req.ocean)
+			break
+		}
+		// Each variable's own mean, over its own months: in lag order, one block a variable.
+		x, m := e.toLags(req.X, nil), make([]float32, len(req.X))
+		for v := range e.NVars() {
+			blk := v * months * n
+			meanBaseline(m[blk:blk+months*n], x[blk:blk+months*n], months, e.rowWeights(), e.NLon(), b.Over, req.ocean)
+		}
+		out = e.fromLags(m)
 	default:
 		return nil, errorf(ErrBadBaseline, "", "unknown baseline kind %d", b.Kind)
 	}

@@ -37,6 +37,16 @@ type Emulator struct {
 	// NewestFirst is true when input channel c holds month t-c (the card's channel_order);
 	// otherwise channel c holds month t-(Months-1)+c.
 	NewestFirst bool
+	// Vars names the input variables whose month blocks make the input channels, the forecast
+	// variable first (the card's variable and [[input]] tables); nil for one variable.
+	// Results then hold one (lag, lat, lon) block per variable, in this order.
+	Vars []string
+	// InputZero[v-1] is the zero anomaly of Vars[v] in model input units (v >= 1); Vars[0]'s is
+	// ZeroAnomaly.
+	InputZero []float32
+	// MonthMajor is true when the variables' channels interleave month by month (the card's
+	// input_layout "month-major"); otherwise each variable's months form one block.
+	MonthMajor bool
 	// Budget bounds the memory of batched runs in bytes (0: inference.DefaultBudget).
 	Budget int64
 	// RowArea weighs each grid row's cells by their area, cos(latitude), in spatial means (the
@@ -72,6 +82,13 @@ func OpenEmulator(rt *inference.Runtime, card *inference.Card, lead int, opts in
 	}
 	e.ZeroAnomaly = float32(-card.Preprocess.ScaleMean / card.Preprocess.ScaleStd)
 	e.NewestFirst = card.ChannelOrder == inference.NewestFirst
+	if len(card.Inputs) > 0 {
+		e.Vars = card.Variables()
+		for _, in := range card.Inputs {
+			e.InputZero = append(e.InputZero, float32(-in.Preprocess.ScaleMean/in.Preprocess.ScaleStd))
+		}
+		e.MonthMajor = card.InputLayout == inference.MonthMajor
+	}
 	e.RowArea = make([]float64, card.Grid.NLat)
 	for i := range e.RowArea {
 		e.RowArea[i] = max(0, math.Cos((card.Grid.LatStart+float64(i)*card.Grid.LatStep)*math.Pi/180))
@@ -135,8 +152,42 @@ func (e *Emulator) checkTarget(t Target) error {
 		"%s lies outside the index region %s", t, e.sig.Index)
 }
 
-// Months, NLat and NLon are the model's input sizes.
-func (e *Emulator) Months() int { return e.sig.Months }
+// Months is the number of input months (lags) of each input variable; NLat and NLon are the
+// model's grid.
+func (e *Emulator) Months() int { return e.sig.Months / e.NVars() }
+
+// NVars is the number of input variables (1 unless Vars names several).
+func (e *Emulator) NVars() int { return max(1, len(e.Vars)) }
+
+// Slabs is the number of (variable, lag) fields of a result: NVars x Months, the model's input
+// channels.
+func (e *Emulator) Slabs() int { return e.sig.Months }
+
+// zero is variable v's zero anomaly in model input units.
+func (e *Emulator) zero(v int) float32 {
+	if v == 0 {
+		return e.ZeroAnomaly
+	}
+	return e.InputZero[v-1]
+}
+
+// channelAt returns the input channel at position p (0..Months-1, in the card's channel order)
+// of variable v's months.
+func (e *Emulator) channelAt(v, p int) int {
+	if e.MonthMajor {
+		return p*e.NVars() + v
+	}
+	return v*e.Months() + p
+}
+
+// channel returns the input channel of variable v at lag k (month t-k).
+func (e *Emulator) channel(v, k int) int {
+	p := e.Months() - 1 - k
+	if e.NewestFirst {
+		p = k
+	}
+	return e.channelAt(v, p)
+}
 
 // NLat is the number of grid rows.
 func (e *Emulator) NLat() int { return e.sig.NLat }
@@ -198,7 +249,7 @@ func (e *Emulator) graph(r rules) (*inference.Graph, error) {
 	if g, ok := e.graphs[r.key]; ok {
 		return g, nil
 	}
-	x := []int64{int64(e.sig.Months), int64(e.sig.NLat), int64(e.sig.NLon)}
+	x := []int64{int64(e.Slabs()), int64(e.sig.NLat), int64(e.sig.NLon)}
 	y := []int64{1, int64(e.sig.NLat), int64(e.sig.NLon)}
 	spec := inference.GraphSpec{
 		Key:     fmt.Sprintf("%s %s %s index %q entry %d %s", e.SHA256, e.sig.Input, e.sig.Output, e.sig.Index, e.sig.Entry, r.key),
@@ -530,16 +581,14 @@ func (e *Emulator) toLags(v []float32, ocean []bool) []float32 {
 	return out
 }
 
-// toLagsInto is toLags writing into out (len(v) values).
+// toLagsInto is toLags writing into out (len(v) values): slab s = var*Months + lag of out is
+// channel(var, lag) of v.
 func (e *Emulator) toLagsInto(out, v []float32, ocean []bool) {
-	months, n := e.sig.Months, e.cells()
+	months, n := e.Months(), e.cells()
 	nan := float32(nanValue())
-	for k := range months {
-		c := months - 1 - k
-		if e.NewestFirst {
-			c = k
-		}
-		src, dst := v[c*n:(c+1)*n], out[k*n:(k+1)*n]
+	for s := range e.Slabs() {
+		c := e.channel(s/months, s%months)
+		src, dst := v[c*n:(c+1)*n], out[s*n:(s+1)*n]
 		for i := range dst {
 			if ocean != nil && !ocean[i] {
 				dst[i] = nan
@@ -552,14 +601,11 @@ func (e *Emulator) toLagsInto(out, v []float32, ocean []bool) {
 
 // fromLags is toLags' inverse (NaN becomes 0, as model inputs want land).
 func (e *Emulator) fromLags(v []float32) []float32 {
-	months, n := e.sig.Months, e.cells()
+	months, n := e.Months(), e.cells()
 	out := make([]float32, len(v))
-	for k := range months {
-		c := months - 1 - k
-		if e.NewestFirst {
-			c = k
-		}
-		for i, x := range v[k*n : (k+1)*n] {
+	for s := range e.Slabs() {
+		c := e.channel(s/months, s%months)
+		for i, x := range v[s*n : (s+1)*n] {
 			if x == x {
 				out[c*n+i] = x
 			}

@@ -3,6 +3,7 @@ package attribution
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kinds of failure. Test with errors.Is; the *Error that wraps them says what to do.
@@ -15,7 +16,19 @@ var (
 	ErrBadParameter  = errors.New("invalid method parameter")
 	ErrBadBaseline   = errors.New("invalid baseline")
 	ErrBadRequest    = errors.New("invalid attribution request")
+	// ErrSeveralInputs: the analysis is not (yet) defined for an emulator that reads several
+	// input variables (a card with [[input]] tables).
+	ErrSeveralInputs = errors.New("not available for emulators with several input variables")
 )
+
+// severalInputs is the ErrSeveralInputs error of analysis what on e, or nil when e reads one
+// variable.
+func (e *Emulator) severalInputs(what, hint string) error {
+	if e.NVars() == 1 {
+		return nil
+	}
+	return errorf(ErrSeveralInputs, hint, "%s: this emulator reads %s", what, strings.Join(e.Vars, ", "))
+}
 
 // Error is a problem with a target, a method or its parameters: the kind, the details, and what
 // the user can do.

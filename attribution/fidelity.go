@@ -147,6 +147,9 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 	case req.Ocean != nil && len(req.Ocean) != e.cells():
 		return nil, errorf(ErrBadRequest, "", "ocean mask has %d cells, the model's grid %d", len(req.Ocean), e.cells())
 	}
+	if err := e.severalInputs("the ground truth is a predictor from SST alone", "check attributions against ground truth on an emulator that reads SST alone"); err != nil {
+		return nil, err
+	}
 	if err := e.checkTarget(req.Truth.Target); err != nil {
 		return nil, err
 	}
@@ -499,6 +502,7 @@ func (e *Emulator) Randomized(dir string, seed uint64) (*Emulator, error) {
 		return nil, err
 	}
 	r.ZeroAnomaly, r.NewestFirst, r.Budget = e.ZeroAnomaly, e.NewestFirst, e.Budget
+	r.Vars, r.InputZero, r.MonthMajor = e.Vars, e.InputZero, e.MonthMajor
 	return r, nil
 }
 

@@ -89,7 +89,7 @@ func (r BatchRequest) check() (int, error) {
 	}
 	s := e.sampleLen()
 	if len(r.X) == 0 || len(r.X)%s != 0 {
-		return 0, errorf(ErrBadRequest, "", "input has %d values, not a whole number of %d x %d x %d windows", len(r.X), e.Months(), e.NLat(), e.NLon())
+		return 0, errorf(ErrBadRequest, "", "input has %d values, not a whole number of %d x %d x %d windows", len(r.X), e.Slabs(), e.NLat(), e.NLon())
 	}
 	n := len(r.X) / s
 	if len(r.Targets) != 1 && len(r.Targets) != n {

@@ -39,7 +39,7 @@ func (r Request) check() error {
 	case e == nil:
 		return errorf(ErrBadRequest, "", "no emulator")
 	case len(r.X) != e.sampleLen():
-		return errorf(ErrBadRequest, "", "input has %d values, the model takes %d x %d x %d", len(r.X), e.Months(), e.NLat(), e.NLon())
+		return errorf(ErrBadRequest, "", "input has %d values, the model takes %d x %d x %d", len(r.X), e.Slabs(), e.NLat(), e.NLon())
 	case len(r.Target.Weights) != e.cells():
 		return errorf(ErrBadRequest, "parse the target on the model's grid", "target has %d weights, the model's output %d cells", len(r.Target.Weights), e.cells())
 	case r.Ocean != nil && len(r.Ocean) != e.cells():
@@ -56,8 +56,11 @@ type Result struct {
 	Method string
 	Params Params
 	Target Target
-	// Lags, NLat, NLon are the sizes of Values.
+	// Lags, NLat, NLon are the sizes of Values (of each variable's block).
 	Lags, NLat, NLon int
+	// Vars names the input variables when the emulator reads several (Emulator.Vars): Values
+	// then hold one [lag][lat][lon] block per variable, in this order. nil for one variable.
+	Vars []string
 	// Values are the attributions [lag][lat][lon], lag 0 (the init month) first, NaN on land.
 	// For backward optimisation they are the optimal input (model input units).
 	Values []float32
@@ -92,14 +95,37 @@ func newCompleteness(sum, expected float64) *Completeness {
 	return c
 }
 
-// LagSums returns Σ |attribution| over space per lag (land skipped).
+// LagSums returns Σ |attribution| over space, and over input variables, per lag (land
+// skipped).
 func (r *Result) LagSums() []float64 {
 	n := r.NLat * r.NLon
 	s := make([]float64, r.Lags)
-	for k := range r.Lags {
-		for _, v := range r.Values[k*n : (k+1)*n] {
+	for b := range max(1, len(r.Vars)) {
+		for k := range r.Lags {
+			for _, v := range r.Block(b)[k*n : (k+1)*n] {
+				if v == v {
+					s[k] += math.Abs(float64(v))
+				}
+			}
+		}
+	}
+	return s
+}
+
+// Block returns the values of input variable v ([lag][lat][lon]; v = 0 for an emulator that
+// reads one variable), sharing Values' memory.
+func (r *Result) Block(v int) []float32 {
+	m := r.Lags * r.NLat * r.NLon
+	return r.Values[v*m : (v+1)*m : (v+1)*m]
+}
+
+// VarSums returns Σ |attribution| over each input variable's block (land skipped).
+func (r *Result) VarSums() []float64 {
+	s := make([]float64, max(1, len(r.Vars)))
+	for b := range s {
+		for _, v := range r.Block(b) {
 			if v == v {
-				s[k] += math.Abs(float64(v))
+				s[b] += math.Abs(float64(v))
 			}
 		}
 	}
@@ -129,7 +155,7 @@ func nanValue() float64 { return math.NaN() }
 func begin(m Method, req Request) *Result {
 	e := req.Emulator
 	return &Result{Method: m.Name(), Params: m.Params(), Target: req.Target,
-		Lags: e.Months(), NLat: e.NLat(), NLon: e.NLon()}
+		Lags: e.Months(), NLat: e.NLat(), NLon: e.NLon(), Vars: e.Vars}
 }
 
 // weighted returns Σ w·y for sample s of ys.

@@ -80,8 +80,9 @@ func (m Occlusion) Params() Params {
 	return Params{{"occlude", m.Window.String()}, {"baseline", m.Baseline.String()}}
 }
 
-// region is one occlusion window: channels [c0, c1), rows [i0, i1), columns [j0, j1).
-type region struct{ c0, c1, i0, i1, j0, j1 int }
+// region is one occlusion window: variable v's months at channel-order positions [c0, c1)
+// (Emulator.channelAt), rows [i0, i1), columns [j0, j1).
+type region struct{ v, c0, c1, i0, i1, j0, j1 int }
 
 // regions tiles the input with the window, skipping windows without ocean cells.
 func (m Occlusion) regions(req Request) []region {
@@ -97,12 +98,14 @@ func (m Occlusion) regions(req Request) []region {
 		ks, kc = m.Window.Size, m.Window.Months
 	}
 	var out []region
-	for c := 0; c < months; c += kc {
-		for i := 0; i < nlat; i += ks {
-			for j := 0; j < nlon; j += ks {
-				r := region{c, min(c+kc, months), i, min(i+ks, nlat), j, min(j+ks, nlon)}
-				if r.oceanCells(req) > 0 {
-					out = append(out, r)
+	for v := range e.NVars() {
+		for c := 0; c < months; c += kc {
+			for i := 0; i < nlat; i += ks {
+				for j := 0; j < nlon; j += ks {
+					r := region{v, c, min(c+kc, months), i, min(i+ks, nlat), j, min(j+ks, nlon)}
+					if r.oceanCells(req) > 0 {
+						out = append(out, r)
+					}
 				}
 			}
 		}
@@ -157,7 +160,8 @@ func (m Occlusion) Attribute(ctx context.Context, req Request) (*Result, error) 
 			off := len(buf)
 			buf = append(buf, req.X...)
 			p := buf[off:]
-			for c := r.c0; c < r.c1; c++ {
+			for pos := r.c0; pos < r.c1; pos++ {
+				c := e.channelAt(r.v, pos)
 				for i := r.i0; i < r.i1; i++ {
 					copy(p[c*n+i*nlon+r.j0:c*n+i*nlon+r.j1], b[c*n+i*nlon+r.j0:c*n+i*nlon+r.j1])
 				}
@@ -169,7 +173,8 @@ func (m Occlusion) Attribute(ctx context.Context, req Request) (*Result, error) 
 		}
 		for k, r := range batch {
 			d := (fx - weighted(req.Target.Weights, ys, k)) / float64((r.c1-r.c0)*r.oceanCells(req))
-			for c := r.c0; c < r.c1; c++ {
+			for pos := r.c0; pos < r.c1; pos++ {
+				c := e.channelAt(r.v, pos)
 				for i := r.i0; i < r.i1; i++ {
 					for j := r.j0; j < r.j1; j++ {
 						if req.ocean(i*nlon + j) {

@@ -141,6 +141,7 @@ const (
 	unitsCelsius
 	unitsKelvin
 	unitsFahrenheit
+	unitsAsIs // not a temperature to convert: OpenOptions.Raw
 )
 
 // parseTempUnits recognises the spellings of Celsius, kelvin and Fahrenheit found in SST files
@@ -200,6 +201,12 @@ func newDecoder(v *varInfo, sample []float64) *decoder {
 	return d
 }
 
+// asIs makes d decode a variable in its own units: no conversion, no sea-ice mark, no SST
+// plausibility count (OpenOptions.Raw).
+func (d *decoder) asIs() {
+	d.scale, d.iceCheck = unitsAsIs, false
+}
+
 // decode converts stored values raw into °C in out (same length).
 func (d *decoder) decode(raw []float64, out []float32) {
 	parts := min(runtime.GOMAXPROCS(0), len(raw)/(1<<15))
@@ -249,7 +256,7 @@ func (d *decoder) decodePart(raw []float64, out []float32) {
 			d.ice++
 			y = IceFreezing
 		}
-		if y < plausibleMin || y > plausibleMax {
+		if d.scale != unitsAsIs && (y < plausibleMin || y > plausibleMax) {
 			d.implausible++
 		}
 		if y < d.min {
@@ -268,6 +275,10 @@ func (d *decoder) notices(v *varInfo) []string {
 	var out []string
 	units := v.text("units")
 	switch {
+	case d.scale == unitsAsIs:
+		if units == "" {
+			out = append(out, fmt.Sprintf("%s has no units attribute; its values were read as stored", v.Name))
+		}
 	case units == "" && d.scale == unitsKelvin:
 		out = append(out, fmt.Sprintf("%s has no units attribute; its values look like kelvin and were converted to °C (minus 273.15)", v.Name))
 	case units == "":

@@ -25,6 +25,11 @@ var ErrBadTime = errors.New("time axis cannot be decoded")
 type OpenOptions struct {
 	Var       string // data variable; "" finds the SST variable (sst, tos, ... or the only (time, lat, lon) variable)
 	MinMonths int    // fewer months than this give ErrTooShort; 0 accepts any length
+	// Raw reads Var in its own units: packing and missing values are decoded, but nothing is
+	// converted to °C or checked against SST's plausible range. It is how the further input
+	// variables of a card's [[input]] tables (subsurface temperature, heat content, sea level)
+	// are read; Var must then be given.
+	Raw bool
 }
 
 // maxValues bounds the size of a variable climxai reads into memory (4 GiB as float32).
@@ -54,6 +59,7 @@ type report struct {
 	dec       *decoder
 	timeUnits string
 	ocean     float64 // fraction of cells with a value in every month
+	raw       bool    // OpenOptions.Raw
 }
 
 // isURL reports whether path is a remote (OPeNDAP) address rather than a file.
@@ -323,7 +329,10 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	}
 	f := o.f
 	defer f.Close()
-	rep := &report{format: o.format, vars: o.vars}
+	rep := &report{format: o.format, vars: o.vars, raw: opt.Raw}
+	if opt.Raw && opt.Var == "" {
+		return nil, nil, errorf(path, ErrNoVariable, "name the variable to read", "a variable read in its own units needs its name")
+	}
 	lay, err := findLayout(path, rep.vars, opt.Var)
 	if err != nil {
 		return nil, nil, err
@@ -347,6 +356,9 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 
 	// Time.
 	s := &Series{Name: data.Name, Units: "degC", Source: path}
+	if opt.Raw {
+		s.Units = data.text("units")
+	}
 	dates, err := readTime(path, f, lay, rep, s)
 	if err != nil {
 		return nil, nil, err
@@ -534,6 +546,9 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 		}
 		if dec == nil {
 			dec = newDecoder(data, p.raw)
+			if rep.raw {
+				dec.asIs()
+			}
 		}
 		out := s.Values[p.t0*cells : (p.t0+p.nt)*cells]
 		dec.decode(p.raw, out)

@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 )
 
@@ -57,6 +58,10 @@ type Prepared struct {
 	Grid    GridSpec
 	Spec    PreprocessSpec
 	Filter  Filter
+	// Extra are the emulator's further input variables (a card's [[input]] tables), each
+	// prepared with its own scaling, on the same grid, months and ocean mask as this one
+	// (PrepareInputs); nil for an emulator that reads one variable.
+	Extra []*Prepared
 
 	first, last int // valid time indices [first, last): months with values
 
@@ -113,6 +118,83 @@ func Prepare(s *Series, grid GridSpec, pp PreprocessSpec) (*Prepared, error) {
 		Grid: grid, Spec: pp, Filter: f,
 		first: f.Edge(), last: r.N - f.Edge(),
 	}, nil
+}
+
+// PrepareInputs prepares the variables an emulator reads: series[0] is the variable it
+// forecasts (the card's variable), the others its further inputs, each with its own
+// preprocessing (specs[i]). They must share the time axis; a cell is ocean only where every
+// variable has a value in every month, and cells that only some variables cover are masked in
+// all of them, with a notice. The result is series[0] prepared, with the others in Extra.
+func PrepareInputs(series []*Series, grid GridSpec, specs []PreprocessSpec) (*Prepared, error) {
+	if len(series) == 0 || len(series) != len(specs) {
+		return nil, fmt.Errorf("dataset: PrepareInputs: %d series for %d preprocessing tables", len(series), len(specs))
+	}
+	ps := make([]*Prepared, len(series))
+	for i, s := range series {
+		p, err := Prepare(s, grid, specs[i])
+		if err != nil {
+			return nil, err
+		}
+		ps[i] = p
+	}
+	head := ps[0]
+	if len(ps) == 1 {
+		return head, nil
+	}
+	s0 := head.Series
+	for _, p := range ps[1:] {
+		s := p.Series
+		if s.Start != s0.Start || s.N != s0.N {
+			return nil, errorf(s.Source, ErrLayout, "give every input variable the same months (e.g. cdo seldate on each, then cdo merge)",
+				"input variable %s runs from %s to %s, but %s from %s to %s", s.Name, s.Month(0), s.Month(s.N-1), s0.Name, s0.Month(0), s0.Month(s0.N-1))
+		}
+	}
+	ocean := slices.Clone(head.Ocean)
+	for _, p := range ps[1:] {
+		for c, o := range p.Ocean {
+			ocean[c] = ocean[c] && o
+		}
+	}
+	first, last := head.first, head.last
+	for _, p := range ps[1:] {
+		first, last = max(first, p.first), min(last, p.last)
+	}
+	dropped := 0
+	for c, o := range head.Ocean {
+		if o && !ocean[c] {
+			dropped++
+		}
+	}
+	for _, p := range ps {
+		p.Ocean, p.first, p.last = ocean, first, last
+		applyMask(p.Series, ocean)
+	}
+	if dropped > 0 {
+		head.Notices = append(head.Notices, fmt.Sprintf(
+			"%d cells with %s lack a value of another input variable in some months and are treated as land", dropped, s0.Name))
+	}
+	if !slices.Contains(ocean, true) {
+		return nil, errorf(s0.Source, ErrAllMissing, "check that every input variable covers the card's grid (climxai info on the data file)",
+			"no cell of the card's grid has a value of every input variable in every month")
+	}
+	for _, p := range ps[1:] {
+		for _, n := range p.Notices {
+			if !slices.Contains(head.Notices, n) { // the same file's notes, e.g. regridding
+				head.Notices = append(head.Notices, p.Series.Name+": "+n)
+			}
+		}
+	}
+	head.Extra = ps[1:]
+	return head, nil
+}
+
+// Variables names the prepared input variables: the forecast variable, then Extra's.
+func (p *Prepared) Variables() []string {
+	out := []string{p.Series.Name}
+	for _, e := range p.Extra {
+		out = append(out, e.Series.Name)
+	}
+	return out
 }
 
 // scaleInPlace maps v to (v - mean) / std.

@@ -22,6 +22,27 @@ const (
 	NewestFirst ChannelOrder = "newest-first" // channel c holds month t-c
 )
 
+// InputLayout says how the channel blocks of an emulator with several input variables
+// interleave.
+type InputLayout string
+
+// Input layouts a card may declare (input_layout; only cards with [[input]] tables need one).
+const (
+	// VariableMajor: the variables' month blocks one after the other, channel v*M + c holding
+	// month c (in channel_order) of variable v: torch.cat of the variables' windows.
+	VariableMajor InputLayout = "variable-major"
+	// MonthMajor: the variables interleaved month by month, channel c*V + v.
+	MonthMajor InputLayout = "month-major"
+)
+
+// CardInput is an [[input]] table: a further variable the emulator reads beside the card's
+// variable, from the same data file, in its own units, with the [preprocess] table's anomaly
+// and filter and its own scaling.
+type CardInput struct {
+	Variable   string
+	Preprocess dataset.PreprocessSpec
+}
+
 // Card is a parsed and validated emulator card: the TOML file beside the ONNX models that says
 // what the models expect (DESIGN.md, "Emulator card").
 type Card struct {
@@ -38,6 +59,10 @@ type Card struct {
 	// "box:S,N,W,E"), output [N, 1], rather than a field (index.go); IndexRegion is its box.
 	Index       string
 	IndexRegion dataset.NamedBox
+	// Inputs are the further input variables after Variable ([[input]] tables), whose month
+	// blocks follow Variable's as InputLayout says; nil for an emulator that reads one variable.
+	Inputs      []CardInput
+	InputLayout InputLayout
 }
 
 // CardModel is one [[model]] entry: the emulator for one lead time.
@@ -58,6 +83,7 @@ type cardFile struct {
 	InputMonths  int    `toml:"input_months"`
 	ChannelOrder string `toml:"channel_order"`
 	Index        string `toml:"index"`
+	InputLayout  string `toml:"input_layout"`
 	Grid         struct {
 		LatStart float64 `toml:"lat_start"`
 		LatStep  float64 `toml:"lat_step"`
@@ -73,6 +99,11 @@ type cardFile struct {
 		ScaleMean     float64 `toml:"scale_mean"`
 		ScaleStd      float64 `toml:"scale_std"`
 	} `toml:"preprocess"`
+	Input []struct {
+		Variable  string   `toml:"variable"`
+		ScaleMean float64  `toml:"scale_mean"`
+		ScaleStd  *float64 `toml:"scale_std"` // nil: 1
+	} `toml:"input"`
 	Model []struct {
 		Lead        int    `toml:"lead"`
 		File        string `toml:"file"`
@@ -168,6 +199,36 @@ func ParseCard(data []byte, path string) (*Card, error) {
 			return nil, err
 		}
 	}
+	c.InputLayout = InputLayout(strings.TrimSpace(f.InputLayout))
+	switch {
+	case c.InputLayout == "":
+		c.InputLayout = VariableMajor
+	case c.InputLayout != VariableMajor && c.InputLayout != MonthMajor:
+		return nil, bad(`use input_layout = "variable-major" (each variable's months in one block, one block after the other) or "month-major" (the variables interleaved month by month)`,
+			"input_layout = %q", f.InputLayout)
+	}
+	seenVar := map[string]bool{c.Variable: true}
+	for i, in := range f.Input {
+		where := fmt.Sprintf("[[input]] entry %d", i+1)
+		v := strings.TrimSpace(in.Variable)
+		std := 1.0
+		if in.ScaleStd != nil {
+			std = *in.ScaleStd
+		}
+		switch {
+		case v == "":
+			return nil, bad(`name the data file's variable, e.g. variable = "tsub"`, "%s: variable is missing", where)
+		case seenVar[v]:
+			return nil, bad("give each input variable once; the card's variable is the first input", "%s: variable %q is already an input", where, v)
+		}
+		seenVar[v] = true
+		pp := c.Preprocess
+		pp.ScaleMean, pp.ScaleStd = in.ScaleMean, std
+		if err := pp.Validate(); err != nil {
+			return nil, &Error{Card: path, Kind: ErrBadCard, Msg: fmt.Sprintf("%s (%s)", where, v), Err: err}
+		}
+		c.Inputs = append(c.Inputs, CardInput{Variable: v, Preprocess: pp})
+	}
 	if len(f.Model) == 0 {
 		return nil, bad("add a [[model]] table with lead and file for each ONNX model", "no [[model]] entries")
 	}
@@ -231,8 +292,8 @@ func (c *Card) parseIndex(s string) error {
 
 // knownKeys lists the card's keys for the unknown-key message.
 func knownKeys() string {
-	return "name, variable, input_months, channel_order, index, [grid] lat_start lat_step nlat lon_start lon_step nlon, " +
-		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[model]] lead file input output output_entry"
+	return "name, variable, input_months, channel_order, index, input_layout, [grid] lat_start lat_step nlat lon_start lon_step nlon, " +
+		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[input]] variable scale_mean scale_std, [[model]] lead file input output output_entry"
 }
 
 // Leads returns the card's lead times in increasing order.
@@ -268,7 +329,7 @@ func (c *Card) Region() []bool {
 // Spec is what the card says model m must look like.
 func (c *Card) Spec(m CardModel) ModelSpec {
 	s := ModelSpec{Path: m.File, Input: m.Input, Output: m.Output,
-		Months: c.InputMonths, NLat: c.Grid.NLat, NLon: c.Grid.NLon}
+		Months: c.Channels(), Vars: 1 + len(c.Inputs), NLat: c.Grid.NLat, NLon: c.Grid.NLon}
 	if c.Index != "" {
 		s.Index, s.Region, s.Entry = c.Index, c.Region(), m.OutputEntry
 	}
@@ -315,26 +376,79 @@ func withCard(err error, card string, lead int) error {
 	return &c
 }
 
-// Window fills dst ([InputMonths][NLat][NLon]) with the model input of init month init from the
-// prepared data p (dataset.Prepare under the card's grid and preprocessing), in the card's channel
-// order: climxai's windows are oldest first, and a newest-first card gets the channels reversed.
-func (c *Card) Window(p *dataset.Prepared, init dataset.Month, dst []float32) error {
-	if err := p.Window(init, c.InputMonths, dst); err != nil {
-		return err
+// Variables names the variables the emulator reads, in channel-block order: the card's
+// variable, then each [[input]]'s.
+func (c *Card) Variables() []string {
+	out := []string{c.Variable}
+	for _, in := range c.Inputs {
+		out = append(out, in.Variable)
 	}
-	if c.ChannelOrder == NewestFirst {
-		reverseChannels(c, dst)
-	}
-	return nil
+	return out
 }
 
-// reverseChannels reverses the order of the InputMonths channel blocks of dst in place.
-func reverseChannels(c *Card, dst []float32) {
-	n := c.Grid.NLat * c.Grid.NLon
-	tmp := make([]float32, n)
-	for a, b := 0, c.InputMonths-1; a < b; a, b = a+1, b-1 {
-		copy(tmp, dst[a*n:(a+1)*n])
-		copy(dst[a*n:(a+1)*n], dst[b*n:(b+1)*n])
-		copy(dst[b*n:(b+1)*n], tmp)
+// Channels is the number of the models' input channels: InputMonths for each variable.
+func (c *Card) Channels() int { return c.InputMonths * (1 + len(c.Inputs)) }
+
+// Channel returns the input channel that holds position m (0..InputMonths-1, in the card's
+// channel_order) of variable v's month block, as InputLayout interleaves the blocks.
+func (c *Card) Channel(v, m int) int {
+	if c.InputLayout == MonthMajor {
+		return m*(1+len(c.Inputs)) + v
 	}
+	return v*c.InputMonths + m
+}
+
+// Prepare reads the card's input variables from the data file at path and prepares them under
+// the card's grid and preprocessing (dataset.PrepareInputs): the variable it forecasts as
+// climxai reads SST (in °C), the further inputs in their own units.
+func (c *Card) Prepare(path string) (*dataset.Prepared, error) {
+	series := make([]*dataset.Series, 0, 1+len(c.Inputs))
+	specs := []dataset.PreprocessSpec{c.Preprocess}
+	s, err := dataset.Open(path, dataset.OpenOptions{Var: c.Variable, MinMonths: c.InputMonths})
+	if err != nil {
+		return nil, err
+	}
+	series = append(series, s)
+	for _, in := range c.Inputs {
+		s, err := dataset.Open(path, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true})
+		if err != nil {
+			return nil, fmt.Errorf("input variable %s of card %s: %w", in.Variable, c.Path, err)
+		}
+		series = append(series, s)
+		specs = append(specs, in.Preprocess)
+	}
+	return dataset.PrepareInputs(series, c.Grid, specs)
+}
+
+// Window fills dst ([Channels][NLat][NLon]) with the model input of init month init from the
+// prepared data p (Card.Prepare, or dataset.Prepare for a card with one variable), in the card's
+// channel order and layout: climxai's windows are oldest first, a newest-first card gets each
+// variable's months reversed, and the variables' blocks follow one another or interleave.
+func (c *Card) Window(p *dataset.Prepared, init dataset.Month, dst []float32) error {
+	if len(p.Extra) != len(c.Inputs) {
+		return fmt.Errorf("inference: the data hold %d input variables (%s), card %s reads %d (%s)",
+			1+len(p.Extra), strings.Join(p.Variables(), ", "), c.Path, 1+len(c.Inputs), strings.Join(c.Variables(), ", "))
+	}
+	months, n := c.InputMonths, c.Grid.NLat*c.Grid.NLon
+	if len(c.Inputs) == 0 && c.ChannelOrder == OldestFirst {
+		return p.Window(init, months, dst)
+	}
+	if len(dst) != c.Channels()*n {
+		return fmt.Errorf("inference: Window: dst holds %d values, want %d channels x %d cells", len(dst), c.Channels(), n)
+	}
+	for v, pv := range append([]*dataset.Prepared{p}, p.Extra...) {
+		w, err := pv.WindowView(init, months)
+		if err != nil {
+			return err
+		}
+		for k := range months { // k: months oldest first
+			m := k
+			if c.ChannelOrder == NewestFirst {
+				m = months - 1 - k
+			}
+			ch := c.Channel(v, m)
+			copy(dst[ch*n:(ch+1)*n], w[k*n:(k+1)*n])
+		}
+	}
+	return nil
 }

@@ -195,6 +195,7 @@ func FuzzParseCard(f *testing.F) {
 	f.Add(strings.Replace(string(b), "oldest-first", "newest-first", 1))
 	f.Add("name = 1\n[grid]\nnlat = -1\n[[model]]\nlead = 0\n")
 	f.Add(strings.Replace(string(b), "[grid]", "index = \"box:50,52,-40,-30\"\n[grid]", 1))
+	f.Add(strings.Replace(string(b), "[[model]]", "[[input]]\nvariable = \"tsub\"\nscale_std = 2.0\n[[input]]\nvariable = \"ohc\"\n[[model]]", 1))
 	path := filepath.Join("testdata", "fuzz.toml")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, err := ParseCard([]byte(text), path)
@@ -209,6 +210,16 @@ func FuzzParseCard(f *testing.F) {
 			c.Grid.Validate() != nil || c.Preprocess.Validate() != nil {
 			t.Fatalf("accepted an invalid card: %+v", c)
 		}
+		seen := map[string]bool{c.Variable: true}
+		for _, in := range c.Inputs {
+			if in.Variable == "" || seen[in.Variable] || in.Preprocess.Validate() != nil {
+				t.Fatalf("accepted an invalid [[input]]: %+v", c.Inputs)
+			}
+			seen[in.Variable] = true
+		}
+		if (c.InputLayout != VariableMajor && c.InputLayout != MonthMajor) || c.Channels() != c.InputMonths*len(seen) {
+			t.Fatalf("layout %q, %d channels of %d variables", c.InputLayout, c.Channels(), len(seen))
+		}
 		if c.Index != "" && !slices.Contains(c.Grid.BoxCells(c.IndexRegion.Box), true) {
 			t.Fatalf("accepted an index region without a grid cell: %+v", c.IndexRegion)
 		}
@@ -220,15 +231,125 @@ func FuzzParseCard(f *testing.F) {
 	})
 }
 
-func TestCardWindowNewestFirst(t *testing.T) {
-	c := &Card{InputMonths: 3, ChannelOrder: NewestFirst, Grid: dataset.GridSpec{NLat: 1, NLon: 2}}
-	// Reversal alone, without data: the helper reverses channel blocks in place.
-	dst := []float32{0, 1, 10, 11, 20, 21}
-	reverseChannels(c, dst)
-	want := []float32{20, 21, 10, 11, 0, 1}
-	for i := range want {
-		if dst[i] != want[i] {
-			t.Fatalf("reversed = %v, want %v", dst, want)
+// multiVar is the tiny card with a second input variable.
+const multiVar = `[[model]]=>[[input]]
+variable = "tsub"
+scale_mean = 0.5
+scale_std = 2.0
+[[model]]`
+
+func TestParseCardInputs(t *testing.T) {
+	path := filepath.Join("testdata", "x.toml")
+	c, err := ParseCard([]byte(card(t, multiVar)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Variables(), []string{"sst", "tsub"}) || c.Channels() != 72 || c.InputLayout != VariableMajor {
+		t.Fatalf("variables %v, channels %d, layout %q", c.Variables(), c.Channels(), c.InputLayout)
+	}
+	in := c.Inputs[0].Preprocess
+	if in.ScaleMean != 0.5 || in.ScaleStd != 2 || in.Anomaly != c.Preprocess.Anomaly || in.Filter != c.Preprocess.Filter {
+		t.Errorf("[[input]] preprocessing %+v: its own scale, the card's anomaly and filter", in)
+	}
+	if s := c.Spec(c.Models[0]); s.Months != 72 || s.Vars != 2 {
+		t.Errorf("spec: %d channels of %d variables", s.Months, s.Vars)
+	}
+	// The tiny models take 36 channels: the error says channels are months per variable.
+	if err := c.ValidateModels(); !errors.Is(err, ErrModelSignature) || !strings.Contains(err.Error(), "2 input variables") {
+		t.Errorf("72-channel card over 36-channel models: %v", err)
+	}
+	c, err = ParseCard([]byte(card(t, `[[model]]=>[[input]]
+variable = "ssh"
+[[model]]`, "input_months = 36=>input_months = 36\ninput_layout = \"month-major\"")), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.InputLayout != MonthMajor || c.Inputs[0].Preprocess.ScaleStd != 1 || c.Inputs[0].Preprocess.ScaleMean != 0 {
+		t.Errorf("defaults: %+v, %q", c.Inputs[0], c.InputLayout)
+	}
+	for name, tc := range map[string]struct {
+		toml  string
+		words []string
+	}{
+		"no variable": {card(t, strings.Replace(multiVar, "variable = \"tsub\"\n", "", 1)), []string{"[[input]] entry 1", "variable is missing"}},
+		"repeated":    {card(t, strings.Replace(multiVar, "tsub", "sst", 1)), []string{`"sst" is already an input`}},
+		"zero std":    {card(t, strings.Replace(multiVar, "2.0", "0.0", 1)), []string{"[[input]] entry 1 (tsub)", "scale_std"}},
+		"unknown key": {card(t, strings.Replace(multiVar, "scale_mean", "offset", 1)), []string{"input.offset", "[[input]] variable"}},
+		"bad layout":  {card(t, multiVar, "input_months = 36=>input_months = 36\ninput_layout = \"interleaved\""), []string{"input_layout", "month-major"}},
+	} {
+		_, err := ParseCard([]byte(tc.toml), path)
+		if !errors.Is(err, ErrBadCard) && !errors.Is(err, dataset.ErrBadPreprocess) {
+			t.Errorf("%s: err = %v", name, err)
+			continue
 		}
+		for _, w := range tc.words {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: message lacks %q: %v", name, w, err)
+			}
+		}
+	}
+}
+
+// TestCardWindowLayouts checks where Window puts each variable's months, against the channel
+// formulas written out for each channel order and layout.
+func TestCardWindowLayouts(t *testing.T) {
+	const months, nt = 3, 8
+	g := dataset.GridSpec{LatStart: 0, LatStep: 1, NLat: 1, LonStart: 0, LonStep: 1, NLon: 2}
+	series := func(name string, base float32) *dataset.Series {
+		s := &dataset.Series{Name: name, Grid: g.Grid(), Start: dataset.NewMonth(2000, 1), N: nt}
+		for tm := range nt {
+			for c := range 2 {
+				s.Values = append(s.Values, base+float32(tm*tm)+float32(10*c))
+			}
+		}
+		return s
+	}
+	pp := dataset.PreprocessSpec{Anomaly: dataset.AnomalyTimeMean, Filter: "none", ScaleStd: 1}
+	pp2 := pp
+	pp2.ScaleStd = 4
+	p, err := dataset.PrepareInputs([]*dataset.Series{series("sst", 0), series("tsub", 100)}, g, []dataset.PreprocessSpec{pp, pp2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	init := dataset.NewMonth(2000, 6)
+	var own [2][]float32 // each variable's window, oldest first
+	for v, pv := range []*dataset.Prepared{p, p.Extra[0]} {
+		if own[v], err = pv.WindowView(init, months); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if own[0][0] == own[1][0] || own[1][0] != own[0][0]/4 {
+		t.Fatalf("the second variable's scaling was not its own: %v, %v", own[0], own[1])
+	}
+	for _, order := range []ChannelOrder{OldestFirst, NewestFirst} {
+		for _, layout := range []InputLayout{VariableMajor, MonthMajor} {
+			c := &Card{InputMonths: months, ChannelOrder: order, InputLayout: layout, Grid: g,
+				Variable: "sst", Inputs: []CardInput{{Variable: "tsub"}}}
+			dst := make([]float32, 2*months*2)
+			if err := c.Window(p, init, dst); err != nil {
+				t.Fatal(err)
+			}
+			for v := range 2 {
+				for k := range months { // k oldest first
+					pos := k
+					if order == NewestFirst {
+						pos = months - 1 - k
+					}
+					ch := v*months + pos
+					if layout == MonthMajor {
+						ch = pos*2 + v
+					}
+					for cell := range 2 {
+						if got, want := dst[ch*2+cell], own[v][k*2+cell]; got != want {
+							t.Errorf("%s %s: variable %d month %d cell %d in channel %d = %v, want %v", order, layout, v, k, cell, ch, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	one := &Card{InputMonths: months, ChannelOrder: NewestFirst, Grid: g, Variable: "sst"}
+	if err := one.Window(p, init, make([]float32, months*2)); err == nil || !strings.Contains(err.Error(), "sst, tsub") {
+		t.Errorf("a one-variable card over two prepared variables: %v", err)
 	}
 }

@@ -25,7 +25,8 @@ type ModelSpec struct {
 	Path   string // the ONNX file
 	Input  string // input name; "" = the model's only input
 	Output string // output name; "" = the model's only output
-	Months int    // input channels (input months); 0 = the model's static size
+	Months int    // input channels (input months times Vars); 0 = the model's static size
+	Vars   int    // input variables whose month blocks make the channels; 0 or 1 = one
 	NLat   int    // grid rows; 0 = the model's static size
 	NLon   int    // grid columns; 0 = the model's static size
 	// Index, when not "", says the model forecasts this region's index (output [N, 1]) rather

@@ -145,8 +145,13 @@ func checkSignature(spec ModelSpec, ins, outs []ort.InputOutputInfo) (Signature,
 		return 0
 	}
 	const gridHint = "make the card's [grid] nlat/nlon match the model, or re-export the model for the card's grid"
-	sig.Months = size(spec.Months, id[1], fmt.Sprintf("input %q channel count (input months)", in.Name),
-		"set input_months in the card to the model's channel count, or re-export the model")
+	if spec.Vars > 1 {
+		sig.Months = size(spec.Months, id[1], fmt.Sprintf("input %q channel count (input months x %d input variables)", in.Name, spec.Vars),
+			"the channels are input_months for each input variable (the card's variable and its [[input]] tables): fix input_months or the [[input]] tables, or re-export the model")
+	} else {
+		sig.Months = size(spec.Months, id[1], fmt.Sprintf("input %q channel count (input months)", in.Name),
+			"set input_months in the card to the model's channel count, or re-export the model")
+	}
 	sig.NLat = size(spec.NLat, id[2], fmt.Sprintf("input %q latitude size", in.Name), gridHint)
 	sig.NLon = size(spec.NLon, id[3], fmt.Sprintf("input %q longitude size", in.Name), gridHint)
 	if spec.Index != "" {

@@ -127,11 +127,11 @@ func (w *Window) showMethods() {
 	}
 	v.maps = w.sideBySide(v.grid, v.maps, len(exs), cols, "diverging")
 	g := w.ws.Card.Grid
-	n, k := g.NLat*g.NLon, w.curLag
+	k := w.curLag
 	for i, ex := range exs {
 		s := ex.Selection
-		v.maps[i].SetField(MapField{Grid: g, Values: ex.Result.Values[k*n : (k+1)*n], Limit: maxAbs(ex.Result.Values),
-			Title: fmt.Sprintf("%s · lag %d (%s)", ex.Result.Method, k, s.Init-dataset.Month(k))})
+		v.maps[i].SetField(MapField{Grid: g, Values: w.slab(ex.Result, k), Limit: maxAbs(ex.Result.Values),
+			Title: fmt.Sprintf("%s · %slag %d (%s)", ex.Result.Method, w.varLabel(), k, s.Init-dataset.Month(k))})
 		w.markOn(v.maps[i], s.Target)
 	}
 	s := exs[0].Selection

@@ -64,6 +64,9 @@ type Window struct {
 	lag      *widget.Slider
 	lagLabel *widget.Label
 	view     *widget.Select
+	// variable picks the input variable the maps show, for an emulator that reads several
+	// (hidden otherwise); curVar is its index in the card's Variables.
+	variable *widget.Select
 	run      *widget.Button
 	export   *widget.Button // pops up the export menu: figure, data, clipboard
 	open     *widget.Button // pops up the File menu: open card, data, recent, sessions
@@ -94,6 +97,7 @@ type Window struct {
 	cardPath, dataPath string // chosen in the open dialogs
 	updating           bool   // controls are being set by code: their callbacks do nothing
 	curLag             int
+	curVar             int
 	// fg runs what the controls and the map ask for (explanations, comparisons, exports) with
 	// the progress bar and Cancel at the bottom; bg runs the analysis tabs' jobs with the bar
 	// and Cancel of the analysis row, shown while one runs.
@@ -177,6 +181,13 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 		}
 	})
 	w.view.Selected = viewInput
+	w.variable = widget.NewSelect(nil, func(string) {
+		w.curVar = max(0, w.variable.SelectedIndex())
+		if !w.updating {
+			w.showMap()
+		}
+	})
+	w.variable.Hide()
 	w.run = widget.NewButton("Run", w.Explain)
 	w.run.Importance = widget.HighImportance
 	w.fg = lane{progress: widget.NewProgressBar(), cancel: widget.NewButton("Cancel", w.Cancel)}
@@ -207,7 +218,7 @@ func NewWindow(a fyne.App, opts inference.Options) *Window {
 	w.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), w.togglePlay)
 	lagRow := container.NewBorder(nil, nil,
 		container.NewHBox(w.play, container.NewGridWrap(fyne.NewSize(130, w.lagLabel.MinSize().Height), w.lagLabel)),
-		container.NewHBox(widget.NewLabel("Show"), w.view), w.lag)
+		container.NewHBox(widget.NewLabel("Show"), w.view, w.variable), w.lag)
 	w.compareGrid = container.NewGridWithColumns(1)
 	w.compareNote = widget.NewLabel("Explains the selected cell at every lead of the card from the same init month, on one colour scale.")
 	w.compareNote.Wrapping = fyne.TextWrapWord
@@ -430,6 +441,14 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	w.curLag = 0
 	w.lagLabel.SetText(fmt.Sprintf("lag %2d (%s)", 0, sel.Init))
 	w.view.SetSelected(viewInput)
+	w.curVar = 0
+	if vars := ws.Card.Variables(); len(vars) > 1 {
+		w.variable.SetOptions(vars)
+		w.variable.SetSelectedIndex(0)
+		w.variable.Show()
+	} else {
+		w.variable.Hide()
+	}
 	w.updating = false
 
 	w.setEnabled(true)
@@ -612,15 +631,15 @@ func (w *Window) showCompare() {
 	}
 	each := w.compareEach.Checked
 	g := w.ws.Card.Grid
-	n, k := g.NLat*g.NLon, w.curLag
+	k := w.curLag
 	for i, ex := range exs {
 		s := ex.Selection
 		lim := limit
 		if each {
 			lim = lims[i]
 		}
-		w.compareMaps[i].SetField(MapField{Grid: g, Values: ex.Result.Values[k*n : (k+1)*n], Limit: lim,
-			Title: fmt.Sprintf("lead %d · lag %d (%s)", s.Lead, k, s.Init-dataset.Month(k))})
+		w.compareMaps[i].SetField(MapField{Grid: g, Values: w.slab(ex.Result, k), Limit: lim,
+			Title: fmt.Sprintf("lead %d · %slag %d (%s)", s.Lead, w.varLabel(), k, s.Init-dataset.Month(k))})
 		w.markOn(w.compareMaps[i], s.Target)
 	}
 	s := exs[0].Selection
@@ -640,14 +659,13 @@ func (w *Window) showMap() {
 	w.showCompare()
 	w.showMethods()
 	g := w.ws.Card.Grid
-	n := g.NLat * g.NLon
 	k := w.curLag
 	if w.view.Selected == viewAttribution && w.last != nil {
 		r := w.last.Result
 		s := w.last.Selection
-		w.mapw.SetField(MapField{Grid: g, Values: r.Values[k*n : (k+1)*n], Limit: maxAbs(r.Values),
-			Title: fmt.Sprintf("%s attribution, lag %d (%s) · lead %d forecast of %s from init %s",
-				r.Method, k, s.Init-dataset.Month(k), s.Lead, targetLabel(s.Target), s.Init)})
+		w.mapw.SetField(MapField{Grid: g, Values: w.slab(r, k), Limit: maxAbs(r.Values),
+			Title: fmt.Sprintf("%s attribution, %slag %d (%s) · lead %d forecast of %s from init %s",
+				r.Method, w.varLabel(), k, s.Init-dataset.Month(k), s.Lead, targetLabel(s.Target), s.Init)})
 		return
 	}
 	if v := w.view.Selected; v == viewPrediction || v == viewTruth || v == viewError {
@@ -655,13 +673,31 @@ func (w *Window) showMap() {
 		return
 	}
 	init := w.ws.Selection().Init
-	vals, err := w.ws.Input(init, k)
+	vals, err := w.ws.InputOf(init, k, w.curVar)
 	if err != nil {
 		w.status.SetText(err.Error())
 		return
 	}
 	w.mapw.SetField(MapField{Grid: g, Values: vals,
-		Title: fmt.Sprintf("Input SST anomaly (model units), lag %d = %s, init %s", k, init-dataset.Month(k), init)})
+		Title: fmt.Sprintf("Input %s anomaly (model units), lag %d = %s, init %s", w.ws.Card.Variables()[w.curVar], k, init-dataset.Month(k), init)})
+}
+
+// slab returns the values of r at lag k of the input variable the maps show.
+func (w *Window) slab(r *attribution.Result, k int) []float32 {
+	n := r.NLat * r.NLon
+	v := 0
+	if len(r.Vars) > 1 {
+		v = min(w.curVar, len(r.Vars)-1)
+	}
+	return r.Block(v)[k*n : (k+1)*n]
+}
+
+// varLabel names the input variable the maps show ("tsub, ") for an emulator that reads several.
+func (w *Window) varLabel() string {
+	if vars := w.ws.Card.Variables(); len(vars) > 1 {
+		return vars[w.curVar] + ", "
+	}
+	return ""
 }
 
 // showForecast draws the last explanation's forecast field, the observed field of its target
@@ -713,7 +749,8 @@ const distBinKm = 250
 func (w *Window) showDistance(ex *app.Explanation) {
 	g := w.ws.Card.Grid.Grid()
 	t := ex.Selection.Target
-	e := attribution.SpatialExtent(ex.Result.Values, ex.Result.Lags, g.Lat, g.Lon, t.Lat, t.Lon, distBinKm)
+	// Over every lag of every input variable: the slabs of all variables.
+	e := attribution.SpatialExtent(ex.Result.Values, len(ex.Result.Values)/(g.NLat()*g.NLon()), g.Lat, g.Lon, t.Lat, t.Lon, distBinKm)
 	if !(e.Total > 0) {
 		w.dist.Clear("The attribution is zero everywhere: no distances to show.")
 		return

@@ -609,3 +609,77 @@ func TestIndexEmulatorWindow(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// TestMultiVarWindow opens the emulator of SST and subsurface temperature: a variable selector
+// appears beside Show, the attribution and input maps follow it, and the lag chart holds every
+// variable's importance.
+func TestMultiVarWindow(t *testing.T) {
+	dir := filepath.Join("..", "resources", "emulators", "multivar")
+	text, err := os.ReadFile(filepath.Join(dir, "card.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, _ := filepath.Abs(filepath.Join(dir, "lead09.onnx"))
+	tmp := t.TempDir()
+	card := filepath.Join(tmp, "card.toml")
+	edited := strings.NewReplacer(`"0001-01/0800-12"`, `"0001-01/0004-12"`, `file = "lead09.onnx"`, fmt.Sprintf("file = %q", model)).Replace(string(text))
+	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := synth.Generate(context.Background(), synth.Config{Years: 4, Grid: 2, Seed: 11, Subsurface: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(tmp, "sst_tsub.nc")
+	if err := res.WriteNetCDF(data, nil); err != nil {
+		t.Fatal(err)
+	}
+	w, events := testWindow(t)
+	onUI(func() { w.Open(card, data) })
+	await(t, events, "opened", 20*time.Second)
+	await(t, events, "explained", 20*time.Second)
+	onUI(func() {
+		if !w.variable.Visible() || strings.Join(w.variable.Options, ",") != "sst,tsub" || w.variable.Selected != "sst" {
+			t.Fatalf("variable selector visible %v, options %v, selected %q", w.variable.Visible(), w.variable.Options, w.variable.Selected)
+		}
+		r := w.last.Result
+		n := 35 * 63
+		var want []float64
+		for k := range r.Lags {
+			var s float64
+			for v := range 2 {
+				for _, x := range r.Block(v)[k*n : (k+1)*n] {
+					if x == x {
+						s += math.Abs(float64(x))
+					}
+				}
+			}
+			want = append(want, s)
+		}
+		var tot float64
+		for _, s := range want {
+			tot += s
+		}
+		for k, got := range w.last.LagImportance {
+			if math.Abs(got-want[k]/tot) > 1e-9 {
+				t.Fatalf("lag chart at lag %d: %g, want %g (both variables)", k, got, want[k]/tot)
+			}
+		}
+		w.view.SetSelected(viewAttribution)
+		w.variable.SetSelected("tsub")
+		f, ok := w.mapw.Field()
+		if !ok || !strings.Contains(f.Title, "tsub, lag 0") || &f.Values[0] != &r.Block(1)[0] {
+			t.Errorf("attribution map after choosing tsub: %q", f.Title)
+		}
+		w.view.SetSelected(viewInput)
+		f, _ = w.mapw.Field()
+		in, err := w.ws.InputOf(w.ws.Selection().Init, 0, 1)
+		if err != nil || !strings.Contains(f.Title, "Input tsub anomaly") || f.Values[100] != in[100] {
+			t.Errorf("input map after choosing tsub: %q, %v", f.Title, err)
+		}
+		sst, _ := w.ws.Input(w.ws.Selection().Init, 0)
+		if sst[100] == in[100] {
+			t.Errorf("the tsub input equals the sst input at a cell: %g", in[100])
+		}
+	})
+}

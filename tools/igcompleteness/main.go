@@ -79,11 +79,7 @@ func run(cardPath, dataPath string, n int, stepsList, targetList, leadsList stri
 	if err != nil {
 		return err
 	}
-	s, err := dataset.Open(dataPath, dataset.OpenOptions{Var: card.Variable, MinMonths: card.InputMonths})
-	if err != nil {
-		return err
-	}
-	p, err := dataset.Prepare(s, card.Grid, card.Preprocess)
+	p, err := card.Prepare(dataPath)
 	if err != nil {
 		return err
 	}
@@ -121,7 +117,7 @@ func run(cardPath, dataPath string, n int, stepsList, targetList, leadsList stri
 		for j := range min(n, len(test)) {
 			inits = append(inits, test[(2*j+1)*len(test)/(2*min(n, len(test)))])
 		}
-		x := make([]float32, card.InputMonths*card.Grid.NLat*card.Grid.NLon)
+		x := make([]float32, card.Channels()*card.Grid.NLat*card.Grid.NLon)
 		for _, spec := range strings.Split(targetList, ";") {
 			tg, err := attribution.ParseTarget(strings.TrimSpace(spec), card.Grid, p.Ocean)
 			if err != nil {

@@ -1,0 +1,323 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"climxai/app"
+	"climxai/dataset"
+	"climxai/dataset/synth"
+	"climxai/inference"
+)
+
+// multivarDir holds an emulator of two input variables: SST and the temperature below the mixed
+// layer (tsub) of `climxai synth --subsurface`, 72 channels (variable-major), lead 9, a small
+// ReLU CNN exported by torch.onnx.export in tools/emulator/export_multivar.py, with PyTorch
+// autograd goldens.
+var multivarDir = filepath.Join("resources", "emulators", "multivar")
+
+// TestMultiVarEmulator runs the verbs on the emulator of two input variables, on the 12 years of
+// synthetic SST and tsub its goldens were computed from: the card's inputs (each variable with
+// its own scaling, in the card's layout) and the forecast equal PyTorch's; explain's maps of
+// both variables equal autograd for a cell and a box; IG is complete; aggregate keeps each
+// variable's block through merge; decay reads either variable; a data file without the second
+// variable is refused by name.
+func TestMultiVarEmulator(t *testing.T) {
+	checkSHA256Sums(t, multivarDir)
+	var gold struct {
+		Inits []string
+		Lead  int
+		Input struct {
+			File      string
+			Shape     []int
+			Variables []string
+		}
+		Output   struct{ File string }
+		GradCell struct {
+			File string
+			Cell struct{ Lat, Lon float64 }
+		} `json:"grad_cell"`
+		GradSpg       struct{ File string } `json:"grad_spg"`
+		AnomalyPeriod string                `json:"anomaly_period"`
+	}
+	b, err := os.ReadFile(filepath.Join(multivarDir, "golden09.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &gold); err != nil {
+		t.Fatal(err)
+	}
+	const months, nlat, nlon = 36, 35, 63
+	cells := nlat * nlon
+	sample := 2 * months * cells
+	gx := readGoldenF32(t, multivarDir, gold.Input.File, 2*sample)
+	gy := readGoldenF32(t, multivarDir, gold.Output.File, 2*cells)
+	gcell := readGoldenF32(t, multivarDir, gold.GradCell.File, 2*sample)
+	gspg := readGoldenF32(t, multivarDir, gold.GradSpg.File, 2*sample)
+
+	dir := t.TempDir()
+	syn, err := synth.Generate(context.Background(), synth.Config{Years: 12, Grid: 2, Seed: 7, Subsurface: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "sst_tsub.nc")
+	if err := syn.WriteNetCDF(data, nil); err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile(filepath.Join(multivarDir, "card.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, _ := filepath.Abs(filepath.Join(multivarDir, "lead09.onnx"))
+	edited := strings.Replace(strings.Replace(string(text), `anomaly_period = "0001-01/0800-12"`,
+		fmt.Sprintf("anomaly_period = %q", gold.AnomalyPeriod), 1), `file = "lead09.onnx"`, fmt.Sprintf("file = %q", model), 1)
+	card := filepath.Join(dir, "card.toml")
+	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := inference.LoadCard(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Variables(), ","); got != "sst,tsub" || got != strings.Join(gold.Input.Variables, ",") || c.Channels() != gold.Input.Shape[1] {
+		t.Fatalf("card variables %s (%d channels), goldens %v %v", got, c.Channels(), gold.Input.Variables, gold.Input.Shape)
+	}
+	p, err := c.Prepare(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := inference.NewRuntime("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	cm, _ := c.Model(gold.Lead)
+	fwd, err := rt.Open(c.Spec(cm), inference.Options{Device: inference.CPU, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, init := range gold.Inits {
+		m, err := dataset.ParseMonth(init)
+		if err != nil {
+			t.Fatal(err)
+		}
+		x := make([]float32, sample)
+		if err := c.Window(p, m, x); err != nil {
+			t.Fatal(err)
+		}
+		if d := maxRelDiff(x, gx[k*sample:(k+1)*sample]); d > 1e-5 {
+			t.Fatalf("init %s: the card's input differs from the golden input by %.3g relative", init, d)
+		}
+		y, err := fwd.Run(context.Background(), x, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxRelDiff(y, gy[k*cells:(k+1)*cells]); d > 1e-5 {
+			t.Fatalf("init %s: ONNX Runtime's forecast differs from PyTorch's by %.3g relative", init, d)
+		}
+	}
+
+	// block returns variable v's values of a golden gradient in lag order, NaN on land.
+	block := func(g []float32, k, v int) []float32 {
+		out := make([]float32, months*cells)
+		for lag := range months {
+			ch := v*months + months - 1 - lag
+			for i := range cells {
+				out[lag*cells+i] = g[k*sample+ch*cells+i]
+				if !p.Ocean[i] {
+					out[lag*cells+i] = float32(math.NaN())
+				}
+			}
+		}
+		return out
+	}
+	type shareJSON struct {
+		Name  string
+		Share float64
+	}
+	explain := func(t *testing.T, k int, target, method string, args ...string) (*dataset.AttributionFile, explainSummary, []shareJSON) {
+		t.Helper()
+		out := filepath.Join(dir, method+".nc")
+		var stdout, stderr bytes.Buffer
+		a := append([]string{"--card", card, "--data", data, "--init", gold.Inits[k], "--lead", "9",
+			"--target", target, "--method", method, "--out", out, "--json", "--threads", "1"}, args...)
+		if err := cmdExplain(context.Background(), a, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		var sum explainSummary
+		var shares struct {
+			Vars []shareJSON `json:"input_variables"`
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+			t.Fatal(err)
+		}
+		json.Unmarshal(stdout.Bytes(), &shares)
+		af, err := dataset.ReadAttribution(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if af.Meta.Other["input_variables"] != "sst tsub" || len(af.Lags) != months {
+			t.Fatalf("%s: input_variables %q, %d lags", method, af.Meta.Other["input_variables"], len(af.Lags))
+		}
+		return af, sum, shares.Vars
+	}
+	tsubOf := func(t *testing.T, af *dataset.AttributionFile) []float32 {
+		t.Helper()
+		for _, e := range af.Extra {
+			if e.Name == "attribution_tsub" {
+				return e.Values
+			}
+		}
+		t.Fatal("no attribution_tsub")
+		return nil
+	}
+
+	t.Run("saliency against autograd", func(t *testing.T) {
+		cell := fmt.Sprintf("%g,%g", gold.GradCell.Cell.Lat, gold.GradCell.Cell.Lon)
+		for k := range gold.Inits {
+			for _, tc := range []struct {
+				target string
+				g      []float32
+			}{{cell, gcell}, {"spg", gspg}} {
+				af, _, shares := explain(t, k, tc.target, "saliency")
+				for v, got := range [][]float32{af.Values, tsubOf(t, af)} {
+					want := block(tc.g, k, v)
+					d := maxRelDiff(got, want)
+					t.Logf("init %s target %s variable %d: saliency vs autograd %.2g", gold.Inits[k], tc.target, v, d)
+					if d > 1e-4 {
+						t.Errorf("init %s target %s variable %d: saliency differs from autograd by %.3g", gold.Inits[k], tc.target, v, d)
+					}
+				}
+				if len(shares) != 2 || math.Abs(shares[0].Share+shares[1].Share-1) > 1e-9 || shares[1].Name != "tsub" {
+					t.Errorf("shares %+v", shares)
+				}
+				s, _ := strconv.ParseFloat(af.Meta.Other["share_tsub"], 64)
+				if math.Abs(s-shares[1].Share) > 1e-5 {
+					t.Errorf("file's share_tsub %g, summary's %g", s, shares[1].Share)
+				}
+			}
+		}
+	})
+
+	t.Run("IG and occlusion", func(t *testing.T) {
+		for k := range gold.Inits {
+			_, sum, shares := explain(t, k, "spg", "ig", "--steps", "64")
+			t.Logf("init %s: IG completeness %.3g%%, tsub share %.2f", gold.Inits[k], 100*sum.Completeness.Relative, shares[1].Share)
+			if sum.Completeness == nil || sum.Completeness.Relative > 0.01 {
+				t.Errorf("init %s: IG at 64 steps %+v", gold.Inits[k], sum.Completeness)
+			}
+		}
+		af, _, _ := explain(t, 0, "spg", "occlusion", "--occlude", "month")
+		if ts := tsubOf(t, af); !(maxAbs(ts) > 0) || !(maxAbs(af.Values) > 0) {
+			t.Errorf("occlusion by month: max |sst| %g, |tsub| %g; both variables' months must be occluded", maxAbs(af.Values), maxAbs(ts))
+		}
+	})
+
+	t.Run("aggregate, merge, decay", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		run := func(f func(context.Context, []string, *bytes.Buffer, *bytes.Buffer) error, args ...string) {
+			t.Helper()
+			stdout.Reset()
+			stderr.Reset()
+			if err := f(context.Background(), args, &stdout, &stderr); err != nil {
+				t.Fatalf("%v\n%s", err, stderr.String())
+			}
+		}
+		agg := func(ctx context.Context, a []string, o, e *bytes.Buffer) error { return cmdAggregate(ctx, a, o, e) }
+		common := []string{"--card", card, "--data", data, "--lead", "9", "--target", "spg", "--method", "saliency", "--samples", "all:6", "--threads", "1"}
+		whole := filepath.Join(dir, "agg.nc")
+		run(agg, append(common, "--out", whole)...)
+		var parts []string
+		for i := 1; i <= 2; i++ {
+			parts = append(parts, filepath.Join(dir, fmt.Sprintf("part%d.nc", i)))
+			run(agg, append(common, "--shard", fmt.Sprintf("%d/2", i), "--out", parts[i-1])...)
+		}
+		merged := filepath.Join(dir, "merged.nc")
+		run(func(ctx context.Context, a []string, o, e *bytes.Buffer) error { return cmdMerge(ctx, a, o, e) }, append(parts, "--out", merged)...)
+		a, err := dataset.ReadAttribution(whole)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := dataset.ReadAttribution(merged)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ta, tm := tsubOf(t, a), tsubOf(t, m)
+		if d := maxRelDiff(tm, ta); d > 1e-6 {
+			t.Errorf("merged shards' tsub block differs from the whole run's by %.3g", d)
+		}
+		var total float64
+		for _, vs := range [][]float32{a.Values, ta} {
+			for _, v := range vs {
+				if v == v {
+					total += float64(v)
+				}
+			}
+		}
+		if math.Abs(total-1) > 1e-4 {
+			t.Errorf("mean |attribution| sums to %g over both variables, want 1", total)
+		}
+		decay := func(ctx context.Context, a []string, o, e *bytes.Buffer) error { return cmdDecay(ctx, a, o, e) }
+		var taus [2]float64
+		for v, name := range []string{"sst", "tsub"} {
+			run(decay, "--json", "--variable", name, whole)
+			var rows struct {
+				Rows []struct {
+					Tau float64 `json:"efold_months"`
+				}
+			}
+			if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil || len(rows.Rows) != 1 {
+				t.Fatalf("decay --variable %s: %v\n%s", name, err, stdout.String())
+			}
+			taus[v] = rows.Rows[0].Tau
+		}
+		t.Logf("e-folding of the spg forecast's importance: sst %.1f, tsub %.1f months", taus[0], taus[1])
+		if taus[0] == taus[1] {
+			t.Errorf("decay gives the same e-folding time %g for both variables", taus[0])
+		}
+		err = cmdDecay(context.Background(), []string{"--variable", "ohc", whole}, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), "sst, tsub") {
+			t.Errorf("decay --variable ohc: %v", err)
+		}
+	})
+
+	t.Run("data without the second variable", func(t *testing.T) {
+		var stdout, stderr bytes.Buffer
+		err := cmdExplain(context.Background(), []string{"--card", card, "--data", goldenData(t, t.TempDir()), "--init", gold.Inits[0],
+			"--lead", "9", "--target", "spg", "--method", "saliency", "--out", filepath.Join(dir, "x.nc")}, &stdout, &stderr)
+		if !errors.Is(err, dataset.ErrNoVariable) || !strings.Contains(err.Error(), "tsub") {
+			t.Errorf("explain on SST alone: %v", err)
+		}
+	})
+
+	t.Run("workspace and info", func(t *testing.T) {
+		w, err := app.Open(card, data, inference.Options{Device: inference.CPU, Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		found := false
+		for _, n := range w.Notices {
+			found = found || strings.Contains(n, "reads sst, tsub")
+		}
+		if !found {
+			t.Errorf("workspace notices %q do not say the window shows sst's attributions", w.Notices)
+		}
+		info, err := inspectCard(card)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(info.Inputs) != 1 || info.Inputs[0].Variable != "tsub" || info.InputLayout != "variable-major" || info.Models[0].InputShape != "[?, 72, 35, 63]" {
+			t.Errorf("info: %+v %+v", info.Inputs, info.Models)
+		}
+	})
+}

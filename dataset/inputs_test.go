@@ -1,0 +1,95 @@
+package dataset
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestOpenRaw: a further input variable is read in its own units, without SST's conversion.
+func TestOpenRaw(t *testing.T) {
+	path := fxFile(t, "tos_k")
+	sst, err := Open(path, OpenOptions{Var: "tos"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := Open(path, OpenOptions{Var: "tos", Raw: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.Units != "K" || sst.Units != "degC" {
+		t.Errorf("units: raw %q, sst %q", raw.Units, sst.Units)
+	}
+	checked := 0
+	for i, v := range raw.Values {
+		if v == v {
+			if d := float64(v) - float64(sst.Values[i]); math.Abs(d-273.15) > 1e-3 {
+				t.Fatalf("value %d: raw %v, as SST %v: raw must be the stored kelvin", i, v, sst.Values[i])
+			}
+			checked++
+		}
+	}
+	for _, n := range raw.Notices {
+		if strings.Contains(n, "kelvin") || strings.Contains(n, "plausible") {
+			t.Errorf("raw read converted or range-checked: %q", n)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no values")
+	}
+	if _, err := Open(path, OpenOptions{Raw: true}); !errors.Is(err, ErrNoVariable) {
+		t.Errorf("raw read without a variable name: %v", err)
+	}
+}
+
+// TestPrepareInputs: each variable is scaled by its own table, the ocean is where every
+// variable has values, and variables on other months are refused.
+func TestPrepareInputs(t *testing.T) {
+	start := NewMonth(2000, 1)
+	lat, lon := centres(10.5, 1, 2), centres(300.5, 1, 2)
+	f := func(t int, y, x float64) float64 { return 10 + math.Sin(float64(t)) + y - x/100 }
+	a := seriesOf(lat, lon, start, 48, f)
+	b := seriesOf(lat, lon, start, 48, func(t int, y, x float64) float64 {
+		if y == 11.5 && x == 300.5 && t == 7 {
+			return math.NaN() // a gap in the second variable only
+		}
+		return 100 * f(t, y, x)
+	})
+	b.Name = "ohc"
+	grid := GridSpec{10.5, 1, 2, -59.5, 1, 2}
+	pp := PreprocessSpec{Anomaly: AnomalyTimeMean, Filter: "none", ScaleStd: 1}
+	pb := pp
+	pb.ScaleStd = 100
+	p, err := PrepareInputs([]*Series{a, b}, grid, []PreprocessSpec{pp, pb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Variables(), []string{"sst", "ohc"}) || len(p.Extra) != 1 {
+		t.Fatalf("variables %v", p.Variables())
+	}
+	if want := []bool{true, true, false, true}; !slices.Equal(p.Ocean, want) || !slices.Equal(p.Extra[0].Ocean, want) {
+		t.Errorf("ocean %v and %v, want %v: a cell without every variable is land", p.Ocean, p.Extra[0].Ocean, want)
+	}
+	if !slices.ContainsFunc(p.Notices, func(n string) bool { return strings.Contains(n, "1 cells with sst lack a value") }) {
+		t.Errorf("notices %q", p.Notices)
+	}
+	wa, _ := p.WindowView(start+20, 3)
+	wb, _ := p.Extra[0].WindowView(start+20, 3)
+	for i := range wa {
+		if i%4 == 2 {
+			if wa[i] != 0 || wb[i] != 0 {
+				t.Errorf("masked cell %d: inputs %v, %v, want 0", i, wa[i], wb[i])
+			}
+			continue
+		}
+		if math.Abs(float64(wa[i]-wb[i])) > 1e-4 || wa[i] == 0 {
+			t.Errorf("value %d: %v and %v; 100 x the same anomaly over scale 100 must equal it", i, wa[i], wb[i])
+		}
+	}
+	short := seriesOf(lat, lon, start+1, 47, f)
+	if _, err := PrepareInputs([]*Series{a, short}, grid, []PreprocessSpec{pp, pp}); !errors.Is(err, ErrLayout) || !strings.Contains(err.Error(), "same months") {
+		t.Errorf("variables on other months: %v", err)
+	}
+}
