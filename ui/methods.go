@@ -130,8 +130,8 @@ func (w *Window) showMethods() {
 	k := w.curLag
 	for i, ex := range exs {
 		s := ex.Selection
-		v.maps[i].SetField(MapField{Grid: g, Values: w.slab(ex.Result, k), Limit: maxAbs(ex.Result.Values),
-			Title: fmt.Sprintf("%s · %slag %d (%s)", ex.Result.Method, w.varLabel(), k, s.Init-dataset.Month(k))})
+		v.maps[i].SetField(MapField{Grid: g, Values: w.slab(ex.Result, k), Limit: w.limit(ex.Result),
+			Title: fmt.Sprintf("%s · %slag %d (%s)", ex.Result.Method, w.varLabel(ex.Result), k, s.Init-dataset.Month(k))})
 		w.markOn(v.maps[i], s.Target)
 	}
 	s := exs[0].Selection

@@ -626,7 +626,7 @@ func (w *Window) showCompare() {
 	lims := make([]float64, len(exs)) // each lead's own scale
 	var limit float64                 // the shared one
 	for i, ex := range exs {
-		lims[i] = maxAbs(ex.Result.Values)
+		lims[i] = w.limit(ex.Result)
 		limit = max(limit, lims[i])
 	}
 	each := w.compareEach.Checked
@@ -639,7 +639,7 @@ func (w *Window) showCompare() {
 			lim = lims[i]
 		}
 		w.compareMaps[i].SetField(MapField{Grid: g, Values: w.slab(ex.Result, k), Limit: lim,
-			Title: fmt.Sprintf("lead %d · %slag %d (%s)", s.Lead, w.varLabel(), k, s.Init-dataset.Month(k))})
+			Title: fmt.Sprintf("lead %d · %slag %d (%s)", s.Lead, w.varLabel(ex.Result), k, s.Init-dataset.Month(k))})
 		w.markOn(w.compareMaps[i], s.Target)
 	}
 	s := exs[0].Selection
@@ -663,9 +663,9 @@ func (w *Window) showMap() {
 	if w.view.Selected == viewAttribution && w.last != nil {
 		r := w.last.Result
 		s := w.last.Selection
-		w.mapw.SetField(MapField{Grid: g, Values: w.slab(r, k), Limit: maxAbs(r.Values),
+		w.mapw.SetField(MapField{Grid: g, Values: w.slab(r, k), Limit: w.limit(r),
 			Title: fmt.Sprintf("%s attribution, %slag %d (%s) · lead %d forecast of %s from init %s",
-				r.Method, w.varLabel(), k, s.Init-dataset.Month(k), s.Lead, targetLabel(s.Target), s.Init)})
+				r.Method, w.varLabel(r), k, s.Init-dataset.Month(k), s.Lead, targetLabel(s.Target), s.Init)})
 		return
 	}
 	if v := w.view.Selected; v == viewPrediction || v == viewTruth || v == viewError {
@@ -682,22 +682,41 @@ func (w *Window) showMap() {
 		Title: fmt.Sprintf("Input %s anomaly (model units), lag %d = %s, init %s", w.ws.Card.Variables()[w.curVar], k, init-dataset.Month(k), init)})
 }
 
+// shown is the block of r (its input variable) the maps show.
+func (w *Window) shown(r *attribution.Result) int {
+	if len(r.Vars) > 1 {
+		return min(w.curVar, len(r.Vars)-1)
+	}
+	return 0
+}
+
 // slab returns the values of r at lag k of the input variable the maps show.
 func (w *Window) slab(r *attribution.Result, k int) []float32 {
 	n := r.NLat * r.NLon
-	v := 0
-	if len(r.Vars) > 1 {
-		v = min(w.curVar, len(r.Vars)-1)
-	}
-	return r.Block(v)[k*n : (k+1)*n]
+	return r.Block(w.shown(r))[k*n : (k+1)*n]
 }
 
-// varLabel names the input variable the maps show ("tsub, ") for an emulator that reads several.
-func (w *Window) varLabel() string {
-	if vars := w.ws.Card.Variables(); len(vars) > 1 {
-		return vars[w.curVar] + ", "
+// limit is the colour scale of r's maps: the largest |attribution| over every lag of the
+// variable shown. Each variable has its own scale, so that a variable with a small share still
+// shows its pattern; the titles give each variable's share.
+func (w *Window) limit(r *attribution.Result) float64 { return maxAbs(r.Block(w.shown(r))) }
+
+// varLabel names the input variable the maps show and its share of Σ|attribution| ("tsub 61%,
+// ") for an emulator that reads several.
+func (w *Window) varLabel(r *attribution.Result) string {
+	if len(r.Vars) < 2 {
+		return ""
 	}
-	return ""
+	sums := r.VarSums()
+	var t float64
+	for _, s := range sums {
+		t += s
+	}
+	v := w.shown(r)
+	if !(t > 0) {
+		return r.Vars[v] + ", "
+	}
+	return fmt.Sprintf("%s (%.0f%% of Σ|attribution|), ", r.Vars[v], 100*sums[v]/t)
 }
 
 // showForecast draws the last explanation's forecast field, the observed field of its target
@@ -890,7 +909,11 @@ func (w *Window) finish(id int, sel app.Selection, c comparison, exs []*app.Expl
 	w.export.Enable()
 	w.fg.progress.SetValue(1)
 	s := ex.Selection
-	w.chart.SetValues(fmt.Sprintf("Importance per lag · %s, lead\u00a0%d, %s", ex.Result.Method, s.Lead,
+	of := ""
+	if vars := ex.Result.Vars; len(vars) > 1 {
+		of = " of " + strings.Join(vars, "\u00a0+\u00a0")
+	}
+	w.chart.SetValues(fmt.Sprintf("Importance per lag%s · %s, lead\u00a0%d, %s", of, ex.Result.Method, s.Lead,
 		targetLabel(s.Target)), ex.LagImportance)
 	w.chart.SetCurrent(w.curLag)
 	w.showDistance(ex)

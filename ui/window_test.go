@@ -665,10 +665,14 @@ func TestMultiVarWindow(t *testing.T) {
 				t.Fatalf("lag chart at lag %d: %g, want %g (both variables)", k, got, want[k]/tot)
 			}
 		}
+		if !strings.Contains(w.chart.title, "Importance per lag of sst\u00a0+\u00a0tsub") {
+			t.Errorf("lag chart title %q does not say it sums both variables", w.chart.title)
+		}
 		w.view.SetSelected(viewAttribution)
 		w.variable.SetSelected("tsub")
 		f, ok := w.mapw.Field()
-		if !ok || !strings.Contains(f.Title, "tsub, lag 0") || &f.Values[0] != &r.Block(1)[0] {
+		if !ok || !strings.Contains(f.Title, "tsub (") || !strings.Contains(f.Title, "% of Σ|attribution|), lag 0") ||
+			&f.Values[0] != &r.Block(1)[0] || f.Limit != maxAbs(r.Block(1)) {
 			t.Errorf("attribution map after choosing tsub: %q", f.Title)
 		}
 		w.view.SetSelected(viewInput)
