@@ -290,6 +290,29 @@ func TestMultiVarEmulator(t *testing.T) {
 		}
 	})
 
+	t.Run("ablate", func(t *testing.T) {
+		// Every variable is ablated: keeping all radii or all 36 months is the full input,
+		// keeping nothing beyond 0 km or only the init month changes the forecast.
+		var stdout, stderr bytes.Buffer
+		if err := cmdAblate(context.Background(), []string{"--card", card, "--data", data, "--lead", "9", "--target", "spg",
+			"--radii", "0,inf", "--lags", "1,36", "--samples", "24", "--json", "--threads", "1", "--out", filepath.Join(dir, "abl.nc")}, &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		var r struct {
+			Full   struct{ Corr float64 }
+			Radius []struct{ Corr float64 }
+			Lag    []struct{ Corr float64 }
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || len(r.Radius) != 2 || len(r.Lag) != 2 {
+			t.Fatalf("%v\n%s", err, stdout.String())
+		}
+		t.Logf("ablation corr: full %.3f, within 0 km %.3f, all %.3f, last month %.3f, 36 months %.3f",
+			r.Full.Corr, r.Radius[0].Corr, r.Radius[1].Corr, r.Lag[0].Corr, r.Lag[1].Corr)
+		if r.Radius[1].Corr != r.Full.Corr || r.Lag[1].Corr != r.Full.Corr || r.Radius[0].Corr == r.Full.Corr || r.Lag[0].Corr == r.Full.Corr {
+			t.Errorf("ablation: %+v", r)
+		}
+	})
+
 	t.Run("data without the second variable", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		err := cmdExplain(context.Background(), []string{"--card", card, "--data", goldenData(t, t.TempDir()), "--init", gold.Inits[0],

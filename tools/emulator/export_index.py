@@ -106,18 +106,19 @@ def windows(x, inits):
     return np.stack([x[t - MONTHS + 1:t + 1] for t in inits]).astype(np.float32)
 
 
-def ensure_synth(path, years, seed, log):
-    """Make path with `climxai synth` (built from this tree) when it does not exist."""
+def ensure_synth(path, years, seed, log, *flags):
+    """Make path with `climxai synth` (built from this tree) and any further flags (e.g.
+    --subsurface) when it does not exist."""
     if os.path.exists(path):
         return
     root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-    exe = "/tmp/climxai-idx"
+    exe = "/tmp/climxai-tools"
     env = dict(os.environ, CLIMXAI_ORT_LIB=os.environ.get("CLIMXAI_ORT_LIB", ORT_LIB), LANG="en_US.UTF-8")
     if not os.path.exists(exe):
         log(f"building {exe}")
         subprocess.run(["go", "build", "-o", exe, "."], cwd=root, env=env, check=True)
-    log(f"making {path}: climxai synth --years {years} --grid 2 --seed {seed}")
-    subprocess.run([exe, "synth", "--out", path, "--years", str(years), "--grid", "2", "--seed", str(seed)],
+    log(f"making {path}: climxai synth --years {years} --grid 2 --seed {seed} {' '.join(flags)}")
+    subprocess.run([exe, "synth", "--out", path, "--years", str(years), "--grid", "2", "--seed", str(seed), *flags],
                    env=env, check=True)
 
 

@@ -64,7 +64,6 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import time
 
 import numpy as np
@@ -74,7 +73,7 @@ from torch import nn
 from evaluate import OnnxTorch, cell_skill
 from export import export_onnx
 from export_helper import preprocess as preprocess_all_years
-from export_index import BOX, box_weights, write_array, write_text
+from export_index import BOX, box_weights, ensure_synth, write_array, write_text
 from train import MONTHS, default_test_from, preprocess, read_sst, samples, write_sums
 
 LEAD = 9
@@ -82,7 +81,6 @@ OPSET = 13
 VARS = ("sst", "tsub")  # input variables, in channel order (variable-major)
 CELL = (51.0, -30.0)  # the golden cell gradient's target: lat, lon of a cell centre
 NAME = "North Atlantic SST emulator with subsurface input (fixture)"
-ORT_LIB = "/root/.cache/climxai/onnxruntime/1.30.0/libonnxruntime.so.1"
 
 
 class FieldCNN(nn.Module):
@@ -104,21 +102,6 @@ def windows(xs, inits):
     """Variable-major, oldest-first windows of the variables xs (each [T, H, W]): channel
     v * 36 + c of sample t holds variable v at month t - 35 + c."""
     return np.stack([np.concatenate([x[t - MONTHS + 1:t + 1] for x in xs]) for t in inits]).astype(np.float32)
-
-
-def ensure_synth(path, years, seed, log):
-    """Make path with `climxai synth --subsurface` (built from this tree) when it does not exist."""
-    if os.path.exists(path):
-        return
-    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-    exe = "/tmp/climxai-multivar"
-    env = dict(os.environ, CLIMXAI_ORT_LIB=os.environ.get("CLIMXAI_ORT_LIB", ORT_LIB), LANG="en_US.UTF-8")
-    if not os.path.exists(exe):
-        log(f"building {exe}")
-        subprocess.run(["go", "build", "-o", exe, "."], cwd=root, env=env, check=True)
-    log(f"making {path}: climxai synth --years {years} --grid 2 --seed {seed} --subsurface")
-    subprocess.run([exe, "synth", "--out", path, "--years", str(years), "--grid", "2", "--seed", str(seed),
-                    "--subsurface"], env=env, check=True)
 
 
 def read_vars(path):
@@ -226,8 +209,8 @@ def main():
         args.baseline_minutes = args.minutes
     os.makedirs(args.out, exist_ok=True)
     log = lambda s: print(s, flush=True)
-    ensure_synth(args.data, 1000, 1, log)
-    ensure_synth(args.golden_data, 12, 7, log)
+    ensure_synth(args.data, 1000, 1, log, "--subsurface")
+    ensure_synth(args.golden_data, 12, 7, log, "--subsurface")
 
     fields, years, months, lat, lon = read_vars(args.data)
     test_from = default_test_from(years, months)
