@@ -223,7 +223,10 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // readBaseline reads a custom baseline: a NetCDF file in the result layout (lag, lat, lon) on
-// the card's grid with lags 0..InputMonths-1, in model input units; returned by lag.
+// the card's grid with lags 0..InputMonths-1, in model input units; returned by lag. For a card
+// with several input variables the file must hold each of them as a result file does
+// (attribution, then attribution_NAME, named in input_variables; backopt writes such files),
+// and the blocks are returned one after the other.
 func readBaseline(path string, card *inference.Card) ([]float32, error) {
 	a, err := dataset.ReadAttribution(path)
 	if err != nil {
@@ -234,14 +237,31 @@ func readBaseline(path string, card *inference.Card) ([]float32, error) {
 		return nil, fmt.Errorf("--baseline %s: the file holds %d lags on a %d x %d grid; the card wants %d lags on %d x %d (write it with climxai explain --method backopt, or in that layout)",
 			path, len(a.Lags), a.Grid.NLat(), a.Grid.NLon(), card.InputMonths, card.Grid.NLat, card.Grid.NLon)
 	}
-	vals := make([]float32, len(a.Values))
+	blocks := [][]float32{a.Values}
+	if vars := card.Variables(); len(vars) > 1 {
+		if got := a.Meta.Other["input_variables"]; got != strings.Join(vars, " ") {
+			return nil, fmt.Errorf("--baseline %s: the file holds the input variables %q; the card reads %q (write it with climxai explain --method backopt on this card, or in that layout)",
+				path, got, strings.Join(vars, " "))
+		}
+		for _, v := range vars[1:] {
+			i := slices.IndexFunc(a.Extra, func(e dataset.LagField) bool { return e.Name == "attribution_"+v })
+			if i < 0 {
+				return nil, fmt.Errorf("--baseline %s: no variable attribution_%s for the card's input %s", path, v, v)
+			}
+			blocks = append(blocks, a.Extra[i].Values)
+		}
+	}
+	m := card.InputMonths * n
+	vals := make([]float32, len(blocks)*m)
 	seen := make([]bool, card.InputMonths)
 	for i, k := range a.Lags {
 		if k < 0 || k >= card.InputMonths || seen[k] {
 			return nil, fmt.Errorf("--baseline %s: lag values %v are not 0..%d", path, a.Lags, card.InputMonths-1)
 		}
 		seen[k] = true
-		copy(vals[k*n:(k+1)*n], a.Values[i*n:(i+1)*n])
+		for b, v := range blocks {
+			copy(vals[b*m+k*n:b*m+(k+1)*n], v[i*n:(i+1)*n])
+		}
 	}
 	return vals, nil
 }

@@ -216,6 +216,31 @@ func TestMultiVarEmulator(t *testing.T) {
 				t.Errorf("init %s: IG at 64 steps %+v", gold.Inits[k], sum.Completeness)
 			}
 		}
+		// Backwards optimisation's optimal input, both variables, as IG's baseline.
+		bo, _, _ := explain(t, 0, "spg", "backopt", "--iters", "10", "--step", "0.5")
+		base := filepath.Join(dir, "optimal.nc")
+		if err := os.Rename(filepath.Join(dir, "backopt.nc"), base); err != nil {
+			t.Fatal(err)
+		}
+		if !(maxAbs(tsubOf(t, bo)) > 0) {
+			t.Fatal("backopt's optimal tsub input is zero")
+		}
+		_, sum, _ := explain(t, 0, "spg", "ig", "--steps", "64", "--baseline", base)
+		t.Logf("IG from the optimal input: completeness %.3g%% of %g", 100*sum.Completeness.Relative, sum.Completeness.Expected)
+		if sum.Completeness.Relative > 0.01 || sum.Completeness.Expected == 0 {
+			t.Errorf("IG from the optimal input: %+v", sum.Completeness)
+		}
+		var stdout, stderr bytes.Buffer
+		one := filepath.Join(dir, "one.nc")
+		bo.Extra, bo.Meta.Other = nil, map[string]string{}
+		if err := dataset.WriteAttribution(one, bo); err != nil {
+			t.Fatal(err)
+		}
+		err := cmdExplain(context.Background(), []string{"--card", card, "--data", data, "--init", gold.Inits[0], "--lead", "9",
+			"--target", "spg", "--method", "ig", "--baseline", one, "--out", filepath.Join(dir, "x.nc")}, &stdout, &stderr)
+		if err == nil || !strings.Contains(err.Error(), `the card reads "sst tsub"`) {
+			t.Errorf("a one-variable baseline file: %v", err)
+		}
 		af, _, _ := explain(t, 0, "spg", "occlusion", "--occlude", "month")
 		if ts := tsubOf(t, af); !(maxAbs(ts) > 0) || !(maxAbs(af.Values) > 0) {
 			t.Errorf("occlusion by month: max |sst| %g, |tsub| %g; both variables' months must be occluded", maxAbs(af.Values), maxAbs(ts))

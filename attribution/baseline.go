@@ -47,7 +47,7 @@ const DefaultBlurSigma = 3.0
 type Baseline struct {
 	Kind      BaselineKind
 	BlurSigma float64   // BaselineBlur: the Gaussian's standard deviation in grid cells
-	Values    []float32 // BaselineCustom: [lag][lat][lon] in model input units, NaN or 0 on land
+	Values    []float32 // BaselineCustom: [lag][lat][lon] in model input units, NaN or 0 on land; one such block per input variable (Emulator.Vars)
 	Source    string    // BaselineCustom: where Values came from (a file name), for printing
 	Over      MeanOver  // BaselineMean: what the mean is over
 }
@@ -129,16 +129,12 @@ func (b Baseline) input(req Request) ([]float32, error) {
 			blur(out[c*n:(c+1)*n], req.X[c*n:(c+1)*n], e.NLat(), e.NLon(), b.sigma(), req.ocean)
 		}
 	case BaselineCustom:
-		if e.NVars() > 1 {
-			return nil, errorf(ErrBadBaseline, "use zero, blur or mean with an emulator that reads several variables",
-				"a baseline file holds one (lag, lat, lon) field, but the emulator reads %s", strings.Join(e.Vars, ", "))
-		}
 		if len(b.Values) != len(req.X) {
-			return nil, errorf(ErrBadBaseline, fmt.Sprintf("the baseline must be (lag, lat, lon) = (%d, %d, %d) on the card's grid", months, e.NLat(), e.NLon()),
+			return nil, errorf(ErrBadBaseline, fmt.Sprintf("the baseline must be (lag, lat, lon) = (%d, %d, %d) on the card's grid, for each of %d input variables", months, e.NLat(), e.NLon(), e.NVars()),
 				"%s has %d values", b.Source, len(b.Values))
 		}
 		out = e.fromLags(b.Values)
-		for c := range months {
+		for c := range e.Slabs() {
 			for i := range n {
 				if !req.ocean(i) {
 					out[c*n+i] = 0

@@ -189,8 +189,22 @@ func TestMultiVarMethods(t *testing.T) {
 		}
 	}
 
-	if _, err := (Baseline{Kind: BaselineCustom, Values: make([]float32, len(x))}).input(Request{Emulator: e, X: x, Target: tg, Ocean: ocean}); !errors.Is(err, ErrBadBaseline) {
-		t.Errorf("custom baseline for two variables: %v", err)
+	// A custom baseline holds a block per variable, in lag order.
+	blocks := make([]float32, len(x))
+	for i := range blocks {
+		blocks[i] = float32(i / (18 * n)) // 0 in variable 0's block, 1 in variable 1's
+	}
+	cb, err := Baseline{Kind: BaselineCustom, Values: blocks}.input(Request{Emulator: e, X: x, Target: tg, Ocean: ocean})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u := range 2 {
+		if c := literalChannel(u, 7, false, true); cb[c*n+100] != float32(u) || cb[c*n+40] != 0 {
+			t.Errorf("custom baseline of variable %d in channel %d: %g (land %g)", u, c, cb[c*n+100], cb[c*n+40])
+		}
+	}
+	if _, err := (Baseline{Kind: BaselineCustom, Values: blocks[:18*n]}).input(Request{Emulator: e, X: x, Target: tg, Ocean: ocean}); !errors.Is(err, ErrBadBaseline) || !strings.Contains(err.Error(), "2 input variables") {
+		t.Errorf("a one-variable baseline for two variables: %v", err)
 	}
 }
 
