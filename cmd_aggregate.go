@@ -220,7 +220,7 @@ func (sh shardSpec) pick(inits []dataset.Month) []dataset.Month {
 
 // printAggregate prints the summary of an aggregate: samples and the lags holding most importance.
 func printAggregate(stdout io.Writer, asJSON bool, out string, meta dataset.AttributionMeta, agg *attribution.Aggregate, device string, seconds float64) error {
-	imp := attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon)
+	imp := attribution.LagImportance(agg.AllVariables(), agg.Lags, agg.NLat, agg.NLon) // summed over input variables, as decay does
 	order := make([]int, len(imp))
 	for i := range order {
 		order[i] = i

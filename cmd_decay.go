@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -28,7 +29,8 @@ type decayRow struct {
 	Method   string  `json:"method"`
 	Target   string  `json:"target"`
 	Samples  int     `json:"samples"`
-	Efold    any     `json:"efold_months"` // null when not finite
+	Variable string  `json:"variable,omitempty"` // the input variables analysed ("sst+tsub"; absent for one)
+	Efold    any     `json:"efold_months"`       // null when not finite
 	EfoldLo  any     `json:"efold_lo"`
 	EfoldHi  any     `json:"efold_hi"`
 	FitLags  int     `json:"fit_lags"`
@@ -60,7 +62,7 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxLag := fs.Int("max-lag", -1, "fit the e-folding time over lags 0..K only (-1: all lags)")
 	binKm := fs.Float64("bin-km", 100, "width of the distance bins (km) of the distance curve")
 	asJSON := fs.Bool("json", false, "print the table and the curves as JSON")
-	variable := fs.String("variable", "", "with an emulator of several input variables: the variable whose attributions to analyse (default the forecast variable's, attribution)")
+	variable := fs.String("variable", "", "with an emulator of several input variables: analyse this variable's attributions alone (default: summed over every variable)")
 	truthPath := fs.String("truth", "", "also a row per target and lead of this ground truth (climxai synth --truth): the optimal linear predictor's |coefficients|, which are its saliency")
 	fig := addFigureFlag(fs, "the decay curves with their e-folding fits")
 	files, err := parseFlags(fs, args)
@@ -103,8 +105,21 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		rows = append(rows, truthDecay(*truthPath, tr, *maxLag, *binKm)...)
 	}
-	if len(files) > 0 {
-		if err := fig.write(stderr, plots.KindDecay, files, nil, nil); err != nil {
+	if len(files) > 0 && *fig.path != "" {
+		abs, err := absPaths(files)
+		if err != nil {
+			return err
+		}
+		s, err := plots.NewSpec(plots.KindDecay, abs, nil)
+		if err != nil {
+			return err
+		}
+		// The curves of the rows: the variable asked for, or the sum over every input variable
+		// of files that hold several.
+		if s.Variable = *variable; s.Variable == "" && slices.ContainsFunc(rows, func(r decayRow) bool { return r.Variable != "" }) {
+			s.Variable = "all"
+		}
+		if err := fig.make(stderr, s); err != nil {
 			return err
 		}
 	}
@@ -123,6 +138,11 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	for _, r := range rows {
+		if r.Variable != "" {
+			fmt.Fprintf(stdout, "%s: importance of %s\n", filepath.Base(r.File), r.Variable)
+		}
+	}
+	for _, r := range rows {
 		if r.FitError != "" {
 			fmt.Fprintf(stdout, "%s: %s\n", filepath.Base(r.File), r.FitError)
 		}
@@ -135,7 +155,7 @@ func decayOf(path string, a *dataset.AttributionFile, lat0, lon0 float64, maxLag
 	lags := len(a.Lags)
 	imp := attribution.LagImportance(a.Values, lags, a.Grid.NLat(), a.Grid.NLon())
 	ex := attribution.SpatialExtent(a.Values, lags, a.Grid.Lat, a.Grid.Lon, lat0, lon0, binKm)
-	r := decayRow{File: path, Lead: a.Meta.Lead, Method: a.Meta.Method, Target: a.Meta.Target, Samples: a.Meta.Samples,
+	r := decayRow{File: path, Lead: a.Meta.Lead, Method: a.Meta.Method, Target: a.Meta.Target, Samples: a.Meta.Samples, Variable: a.Meta.Other["variable"],
 		R50: finite(ex.R50), R90: finite(ex.R90), LagImportance: imp, BinKm: ex.BinWidth,
 		DistanceShare: ex.Share, Cumulative: ex.Cumulative, tau: math.NaN(), lo: math.NaN(), hi: math.NaN()}
 	r.R50Uniform, r.R90Uniform, r.MaxKm = uniformExtent(a, lat0, lon0)
@@ -241,27 +261,29 @@ func num0(v any) string {
 	return "-"
 }
 
-// selectVariable makes a.Values the attributions to input variable name (attribution_NAME of a
-// file of an emulator with several input variables); "" or the first variable keeps
-// attribution.
+// selectVariable makes a.Values the attributions to input variable name of a file of an
+// emulator with several input variables, or with name "" their sum over every variable; a file
+// of one variable is kept (dataset.AttributionFile.InputVariable).
 func selectVariable(a *dataset.AttributionFile, path, name string) error {
-	vars := strings.Fields(a.Meta.Other["input_variables"])
-	if name == "" || (len(vars) > 0 && name == vars[0]) {
+	vars := a.InputVariables()
+	if vars == nil && name == "" {
 		return nil
 	}
-	if !slices.Contains(vars, name) {
-		if len(vars) == 0 {
-			return app.Usagef("decay: --variable %s: %s holds the attributions of an emulator with one input variable", name, path)
-		}
-		return app.Usagef("decay: --variable %s: %s holds the input variables %s", name, path, strings.Join(vars, ", "))
+	if name == "" {
+		name = "all"
 	}
-	for _, e := range a.Extra {
-		if e.Name == "attribution_"+name {
-			a.Values = e.Values
-			a.Meta.Other["variable"] = name
-			return nil
+	v, err := a.InputVariable(name)
+	if err != nil {
+		var e *dataset.Error
+		if errors.As(err, &e) {
+			e.Path = path
 		}
+		return app.Usagef("decay: --variable %s: %v", name, err)
 	}
-	return &dataset.Error{Path: path, Kind: dataset.ErrNoVariable, Msg: "no variable attribution_" + name,
-		Hint: "the file names " + name + " in input_variables but lacks its attributions: write it again with climxai aggregate"}
+	a.Values = v
+	a.Meta.Other["variable"] = strings.Join(vars, "+")
+	if name != "all" {
+		a.Meta.Other["variable"] = name
+	}
+	return nil
 }

@@ -292,22 +292,34 @@ func TestMultiVarEmulator(t *testing.T) {
 			t.Errorf("mean |attribution| sums to %g over both variables, want 1", total)
 		}
 		decay := func(ctx context.Context, a []string, o, e *bytes.Buffer) error { return cmdDecay(ctx, a, o, e) }
-		var taus [2]float64
-		for v, name := range []string{"sst", "tsub"} {
-			run(decay, "--json", "--variable", name, whole)
+		var taus [3]float64
+		for v, name := range []string{"sst", "tsub", ""} {
+			args := []string{"--json", "--variable", name, whole}
+			if name == "" {
+				args = []string{"--json", "--figure", filepath.Join(dir, "decay.png"), whole}
+			}
+			run(decay, args...)
 			var rows struct {
 				Rows []struct {
-					Tau float64 `json:"efold_months"`
+					Tau      float64 `json:"efold_months"`
+					Variable string
+					Imp      []float64 `json:"lag_importance"`
 				}
 			}
 			if err := json.Unmarshal(stdout.Bytes(), &rows); err != nil || len(rows.Rows) != 1 {
 				t.Fatalf("decay --variable %s: %v\n%s", name, err, stdout.String())
 			}
+			if want := map[string]string{"": "sst+tsub"}[name]; want == "" && rows.Rows[0].Variable != name || want != "" && rows.Rows[0].Variable != want {
+				t.Errorf("decay --variable %q: row variable %q", name, rows.Rows[0].Variable)
+			}
 			taus[v] = rows.Rows[0].Tau
 		}
-		t.Logf("e-folding of the spg forecast's importance: sst %.1f, tsub %.1f months", taus[0], taus[1])
-		if taus[0] == taus[1] {
-			t.Errorf("decay gives the same e-folding time %g for both variables", taus[0])
+		t.Logf("e-folding of the spg forecast's importance: sst %.1f, tsub %.1f, both %.1f months", taus[0], taus[1], taus[2])
+		if taus[0] == taus[1] || taus[2] == taus[0] || taus[2] == taus[1] {
+			t.Errorf("decay gives e-folding times %v for sst, tsub and both", taus)
+		}
+		if st, err := os.Stat(filepath.Join(dir, "decay.png")); err != nil || st.Size() == 0 {
+			t.Errorf("decay --figure: %v", err)
 		}
 		err = cmdDecay(context.Background(), []string{"--variable", "ohc", whole}, &stdout, &stderr)
 		if err == nil || !strings.Contains(err.Error(), "sst, tsub") {

@@ -107,23 +107,25 @@ func (w *Workspace) Aggregate(ctx context.Context, sel Selection, set string, pr
 	g := w.Card.Grid
 	r := &AggregateResult{Lead: sel.Lead, Method: m.Name(), Params: m.Params().String(), Target: sel.Target,
 		SampleSet: desc, Inits: inits, Agg: agg, Sums: sums,
-		LagImportance: attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon), Device: st.Device}
+		LagImportance: attribution.LagImportance(agg.AllVariables(), agg.Lags, agg.NLat, agg.NLon), Device: st.Device}
 	r.Importance = r.Field(-1, false)
 	r.Decay, r.DecayErr = attribution.FitDecay(r.LagImportance, -1)
 	grid := g.Grid()
-	r.Extent = attribution.SpatialExtent(agg.MeanAbs, agg.Lags, grid.Lat, grid.Lon, sel.Target.Lat, sel.Target.Lon, 100)
+	r.Extent = attribution.SpatialExtent(agg.AllVariables(), agg.Lags, grid.Lat, grid.Lon, sel.Target.Lat, sel.Target.Lon, 100)
 	r.Duration = time.Since(start)
 	return r, nil
 }
 
 // Field is the aggregate's map on the card's grid: the mean |attribution| (signed: the mean
-// signed attribution) at lag, or summed over every lag when lag < 0. Land is NaN.
+// signed attribution) at lag, or summed over every lag when lag < 0, summed over the input
+// variables of an emulator that reads several. Land is NaN.
 func (r *AggregateResult) Field(lag int, signed bool) []float32 {
 	a := r.Agg
 	vals := a.MeanAbs
 	if signed {
 		vals = a.Signed
 	}
+	vals = attribution.SumBlocks(vals, max(1, len(a.Vars)))
 	n := a.NLat * a.NLon
 	if lag >= 0 && lag < a.Lags {
 		return append([]float32(nil), vals[lag*n:(lag+1)*n]...)

@@ -92,12 +92,13 @@ func ComputeDecayMap(ctx context.Context, e *attribution.Emulator, m attribution
 			if err != nil { // no sample with an attribution: the cell stays without a value
 				return nil
 			}
-			imp := attribution.LagImportance(agg.MeanAbs, agg.Lags, agg.NLat, agg.NLon)
+			all := agg.AllVariables()
+			imp := attribution.LagImportance(all, agg.Lags, agg.NLat, agg.NLon)
 			if fit, err := attribution.FitDecay(imp, maxLag); err == nil {
 				d.Tau[ti] = fit.Tau
 				d.EFold[k], d.EFoldLo[k], d.EFoldHi[k] = float32(fit.Tau), float32(fit.TauLo), float32(fit.TauHi)
 			}
-			ex := attribution.SpatialExtent(agg.MeanAbs, agg.Lags, grid.Lat, grid.Lon, t.Lat, t.Lon, 0)
+			ex := attribution.SpatialExtent(all, agg.Lags, grid.Lat, grid.Lon, t.Lat, t.Lon, 0)
 			d.Radius90[ti] = ex.R90
 			d.R50[k], d.R90[k] = float32(ex.R50), float32(ex.R90)
 			return nil

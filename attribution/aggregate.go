@@ -122,6 +122,26 @@ type Aggregate struct {
 	Skipped        int
 }
 
+// AllVariables returns the aggregate's mean |attribution| summed over its input variables,
+// [lag][lat][lon] (MeanAbs itself for one variable): the importance of each month and place
+// whatever the variable, which the lag and distance analyses of several variables use.
+func (a *Aggregate) AllVariables() []float32 { return SumBlocks(a.MeanAbs, max(1, len(a.Vars))) }
+
+// SumBlocks adds the k equal blocks of v elementwise (v itself for k = 1; NaN stays NaN).
+func SumBlocks(v []float32, k int) []float32 {
+	if k <= 1 {
+		return v
+	}
+	m := len(v) / k
+	out := append([]float32(nil), v[:m]...)
+	for b := 1; b < k; b++ {
+		for i, x := range v[b*m : (b+1)*m] {
+			out[i] += x
+		}
+	}
+	return out
+}
+
 // Mean turns the sums into means and spreads. With no samples it returns an ErrNoSamples error.
 func (s *Sums) Mean() (*Aggregate, error) {
 	if s.Samples == 0 {

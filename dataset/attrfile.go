@@ -3,7 +3,9 @@ package dataset
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 
 	"climxai/dataset/netcdf"
 )
@@ -40,6 +42,62 @@ type AttributionMeta struct {
 	Samples     int               // samples (aggregates)
 	Version     string            // climxai_version
 	Other       map[string]string // any further attributes (device, completeness_delta, ...)
+}
+
+// InputVariables are the input variables the file names (input_variables), the first being
+// attribution's; nil for a file of an emulator that reads one variable.
+func (a *AttributionFile) InputVariables() []string {
+	if v := strings.Fields(a.Meta.Other["input_variables"]); len(v) > 1 {
+		return v
+	}
+	return nil
+}
+
+// InputVariable returns the attributions to input variable name of a file of an emulator with
+// several (attribution for the first, attribution_NAME for the others), or with name "all"
+// their sum over every variable, [lag][lat][lon]. A file of one variable has attribution alone,
+// under any name of "", "all" and "attribution".
+func (a *AttributionFile) InputVariable(name string) ([]float32, error) {
+	vars := a.InputVariables()
+	if vars == nil || name == "" || name == vars[0] || name == "attribution" {
+		if vars == nil && name != "" && name != "all" && name != "attribution" {
+			return nil, &Error{Kind: ErrNoVariable, Msg: "no input variable " + name + ": the file holds the attributions of an emulator with one input variable",
+				Hint: "leave out the variable"}
+		}
+		if vars == nil || name != "all" {
+			return a.Values, nil
+		}
+	}
+	block := func(v string) ([]float32, error) {
+		if v == vars[0] {
+			return a.Values, nil
+		}
+		for _, e := range a.Extra {
+			if e.Name == "attribution_"+v {
+				return e.Values, nil
+			}
+		}
+		return nil, &Error{Kind: ErrNoVariable, Msg: "no variable attribution_" + v + " for input variable " + v,
+			Hint: "write the file again with climxai (explain or aggregate)"}
+	}
+	if name != "all" {
+		if !slices.Contains(vars, name) {
+			return nil, &Error{Kind: ErrNoVariable, Msg: "no input variable " + name,
+				Hint: "the file holds the input variables " + strings.Join(vars, ", ") + " (or all, their sum)"}
+		}
+		return block(name)
+	}
+	sum := append([]float32(nil), a.Values...)
+	for _, v := range vars[1:] {
+		b, err := block(v)
+		if err != nil {
+			return nil, err
+		}
+		for j, x := range b {
+			sum[j] += x
+		}
+	}
+	return sum, nil
 }
 
 func (a *AttributionFile) check(path string) error {

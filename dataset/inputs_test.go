@@ -93,3 +93,33 @@ func TestPrepareInputs(t *testing.T) {
 		t.Errorf("variables on other months: %v", err)
 	}
 }
+
+// TestAttributionFileInputVariable: a result of two input variables gives either block, their
+// sum or a typed error; a result of one variable gives attribution under "", "all" and its name.
+func TestAttributionFileInputVariable(t *testing.T) {
+	two := &AttributionFile{Values: []float32{1, float32(math.NaN())},
+		Extra: []LagField{{Name: "attribution_tsub", Values: []float32{2, float32(math.NaN())}}},
+		Meta:  AttributionMeta{Other: map[string]string{"input_variables": "sst tsub"}}}
+	for name, want := range map[string]float32{"": 1, "sst": 1, "attribution": 1, "tsub": 2, "all": 3} {
+		v, err := two.InputVariable(name)
+		if err != nil || v[0] != want || v[1] == v[1] {
+			t.Errorf("%q: %v, %v; want %g and NaN on land", name, v, err, want)
+		}
+	}
+	if _, err := two.InputVariable("ohc"); !errors.Is(err, ErrNoVariable) || !strings.Contains(err.Error(), "sst, tsub") {
+		t.Errorf("ohc: %v", err)
+	}
+	two.Extra = nil
+	if _, err := two.InputVariable("all"); !errors.Is(err, ErrNoVariable) || !strings.Contains(err.Error(), "attribution_tsub") {
+		t.Errorf("a file without its second block: %v", err)
+	}
+	one := &AttributionFile{Values: []float32{5}, Meta: AttributionMeta{Other: map[string]string{}}}
+	for _, name := range []string{"", "all", "attribution"} {
+		if v, err := one.InputVariable(name); err != nil || v[0] != 5 {
+			t.Errorf("one variable, %q: %v, %v", name, v, err)
+		}
+	}
+	if _, err := one.InputVariable("tsub"); !errors.Is(err, ErrNoVariable) {
+		t.Errorf("one variable, tsub: %v", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -227,8 +228,21 @@ func CheckVariable(kind, variable string) error {
 	switch kind {
 	case KindMap, KindLagLat, KindLeads, KindMethods:
 		return nil
+	case KindDecay, KindDistance:
+		// Curves of importance: of one input variable of an emulator that reads several, or of
+		// all of them (useVariable checks the name against the files).
+		if !curveOnly(variable) {
+			return nil
+		}
 	}
-	return fmt.Errorf("another variable than attribution (%s) is drawn by kinds map, laglat, leads and methods, not %s", variable, kind)
+	return fmt.Errorf("another variable than attribution (%s) is drawn by kinds map, laglat, leads and methods, not %s "+
+		"(whose curves take an input variable's attributions, or all)", variable, kind)
+}
+
+// curveOnly reports whether variable is an aggregate statistic rather than attributions: what
+// the decay and distance curves, which sum |attribution|, cannot draw.
+func curveOnly(variable string) bool {
+	return slices.Contains([]string{"signed_mean", "std", "signed_std"}, variable) || strings.HasPrefix(variable, "sum_")
 }
 
 // ReadSpec reads a sidecar.
@@ -293,9 +307,22 @@ func (s *Spec) load(base string, check, read bool) ([]loaded, error) {
 }
 
 // useVariable puts the (lag, lat, lon) variable s.Variable of f in place of its attribution.
+// For a file of an emulator that reads several input variables it may also name one of them
+// (its attributions), or be "all", their sum (dataset.AttributionFile.InputVariable).
 func (s *Spec) useVariable(f *dataset.AttributionFile, path string) error {
+	if s.Variable == "all" || slices.Contains(f.InputVariables(), s.Variable) {
+		v, err := f.InputVariable(s.Variable)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrSpec, path, err)
+		}
+		f.Values = v
+		return nil
+	}
 	if s.Variable == "" || s.Variable == "attribution" {
 		return nil
+	}
+	if s.Kind == KindDecay || s.Kind == KindDistance {
+		return fmt.Errorf("%w: %s has no input variable %q (it has %s)", ErrSpec, path, s.Variable, strings.Join(append(f.InputVariables(), "all"), ", "))
 	}
 	names := []string{"attribution"}
 	for _, x := range f.Extra {
