@@ -69,6 +69,7 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	abl.Variables = len(card.Inputs) > 0 // the skill without each input variable
 	if err := abl.Validate(card.InputMonths); err != nil {
 		return app.Usagef("ablate: %v", err)
 	}
@@ -134,13 +135,14 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 
 	type row struct {
-		RadiusKm  any `json:"radius_km,omitempty"`
-		Lag       int `json:"lag,omitempty"`
-		CellsKept int `json:"cells_kept,omitempty"`
-		Corr      any `json:"corr"`
-		RMSE      any `json:"rmse_degC"`
-		R2        any `json:"r2"`
-		OfFull    any `json:"corr_fraction_of_full"`
+		RadiusKm  any    `json:"radius_km,omitempty"`
+		Lag       int    `json:"lag,omitempty"`
+		Without   string `json:"without,omitempty"` // the input variable removed
+		CellsKept int    `json:"cells_kept,omitempty"`
+		Corr      any    `json:"corr"`
+		RMSE      any    `json:"rmse_degC"`
+		R2        any    `json:"r2"`
+		OfFull    any    `json:"corr_fraction_of_full"`
 	}
 	// The share of the full input's correlation kept (null when the full input has none).
 	ofFull := func(c float64) any {
@@ -149,7 +151,7 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return finite(c / full.Corr)
 	}
-	var radRows, lagRows []row
+	var radRows, lagRows, varRows []row
 	for i, s := range res.Radius {
 		var r any = radii[i]
 		if math.IsInf(radii[i], 1) {
@@ -160,6 +162,9 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for i, s := range res.Lag {
 		lagRows = append(lagRows, row{Lag: lags[i], Corr: finite(s.Corr), RMSE: finite(s.RMSE * std), R2: finite(s.R2), OfFull: ofFull(s.Corr)})
 	}
+	for i, s := range res.Variable {
+		varRows = append(varRows, row{Without: res.Vars[i], Corr: finite(s.Corr), RMSE: finite(s.RMSE * std), R2: finite(s.R2), OfFull: ofFull(s.Corr)})
+	}
 	skillJSON := func(s attribution.Skill) map[string]any {
 		return map[string]any{"corr": finite(s.Corr), "rmse_degC": finite(s.RMSE), "r2": finite(s.R2)}
 	}
@@ -169,7 +174,7 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return enc.Encode(map[string]any{
 			"out": *out, "lead": *lead, "target": *targetStr, "target_resolved": target.String(),
 			"samples": res.Samples, "init_first": first.String(), "init_last": last.String(), "split": split,
-			"full": skillJSON(full), "persistence": skillJSON(pers), "radius": radRows, "lag": lagRows,
+			"full": skillJSON(full), "persistence": skillJSON(pers), "radius": radRows, "lag": lagRows, "variable": varRows,
 			"device": res.Device, "seconds": res.Duration.Seconds(), "model_sha256": e.SHA256,
 		})
 	}
@@ -190,6 +195,9 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	for i, s := range res.Lag {
 		line(fmt.Sprintf("last %d months", lags[i]), degC(s))
+	}
+	for i, s := range res.Variable {
+		line("without "+res.Vars[i], degC(s))
 	}
 	fmt.Fprintf(stdout, "time: %.2f s on %s\n", res.Duration.Seconds(), res.Device)
 	fmt.Fprintln(stdout, "wrote", *out)

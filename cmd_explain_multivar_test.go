@@ -15,6 +15,7 @@ import (
 
 	"climxai/app"
 	"climxai/dataset"
+	"climxai/dataset/netcdf"
 	"climxai/dataset/synth"
 	"climxai/inference"
 )
@@ -336,12 +337,28 @@ func TestMultiVarEmulator(t *testing.T) {
 			t.Fatalf("%v\n%s", err, stderr.String())
 		}
 		var r struct {
-			Full   struct{ Corr float64 }
-			Radius []struct{ Corr float64 }
-			Lag    []struct{ Corr float64 }
+			Full     struct{ Corr float64 }
+			Radius   []struct{ Corr float64 }
+			Lag      []struct{ Corr float64 }
+			Variable []struct {
+				Without string
+				Corr    float64
+			}
 		}
-		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || len(r.Radius) != 2 || len(r.Lag) != 2 {
+		if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || len(r.Radius) != 2 || len(r.Lag) != 2 || len(r.Variable) != 2 {
 			t.Fatalf("%v\n%s", err, stdout.String())
+		}
+		t.Logf("without sst %.3f, without tsub %.3f", r.Variable[0].Corr, r.Variable[1].Corr)
+		if r.Variable[0].Without != "sst" || r.Variable[1].Without != "tsub" || r.Variable[0].Corr == r.Full.Corr || r.Variable[1].Corr == r.Full.Corr {
+			t.Errorf("skill without each variable: %+v", r.Variable)
+		}
+		nc, err := netcdf.Open(filepath.Join(dir, "abl.nc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		if _, err := nc.Var("without_tsub_corr"); err != nil {
+			t.Errorf("ablation file: %v", err)
 		}
 		t.Logf("ablation corr: full %.3f, within 0 km %.3f, all %.3f, last month %.3f, 36 months %.3f",
 			r.Full.Corr, r.Radius[0].Corr, r.Radius[1].Corr, r.Lag[0].Corr, r.Lag[1].Corr)

@@ -87,7 +87,7 @@ func WriteAblation(path string, res *attribution.AblationResult, radii []float64
 		"full_corr":        fmtFloat(full.Corr), "full_rmse": fmtFloat(full.RMSE), "full_r2": fmtFloat(full.R2),
 		"persistence_corr": fmtFloat(pers.Corr), "persistence_rmse": fmtFloat(pers.RMSE), "persistence_r2": fmtFloat(pers.R2),
 	}
-	return WriteTableNC(path, []NCDim{{Name: "radius", N: len(radii)}, {Name: "lag", N: len(lags)}}, []NCVar{
+	vars := []NCVar{
 		{Name: "radius", Dims: []string{"radius"}, Data: stored, Attrs: map[string]string{"long_name": "radius around the target outside which inputs are set to a zero anomaly", "units": "km", "comment": global["radius_inf"]}},
 		{Name: "lag", Dims: []string{"lag"}, Data: lagv, Attrs: map[string]string{"long_name": "number of most recent input months kept (lags 0..lag-1)", "units": "months"}},
 		{Name: "cells_kept_radius", Dims: []string{"radius"}, Data: kept, Attrs: map[string]string{"long_name": "ocean cells within the radius", "units": "1"}},
@@ -103,7 +103,17 @@ func WriteAblation(path string, res *attribution.AblationResult, radii []float64
 		{Name: "persistence_corr", Dims: nil, Data: []float64{pers.Corr}, Attrs: map[string]string{"long_name": "Pearson correlation of persistence", "units": "1"}},
 		{Name: "persistence_rmse", Dims: nil, Data: []float64{pers.RMSE}, Attrs: map[string]string{"long_name": "RMSE of persistence", "units": "degC"}},
 		{Name: "persistence_r2", Dims: nil, Data: []float64{pers.R2}, Attrs: map[string]string{"long_name": "R2 of persistence", "units": "1"}},
-	}, global)
+	}
+	// An emulator of several input variables: the skill without each (scalars without_NAME_*).
+	for i, sk := range res.Variable {
+		name := res.Vars[i]
+		global["variable_masking"] = "without_NAME: input variable NAME set to a zero anomaly in every month and ocean cell, the other input variables kept"
+		vars = append(vars,
+			NCVar{Name: "without_" + name + "_corr", Data: []float64{sk.Corr}, Attrs: map[string]string{"long_name": "Pearson correlation without input variable " + name, "units": "1"}},
+			NCVar{Name: "without_" + name + "_rmse", Data: []float64{sk.RMSE * std}, Attrs: map[string]string{"long_name": "RMSE without input variable " + name, "units": "degC"}},
+			NCVar{Name: "without_" + name + "_r2", Data: []float64{sk.R2}, Attrs: map[string]string{"long_name": "R2 without input variable " + name, "units": "1"}})
+	}
+	return WriteTableNC(path, []NCDim{{Name: "radius", N: len(radii)}, {Name: "lag", N: len(lags)}}, vars, global)
 }
 
 // WriteAblationOutcome writes o as climxai ablate writes its --out file.

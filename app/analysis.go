@@ -210,7 +210,7 @@ func (w *Workspace) Ablate(ctx context.Context, sel Selection, set string, radii
 		return nil, err
 	}
 	defer w.jobs.Done()
-	abl := attribution.Ablation{RadiiKm: radii, Lags: lags}
+	abl := attribution.Ablation{RadiiKm: radii, Lags: lags, Variables: len(w.Card.Inputs) > 0}
 	if err := abl.Validate(w.Card.InputMonths); err != nil {
 		return nil, &SelectionError{Msg: err.Error()}
 	}

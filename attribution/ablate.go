@@ -27,12 +27,16 @@ const ablationEarthKm = 6371.0
 //   - lags k: the k most recent months are kept (lags 0..k-1, i.e. months t-k+1..t of init month
 //     t) and every older month (lags k..Months-1, months t-Months+1..t-k) is set to a zero
 //     anomaly; k = Months keeps everything, k = 1 keeps only the init month.
+//   - with Variables, for an emulator that reads several input variables: each variable in
+//     turn set to its zero anomaly in every month and cell, the others kept (how much skill the
+//     forecast owes to that variable).
 //
 // Land stays 0 as model inputs want it. References: the full input, and persistence (the
 // target's anomaly at the init month, lag 0, weighted like the output, as the forecast).
 type Ablation struct {
-	RadiiKm []float64 // distances in km, ≥ 0; math.Inf(1) means no spatial masking
-	Lags    []int     // months kept, 1..Months
+	RadiiKm   []float64 // distances in km, ≥ 0; math.Inf(1) means no spatial masking
+	Lags      []int     // months kept, 1..Months
+	Variables bool      // also each input variable removed in turn (emulators of several)
 }
 
 // AblationRequest is one ablation experiment's data: n samples made on demand.
@@ -57,17 +61,22 @@ type AblationRequest struct {
 // AblationResult holds the skill of every masked input and of the references. Skill is in
 // model output units (RMSE in scaled anomalies; multiply by the card's scale_std for °C).
 type AblationResult struct {
-	RadiiKm     []float64
-	Lags        []int
-	Radius      []Skill // per RadiiKm
-	Lag         []Skill // per Lags
-	Full        Skill   // the full input
-	Persistence Skill   // the target's anomaly at the init month as the forecast
+	RadiiKm []float64
+	Lags    []int
+	Radius  []Skill // per RadiiKm
+	Lag     []Skill // per Lags
+	// Variable holds, with Ablation.Variables, the skill without each input variable (per
+	// Vars, the emulator's input variables).
+	Variable    []Skill
+	Vars        []string
+	Full        Skill // the full input
+	Persistence Skill // the target's anomaly at the init month as the forecast
 	// CellsKept is the number of ocean cells within each radius (the grid's ocean cells for +Inf).
 	CellsKept []int
 	Samples   int
 	// Predictions[v][k] is sample k's target output under variant v: 0 the full input, then
-	// one per radius, then one per lag. PersistenceValues[k] is sample k's persistence forecast.
+	// one per radius, then one per lag, then one per removed input variable. PersistenceValues[k]
+	// is sample k's persistence forecast.
 	Predictions       [][]float64
 	PersistenceValues []float64
 	Device            string
@@ -76,7 +85,7 @@ type AblationResult struct {
 
 // Validate checks the radii and lags against an emulator with months input months.
 func (a Ablation) Validate(months int) error {
-	if len(a.RadiiKm) == 0 && len(a.Lags) == 0 {
+	if len(a.RadiiKm) == 0 && len(a.Lags) == 0 && !a.Variables {
 		return errorf(ErrBadParameter, "give at least one radius or one lag, e.g. --radii 0,500,inf --lags 1,12,36", "nothing to ablate")
 	}
 	for _, r := range a.RadiiKm {
@@ -139,6 +148,13 @@ func (a Ablation) Run(ctx context.Context, req AblationRequest) (*AblationResult
 	if err := a.Validate(e.Months()); err != nil {
 		return nil, err
 	}
+	nv := 0
+	if a.Variables {
+		if e.NVars() < 2 {
+			return nil, errorf(ErrBadParameter, "removing input variables needs an emulator that reads several (a card with [[input]] tables)", "one input variable")
+		}
+		nv = e.NVars()
+	}
 	start := time.Now()
 	months, n, s := e.Months(), e.cells(), e.sampleLen()
 	ocean := func(i int) bool { return req.Ocean == nil || req.Ocean[i] }
@@ -173,6 +189,16 @@ func (a Ablation) Run(ctx context.Context, req AblationRequest) (*AblationResult
 					}
 				}
 			}
+		case v > len(a.RadiiKm)+len(a.Lags): // input variable u removed
+			u := v - 1 - len(a.RadiiKm) - len(a.Lags)
+			for lag := range months {
+				c := e.channel(u, lag)
+				for i := range n {
+					if ocean(i) {
+						x[c*n+i] = e.zero(u)
+					}
+				}
+			}
 		default:
 			k := a.Lags[v-1-len(a.RadiiKm)]
 			for u := range e.NVars() {
@@ -187,7 +213,7 @@ func (a Ablation) Run(ctx context.Context, req AblationRequest) (*AblationResult
 			}
 		}
 	}
-	V := 1 + len(a.RadiiKm) + len(a.Lags)
+	V := 1 + len(a.RadiiKm) + len(a.Lags) + nv
 	res.Predictions = make([][]float64, V)
 	for v := range res.Predictions {
 		res.Predictions[v] = make([]float64, req.N)
@@ -238,6 +264,12 @@ func (a Ablation) Run(ctx context.Context, req AblationRequest) (*AblationResult
 	}
 	for l := range a.Lags {
 		res.Lag = append(res.Lag, ScoreSkill(res.Predictions[1+len(a.RadiiKm)+l], req.Truth))
+	}
+	for u := range nv {
+		res.Variable = append(res.Variable, ScoreSkill(res.Predictions[1+len(a.RadiiKm)+len(a.Lags)+u], req.Truth))
+	}
+	if nv > 0 {
+		res.Vars = e.Vars
 	}
 	res.Persistence = ScoreSkill(res.PersistenceValues, req.Truth)
 	res.Device, res.Duration = e.fwd.Placement().String(), time.Since(start)

@@ -223,7 +223,8 @@ func TestMultiVarFidelityRefused(t *testing.T) {
 }
 
 // TestMultiVarAblation: ablating beyond a radius or a lag sets every input variable to its own
-// zero anomaly there, checked against forward runs of inputs masked here.
+// zero anomaly there, and removing a variable sets all of it, checked against forward runs of
+// inputs masked here.
 func TestMultiVarAblation(t *testing.T) {
 	e := openTest(t, "tinyrelu.onnx")
 	twoVars(e, true, false)
@@ -231,7 +232,7 @@ func TestMultiVarAblation(t *testing.T) {
 	n := 35 * 63
 	xs := [][]float32{randomInput(8, ocean), randomInput(9, ocean)}
 	tg := cellTarget(t, "box:41,47,-64,-56", ocean)
-	res, err := Ablation{RadiiKm: []float64{500}, Lags: []int{4}}.Run(context.Background(), AblationRequest{
+	res, err := Ablation{RadiiKm: []float64{500}, Lags: []int{4}, Variables: true}.Run(context.Background(), AblationRequest{
 		Emulator: e, Target: tg, Ocean: ocean, Grid: grid2deg, N: 2, Truth: []float64{0, 1},
 		Fill: func(k int, x []float32) error { copy(x, xs[k]); return nil }})
 	if err != nil {
@@ -240,6 +241,7 @@ func TestMultiVarAblation(t *testing.T) {
 	dist := Distances(tg, grid2deg)
 	for k, x := range xs {
 		far, old := append([]float32(nil), x...), append([]float32(nil), x...)
+		without := [2][]float32{append([]float32(nil), x...), append([]float32(nil), x...)}
 		for u := range 2 {
 			for lag := range 18 {
 				c := literalChannel(u, lag, true, false)
@@ -253,13 +255,23 @@ func TestMultiVarAblation(t *testing.T) {
 					if lag >= 4 {
 						old[c*n+i] = e.zero(u)
 					}
+					without[u][c*n+i] = e.zero(u)
 				}
 			}
 		}
-		for v, want := range []float64{fOf(t, e, x, tg.Weights), fOf(t, e, far, tg.Weights), fOf(t, e, old, tg.Weights)} {
+		for v, want := range []float64{fOf(t, e, x, tg.Weights), fOf(t, e, far, tg.Weights), fOf(t, e, old, tg.Weights),
+			fOf(t, e, without[0], tg.Weights), fOf(t, e, without[1], tg.Weights)} {
 			if got := res.Predictions[v][k]; math.Abs(got-want) > 1e-5*(1+math.Abs(want)) {
 				t.Errorf("sample %d variant %d: %g, literal %g", k, v, got, want)
 			}
 		}
+	}
+	if len(res.Variable) != 2 || len(res.Vars) != 2 {
+		t.Errorf("skill without each variable: %+v for %v", res.Variable, res.Vars)
+	}
+	one := openTest(t, "tinyrelu.onnx")
+	if _, err := (Ablation{Variables: true}).Run(context.Background(), AblationRequest{Emulator: one, Target: tg, Ocean: ocean,
+		Grid: grid2deg, N: 2, Truth: []float64{0, 1}, Fill: func(k int, x []float32) error { return nil }}); !errors.Is(err, ErrBadParameter) {
+		t.Errorf("removing the variables of a one-variable emulator: %v", err)
 	}
 }

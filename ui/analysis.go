@@ -564,6 +564,9 @@ func (w *Window) RunAblation() {
 			for i, k := range o.Lags {
 				fmt.Fprintf(&b, " · last %d months %.3f", k, o.Result.Lag[i].Corr)
 			}
+			for i, v := range o.Result.Vars {
+				fmt.Fprintf(&b, " · without %s %.3f", v, o.Result.Variable[i].Corr)
+			}
 			w.an.abNote.SetText(b.String())
 			w.status.SetText(fmt.Sprintf("ablation done: %d samples, %v on %s", o.Result.Samples, o.Result.Duration.Round(1e6), o.Result.Device))
 		})
