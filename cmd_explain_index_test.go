@@ -59,21 +59,8 @@ func TestIndexEmulator(t *testing.T) {
 	// "anomaly"): the training years' anomaly_period lies beyond a 12-year file.
 	dir := t.TempDir()
 	data := goldenData(t, dir)
-	text, err := os.ReadFile(filepath.Join(indexDir, "card.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	model, _ := filepath.Abs(filepath.Join(indexDir, "lead06.onnx"))
-	edited := strings.Replace(strings.Replace(string(text), `anomaly_period = "0001-01/0800-12"`,
-		fmt.Sprintf("anomaly_period = %q", gold.AnomalyPeriod), 1), `file = "lead06.onnx"`, fmt.Sprintf("file = %q", model), 1)
-	card := filepath.Join(dir, "card.toml")
-	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := inference.LoadCard(card)
-	if err != nil {
-		t.Fatal(err)
-	}
+	card, edited, c := goldenCard(t, dir, indexDir, "lead06.onnx", gold.AnomalyPeriod)
 	if c.Index != "spg" || gold.Index != "spg" || c.Preprocess.AnomalyPeriod != gold.AnomalyPeriod {
 		t.Fatalf("card index %q, golden index %q, anomaly period %q", c.Index, gold.Index, c.Preprocess.AnomalyPeriod)
 	}

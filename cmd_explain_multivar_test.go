@@ -74,21 +74,7 @@ func TestMultiVarEmulator(t *testing.T) {
 	if err := syn.WriteNetCDF(data, nil); err != nil {
 		t.Fatal(err)
 	}
-	text, err := os.ReadFile(filepath.Join(multivarDir, "card.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	model, _ := filepath.Abs(filepath.Join(multivarDir, "lead09.onnx"))
-	edited := strings.Replace(strings.Replace(string(text), `anomaly_period = "0001-01/0800-12"`,
-		fmt.Sprintf("anomaly_period = %q", gold.AnomalyPeriod), 1), `file = "lead09.onnx"`, fmt.Sprintf("file = %q", model), 1)
-	card := filepath.Join(dir, "card.toml")
-	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	c, err := inference.LoadCard(card)
-	if err != nil {
-		t.Fatal(err)
-	}
+	card, _, c := goldenCard(t, dir, multivarDir, "lead09.onnx", gold.AnomalyPeriod)
 	if got := strings.Join(c.Variables(), ","); got != "sst,tsub" || got != strings.Join(gold.Input.Variables, ",") || c.Channels() != gold.Input.Shape[1] {
 		t.Fatalf("card variables %s (%d channels), goldens %v %v", got, c.Channels(), gold.Input.Variables, gold.Input.Shape)
 	}

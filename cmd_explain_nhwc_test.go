@@ -86,6 +86,29 @@ func goldenData(t *testing.T, dir string) string {
 	return data
 }
 
+// goldenCard writes into dir the card of the fixture in fixture with its model file made
+// absolute and anomaly_period set to period (the goldens' data span), loads it, and returns its
+// path, text and the card.
+func goldenCard(t *testing.T, dir, fixture, model, period string) (string, string, *inference.Card) {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join(fixture, "card.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	abs, _ := filepath.Abs(filepath.Join(fixture, model))
+	edited := strings.Replace(strings.Replace(string(text), `anomaly_period = "0001-01/0800-12"`,
+		fmt.Sprintf("anomaly_period = %q", period), 1), fmt.Sprintf("file = %q", model), fmt.Sprintf("file = %q", abs), 1)
+	card := filepath.Join(dir, "card.toml")
+	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := inference.LoadCard(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return card, edited, c
+}
+
 // runExplain runs `climxai explain` with args, which must include --json and --out out, and
 // returns its JSON summary and the result file; a failing verb's error comes with its stderr.
 func runExplain(t *testing.T, args []string, out string) (explainSummary, *dataset.AttributionFile, error) {
