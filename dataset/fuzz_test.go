@@ -68,6 +68,14 @@ func FuzzOpen(f *testing.F) {
 		if err == nil && (s.N < 1 || len(s.Values) != s.N*s.Grid.Size()) {
 			t.Fatalf("Open: inconsistent series: N=%d grid %dx%d, %d values", s.N, s.Grid.NLat(), s.Grid.NLon(), len(s.Values))
 		}
+		if err == nil {
+			// The same variable as a further input variable reads: in its own units.
+			r, err := Open(path, OpenOptions{Var: s.Name, Raw: true})
+			check("Open raw", err)
+			if err == nil && (r.N != s.N || len(r.Values) != len(s.Values)) {
+				t.Fatalf("Open raw: %d months, %d values; as SST %d, %d", r.N, len(r.Values), s.N, len(s.Values))
+			}
+		}
 		_, err = Inspect(path, "")
 		check("Inspect", err)
 		if m, err := ReadMapFile(path); err == nil {
