@@ -16,9 +16,10 @@ import (
 // grid, time axis, missing values, notices), as aligned text or JSON; for an emulator card
 // (FILE.toml), the card as climxai reads it and each model's checked signature.
 func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "info FILE [--var V] [--json]", stderr)
+	fs := newFlags("info", "info FILE [--var V [--raw]] [--json]", stderr)
 	varName := fs.String("var", "", "data variable to read (default: sst, tos, ... or the only (time, lat, lon) variable)")
 	asJSON := fs.Bool("json", false, "print JSON (keys in README) instead of text")
+	raw := fs.Bool("raw", false, "with --var: read the variable in its own units, as a card's [[input]] table reads a further input variable (no conversion to °C, no SST range check)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -36,7 +37,10 @@ func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return writeCardInfo(stdout, ci, *asJSON)
 	}
-	info, err := dataset.Inspect(pos[0], *varName)
+	if *raw && *varName == "" {
+		return app.Usagef("info: --raw reads a named variable: give --var too")
+	}
+	info, err := dataset.InspectWith(pos[0], dataset.OpenOptions{Var: *varName, Raw: *raw})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"climxai/app"
+	"climxai/dataset"
 	"climxai/inference"
 )
 
@@ -153,5 +154,46 @@ func TestInfoCard(t *testing.T) {
 	var ue *app.UsageError
 	if err := cmdInfo(context.Background(), []string{demo, "--var", "sst"}, &out, &errb); !errors.As(err, &ue) {
 		t.Errorf("--var with a card: %v", err)
+	}
+}
+
+// TestInfoRaw: --raw shows a further input variable as a card's [[input]] reads it, in its
+// own units, where reading it as SST would take heat content for implausible temperatures.
+func TestInfoRaw(t *testing.T) {
+	s := &dataset.Series{Name: "ohc", Units: "J m-2", Calendar: "noleap", Start: dataset.NewMonth(1, 1), N: 3,
+		Grid: dataset.Grid{Lat: []float64{10, 12}, Lon: []float64{-40, -38}}}
+	for i := range 12 {
+		s.Values = append(s.Values, 1e9+float32(i)*1e7)
+	}
+	path := filepath.Join(t.TempDir(), "ohc.nc")
+	if err := dataset.WriteSeriesVars(path, []dataset.SeriesVar{{Series: s, Attrs: map[string]string{"units": "J m-2"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	read := func(args ...string) (units string, notices []string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if err := cmdInfo(context.Background(), append(args, "--json", path), &stdout, &stderr); err != nil {
+			t.Fatalf("%v\n%s", err, stderr.String())
+		}
+		var info struct {
+			Units   string
+			Notices []string
+		}
+		if err := json.Unmarshal(stdout.Bytes(), &info); err != nil {
+			t.Fatal(err)
+		}
+		return info.Units, info.Notices
+	}
+	units, notices := read("--var", "ohc", "--raw")
+	if units != "J m-2" || len(notices) != 0 {
+		t.Errorf("--raw: units %q, notices %q", units, notices)
+	}
+	if units, notices := read("--var", "ohc"); units != "degC" || len(notices) == 0 {
+		t.Errorf("as SST: units %q, notices %q; want the conversion or range noticed", units, notices)
+	}
+	var stdout, stderr bytes.Buffer
+	var ue *app.UsageError
+	if err := cmdInfo(context.Background(), []string{"--raw", path}, &stdout, &stderr); !errors.As(err, &ue) {
+		t.Errorf("--raw without --var: %v", err)
 	}
 }

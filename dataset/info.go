@@ -97,7 +97,13 @@ func (n Number) String() string { return strconv.FormatFloat(float64(n), 'g', -1
 // Inspect reads a file like Open (without a minimum length) and describes it. varName selects
 // the data variable as OpenOptions.Var does. Errors are those of Open.
 func Inspect(path, varName string) (*Info, error) {
-	s, rep, err := load(path, OpenOptions{Var: varName})
+	return InspectWith(path, OpenOptions{Var: varName})
+}
+
+// InspectWith is Inspect reading as opt says: with Raw, a further input variable in its own
+// units (what an emulator card's [[input]] table reads).
+func InspectWith(path string, opt OpenOptions) (*Info, error) {
+	s, rep, err := load(path, opt)
 	if err != nil {
 		return nil, err
 	}
