@@ -44,9 +44,9 @@ type Emulator struct {
 	// InputZero[v-1] is the zero anomaly of Vars[v] in model input units (v >= 1); Vars[0]'s is
 	// ZeroAnomaly.
 	InputZero []float32
-	// MonthMajor is true when the variables' channels interleave month by month (the card's
-	// input_layout "month-major"); otherwise each variable's months form one block.
-	MonthMajor bool
+	// Layout is how the variables' month blocks make the channels (the card's input_layout;
+	// "" is variable-major, each variable's months in one block).
+	Layout inference.InputLayout
 	// Budget bounds the memory of batched runs in bytes (0: inference.DefaultBudget).
 	Budget int64
 	// RowArea weighs each grid row's cells by their area, cos(latitude), in spatial means (the
@@ -87,7 +87,7 @@ func OpenEmulator(rt *inference.Runtime, card *inference.Card, lead int, opts in
 		for _, in := range card.Inputs {
 			e.InputZero = append(e.InputZero, float32(-in.Preprocess.ScaleMean/in.Preprocess.ScaleStd))
 		}
-		e.MonthMajor = card.InputLayout == inference.MonthMajor
+		e.Layout = card.InputLayout
 	}
 	e.RowArea = make([]float64, card.Grid.NLat)
 	for i := range e.RowArea {
@@ -173,12 +173,7 @@ func (e *Emulator) zero(v int) float32 {
 
 // channelAt returns the input channel at position p (0..Months-1, in the card's channel order)
 // of variable v's months.
-func (e *Emulator) channelAt(v, p int) int {
-	if e.MonthMajor {
-		return p*e.NVars() + v
-	}
-	return v*e.Months() + p
-}
+func (e *Emulator) channelAt(v, p int) int { return e.Layout.Channel(e.NVars(), e.Months(), v, p) }
 
 // channel returns the input channel of variable v at lag k (month t-k).
 func (e *Emulator) channel(v, k int) int {

@@ -502,7 +502,7 @@ func (e *Emulator) Randomized(dir string, seed uint64) (*Emulator, error) {
 		return nil, err
 	}
 	r.ZeroAnomaly, r.NewestFirst, r.Budget = e.ZeroAnomaly, e.NewestFirst, e.Budget
-	r.Vars, r.InputZero, r.MonthMajor = e.Vars, e.InputZero, e.MonthMajor
+	r.Vars, r.InputZero, r.Layout = e.Vars, e.InputZero, e.Layout
 	return r, nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"climxai/inference"
 )
 
 // Emulators that read several input variables. The 36-channel test models stand for
@@ -16,7 +18,10 @@ import (
 func twoVars(e *Emulator, newestFirst, monthMajor bool) {
 	e.Vars, e.InputZero = []string{"sst", "tsub"}, []float32{0.75}
 	e.ZeroAnomaly = -0.25
-	e.NewestFirst, e.MonthMajor = newestFirst, monthMajor
+	e.NewestFirst, e.Layout = newestFirst, inference.VariableMajor
+	if monthMajor {
+		e.Layout = inference.MonthMajor
+	}
 }
 
 // literalChannel is the channel of variable v at lag k of an emulator with two variables of 18

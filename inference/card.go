@@ -392,10 +392,17 @@ func (c *Card) Channels() int { return c.InputMonths * (1 + len(c.Inputs)) }
 // Channel returns the input channel that holds position m (0..InputMonths-1, in the card's
 // channel_order) of variable v's month block, as InputLayout interleaves the blocks.
 func (c *Card) Channel(v, m int) int {
-	if c.InputLayout == MonthMajor {
-		return m*(1+len(c.Inputs)) + v
+	return c.InputLayout.Channel(1+len(c.Inputs), c.InputMonths, v, m)
+}
+
+// Channel returns the input channel of position m (0..months-1, in channel order) of variable
+// v's months when vars variables of months months each are laid out as l says: the one
+// formula of the card's windows and of attribution's channel order.
+func (l InputLayout) Channel(vars, months, v, m int) int {
+	if l == MonthMajor {
+		return m*vars + v
 	}
-	return v*c.InputMonths + m
+	return v*months + m
 }
 
 // Prepare reads the card's input variables from the data file at path and prepares them under
