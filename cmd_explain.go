@@ -244,11 +244,11 @@ func readBaseline(path string, card *inference.Card) ([]float32, error) {
 				path, got, strings.Join(vars, " "))
 		}
 		for _, v := range vars[1:] {
-			i := slices.IndexFunc(a.Extra, func(e dataset.LagField) bool { return e.Name == "attribution_"+v })
-			if i < 0 {
-				return nil, fmt.Errorf("--baseline %s: no variable attribution_%s for the card's input %s", path, v, v)
+			b, err := a.InputVariable(v)
+			if err != nil {
+				return nil, fmt.Errorf("--baseline %s: %w", path, err)
 			}
-			blocks = append(blocks, a.Extra[i].Values)
+			blocks = append(blocks, b)
 		}
 	}
 	m := card.InputMonths * n

@@ -59,14 +59,12 @@ func (a *AttributionFile) InputVariables() []string {
 // under any name of "", "all" and "attribution".
 func (a *AttributionFile) InputVariable(name string) ([]float32, error) {
 	vars := a.InputVariables()
-	if vars == nil || name == "" || name == vars[0] || name == "attribution" {
-		if vars == nil && name != "" && name != "all" && name != "attribution" {
-			return nil, &Error{Kind: ErrNoVariable, Msg: "no input variable " + name + ": the file holds the attributions of an emulator with one input variable",
-				Hint: "leave out the variable"}
-		}
-		if vars == nil || name != "all" {
-			return a.Values, nil
-		}
+	switch {
+	case name == "" || name == "attribution" || vars == nil && name == "all":
+		return a.Values, nil
+	case vars == nil:
+		return nil, &Error{Kind: ErrNoVariable, Msg: "no input variable " + name + ": the file holds the attributions of an emulator with one input variable",
+			Hint: "leave out the variable"}
 	}
 	block := func(v string) ([]float32, error) {
 		if v == vars[0] {

@@ -437,9 +437,6 @@ func (c *Card) Window(p *dataset.Prepared, init dataset.Month, dst []float32) er
 			1+len(p.Extra), strings.Join(p.Variables(), ", "), c.Path, 1+len(c.Inputs), strings.Join(c.Variables(), ", "))
 	}
 	months, n := c.InputMonths, c.Grid.NLat*c.Grid.NLon
-	if len(c.Inputs) == 0 && c.ChannelOrder == OldestFirst {
-		return p.Window(init, months, dst)
-	}
 	if len(dst) != c.Channels()*n {
 		return fmt.Errorf("inference: Window: dst holds %d values, want %d channels x %d cells", len(dst), c.Channels(), n)
 	}
