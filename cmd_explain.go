@@ -159,9 +159,10 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Share float64 `json:"share"`
 	}
 	var shares []varShare
-	for v, s := range res.VarSums() {
-		if len(res.Vars) > 0 {
-			shares = append(shares, varShare{res.Vars[v], s, s / math.Max(total, math.SmallestNonzeroFloat64)})
+	if len(res.Vars) > 0 {
+		share := res.VarShares()
+		for v, s := range res.VarSums() {
+			shares = append(shares, varShare{res.Vars[v], s, share[v]})
 		}
 	}
 	if *asJSON {

@@ -69,14 +69,9 @@ func WriteAggregate(path string, grid dataset.Grid, sums *attribution.Sums, meta
 	if len(sums.Vars) > 1 {
 		af.Meta.Other["attribution_units"] += " over every input variable (attribution, attribution_NAME)"
 		af.Meta.Other["input_variables"] = strings.Join(sums.Vars, " ")
+		shares := agg.VarShares()
 		for v, name := range sums.Vars {
-			var t float64
-			for _, x := range agg.MeanAbs[v*m : (v+1)*m] {
-				if x == x {
-					t += float64(x)
-				}
-			}
-			af.Meta.Other["share_"+name] = strconv.FormatFloat(t, 'g', 6, 64)
+			af.Meta.Other["share_"+name] = strconv.FormatFloat(shares[v], 'g', 6, 64)
 		}
 	}
 	return agg, dataset.WriteAttribution(path, af)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,18 +25,15 @@ func ResultFile(r *attribution.Result, grid dataset.Grid, meta dataset.Attributi
 		return af
 	}
 	af.Values = r.Block(0)
-	sums := r.VarSums()
-	var total float64
-	for _, s := range sums {
-		total += s
-	}
+	shares := r.VarShares()
+	attributed := slices.ContainsFunc(shares, func(s float64) bool { return s > 0 }) // no shares of nothing
 	if af.Meta.Other == nil {
 		af.Meta.Other = map[string]string{}
 	}
 	af.Meta.Other["input_variables"] = strings.Join(r.Vars, " ")
 	for v, name := range r.Vars {
-		if total > 0 {
-			af.Meta.Other["share_"+name] = strconv.FormatFloat(sums[v]/total, 'g', 6, 64)
+		if attributed {
+			af.Meta.Other["share_"+name] = strconv.FormatFloat(shares[v], 'g', 6, 64)
 		}
 		if v == 0 {
 			continue

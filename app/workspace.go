@@ -154,20 +154,6 @@ func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error)
 	return w, nil
 }
 
-// normalised divides v by its sum (left as is when the sum is 0).
-func normalised(v []float64) []float64 {
-	var t float64
-	for _, x := range v {
-		t += x
-	}
-	if t > 0 {
-		for i := range v {
-			v[i] /= t
-		}
-	}
-	return v
-}
-
 // writer is WrittenBy or "climxai gui".
 func (w *Workspace) writer() string {
 	if w.WrittenBy == "" {
@@ -435,7 +421,7 @@ func (w *Workspace) ExplainSelection(ctx context.Context, sel Selection, progres
 	if err != nil {
 		return nil, err
 	}
-	ex := &Explanation{Selection: sel, Result: res, LagImportance: normalised(res.LagSums()), Elapsed: time.Since(start)}
+	ex := &Explanation{Selection: sel, Result: res, LagImportance: res.LagImportance(), Elapsed: time.Since(start)}
 	if ex.Forecast, err = w.forecast(ctx, e, x, sel); err != nil {
 		return nil, err
 	}

@@ -127,6 +127,10 @@ type Aggregate struct {
 // whatever the variable, which the lag and distance analyses of several variables use.
 func (a *Aggregate) AllVariables() []float32 { return SumBlocks(a.MeanAbs, max(1, len(a.Vars))) }
 
+// VarShares is each input variable's share of the mean |attribution|: its block's sum, since
+// the blocks together sum to 1.
+func (a *Aggregate) VarShares() []float64 { return blockAbsSums(a.MeanAbs, max(1, len(a.Vars))) }
+
 // SumBlocks adds the k equal blocks of v elementwise (v itself for k = 1; NaN stays NaN).
 func SumBlocks(v []float32, k int) []float32 {
 	if k <= 1 {

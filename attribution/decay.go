@@ -13,23 +13,36 @@ var ErrNoDecay = errors.New("cannot fit a temporal decay")
 // ([lag][lat][lon], lag 0 first, NaN on land): importance per lag = Σ over space of the values'
 // magnitudes, normalised to sum 1 over lags (all zeros when the values are).
 func LagImportance(values []float32, lags, nlat, nlon int) []float64 {
-	n := nlat * nlon
-	imp := make([]float64, lags)
-	var total float64
-	for k := range lags {
-		for _, v := range values[k*n : (k+1)*n] {
-			if v == v {
-				imp[k] += math.Abs(float64(v))
+	return normalise(blockAbsSums(values[:lags*nlat*nlon], lags))
+}
+
+// blockAbsSums returns Σ|v| (NaN skipped) over each of the k equal blocks of v.
+func blockAbsSums(v []float32, k int) []float64 {
+	m := len(v) / k
+	s := make([]float64, k)
+	for b := range s {
+		for _, x := range v[b*m : (b+1)*m] {
+			if x == x {
+				s[b] += math.Abs(float64(x))
 			}
 		}
-		total += imp[k]
+	}
+	return s
+}
+
+// normalise divides v by its sum in place, leaving it as it is when the sum is not positive
+// (all zeros), and returns it.
+func normalise(v []float64) []float64 {
+	var total float64
+	for _, x := range v {
+		total += x
 	}
 	if total > 0 {
-		for k := range imp {
-			imp[k] /= total
+		for i := range v {
+			v[i] /= total
 		}
 	}
-	return imp
+	return v
 }
 
 // DecayFit is the e-folding time of a temporal-decay curve: the least-squares line

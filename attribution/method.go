@@ -98,19 +98,17 @@ func newCompleteness(sum, expected float64) *Completeness {
 // LagSums returns Σ |attribution| over space, and over input variables, per lag (land
 // skipped).
 func (r *Result) LagSums() []float64 {
-	n := r.NLat * r.NLon
 	s := make([]float64, r.Lags)
 	for b := range max(1, len(r.Vars)) {
-		for k := range r.Lags {
-			for _, v := range r.Block(b)[k*n : (k+1)*n] {
-				if v == v {
-					s[k] += math.Abs(float64(v))
-				}
-			}
+		for k, x := range blockAbsSums(r.Block(b), r.Lags) {
+			s[k] += x
 		}
 	}
 	return s
 }
+
+// LagImportance is LagSums normalised to sum 1 (all zeros when the attribution is).
+func (r *Result) LagImportance() []float64 { return normalise(r.LagSums()) }
 
 // Block returns the values of input variable v ([lag][lat][lon]; v = 0 for an emulator that
 // reads one variable), sharing Values' memory.
@@ -120,17 +118,10 @@ func (r *Result) Block(v int) []float32 {
 }
 
 // VarSums returns Σ |attribution| over each input variable's block (land skipped).
-func (r *Result) VarSums() []float64 {
-	s := make([]float64, max(1, len(r.Vars)))
-	for b := range s {
-		for _, v := range r.Block(b) {
-			if v == v {
-				s[b] += math.Abs(float64(v))
-			}
-		}
-	}
-	return s
-}
+func (r *Result) VarSums() []float64 { return blockAbsSums(r.Values, max(1, len(r.Vars))) }
+
+// VarShares is VarSums normalised to sum 1: each input variable's share of Σ|attribution|.
+func (r *Result) VarShares() []float64 { return normalise(r.VarSums()) }
 
 // Param is one printed method parameter.
 type Param struct{ Name, Value string }

@@ -707,16 +707,11 @@ func (w *Window) varLabel(r *attribution.Result) string {
 	if len(r.Vars) < 2 {
 		return ""
 	}
-	sums := r.VarSums()
-	var t float64
-	for _, s := range sums {
-		t += s
+	shares, v := r.VarShares(), w.shown(r)
+	if !slices.ContainsFunc(shares, func(s float64) bool { return s > 0 }) {
+		return r.Vars[v] + ", " // nothing attributed: no shares
 	}
-	v := w.shown(r)
-	if !(t > 0) {
-		return r.Vars[v] + ", "
-	}
-	return fmt.Sprintf("%s (%.0f%% of Σ|attribution|), ", r.Vars[v], 100*sums[v]/t)
+	return fmt.Sprintf("%s (%.0f%% of Σ|attribution|), ", r.Vars[v], 100*shares[v])
 }
 
 // showForecast draws the last explanation's forecast field, the observed field of its target
