@@ -3,7 +3,6 @@ package attribution
 import (
 	"errors"
 	"fmt"
-	"strings"
 )
 
 // Kinds of failure. Test with errors.Is; the *Error that wraps them says what to do.
@@ -20,15 +19,6 @@ var (
 	// input variables (a card with [[input]] tables).
 	ErrSeveralInputs = errors.New("not available for emulators with several input variables")
 )
-
-// severalInputs is the ErrSeveralInputs error of analysis what on e, or nil when e reads one
-// variable.
-func (e *Emulator) severalInputs(what, hint string) error {
-	if e.NVars() == 1 {
-		return nil
-	}
-	return errorf(ErrSeveralInputs, hint, "%s: this emulator reads %s", what, strings.Join(e.Vars, ", "))
-}
 
 // Error is a problem with a target, a method or its parameters: the kind, the details, and what
 // the user can do.

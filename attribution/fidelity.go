@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -147,8 +148,9 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 	case req.Ocean != nil && len(req.Ocean) != e.cells():
 		return nil, errorf(ErrBadRequest, "", "ocean mask has %d cells, the model's grid %d", len(req.Ocean), e.cells())
 	}
-	if err := e.severalInputs("the ground truth is a predictor from SST alone", "check attributions against ground truth on an emulator that reads SST alone"); err != nil {
-		return nil, err
+	if e.NVars() > 1 {
+		return nil, errorf(ErrSeveralInputs, "check attributions against ground truth on an emulator that reads SST alone",
+			"the ground truth is a predictor from SST alone: this emulator reads %s", strings.Join(e.Vars, ", "))
 	}
 	if err := e.checkTarget(req.Truth.Target); err != nil {
 		return nil, err
