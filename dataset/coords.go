@@ -218,7 +218,7 @@ func findLayout(path string, vars []*varInfo, wantVar string) (*layout, error) {
 	case wantVar != "":
 		data = byName[wantVar]
 		if data == nil {
-			return nil, errorf(path, ErrNoVariable, "pass --var with one of the variables in the file",
+			return nil, errorf(path, errAbsent, "pass --var with one of the variables in the file",
 				"variable %q not found; variables in file: %s", wantVar, varNames(vars))
 		}
 	default:

@@ -21,6 +21,10 @@ var (
 	ErrMonthOutOfData = errors.New("month outside the data")
 )
 
+// errAbsent is the ErrNoVariable of a file that lacks the variable asked for by name, as
+// opposed to one it holds but cannot read: OpenFiles passes over such files.
+var errAbsent = fmt.Errorf("%w", ErrNoVariable)
+
 // Error is a problem with one input file (or one request against it): which file, what kind of
 // problem, the details, and what the user can do about it.
 type Error struct {

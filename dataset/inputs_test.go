@@ -88,9 +88,34 @@ func TestPrepareInputs(t *testing.T) {
 			t.Errorf("value %d: %v and %v; 100 x the same anomaly over scale 100 must equal it", i, wa[i], wb[i])
 		}
 	}
-	short := seriesOf(lat, lon, start+1, 47, f)
-	if _, err := PrepareInputs([]*Series{a, short}, grid, []PreprocessSpec{pp, pp}); !errors.Is(err, ErrLayout) || !strings.Contains(err.Error(), "same months") {
-		t.Errorf("variables on other months: %v", err)
+	// Variables over other months are cut to the months they share, before anomalies: the
+	// anomalies of a over months 1..46 (the cut) are those of the cut series prepared alone.
+	late := seriesOf(lat, lon, start+1, 47, f)
+	late.Name = "ohc"
+	early := seriesOf(lat, lon, start, 47, f)
+	c, err := PrepareInputs([]*Series{a, late, early}, grid, []PreprocessSpec{pp, pp, pp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Series.Start != start+1 || c.Series.N != 46 || c.Extra[0].Series.N != 46 || c.Extra[1].Series.Start != start+1 {
+		t.Errorf("cut to %s + %d months, want %s + 46", c.Series.Start, c.Series.N, start+1)
+	}
+	if !slices.ContainsFunc(c.Notices, func(n string) bool { return strings.Contains(n, "using the 46 months they share, 2000-02 to 2003-11") }) {
+		t.Errorf("notices %q", c.Notices)
+	}
+	alone, err := Prepare(seriesOf(lat, lon, start+1, 46, func(t int, y, x float64) float64 { return f(t+1, y, x) }), grid, pp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Series.Values, alone.Series.Values) {
+		t.Error("the cut series' anomalies differ from those of the same months prepared alone")
+	}
+	if a.N != 48 || late.N != 47 {
+		t.Error("PrepareInputs modified its series")
+	}
+	apart := seriesOf(lat, lon, start+48, 40, f)
+	if _, err := PrepareInputs([]*Series{a, apart}, grid, []PreprocessSpec{pp, pp}); !errors.Is(err, ErrLayout) || !strings.Contains(err.Error(), "share no month") {
+		t.Errorf("variables without a common month: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -122,16 +123,26 @@ func Prepare(s *Series, grid GridSpec, pp PreprocessSpec) (*Prepared, error) {
 
 // PrepareInputs prepares the variables an emulator reads: series[0] is the variable it
 // forecasts (the card's variable), the others its further inputs, each with its own
-// preprocessing (specs[i]). They must share the time axis; a cell is ocean only where every
-// variable has a value in every month, and cells that only some variables cover are masked in
-// all of them, with a notice. The result is series[0] prepared, with the others in Extra.
+// preprocessing (specs[i]). They are first cut to the months they all cover (CommonMonths: the
+// variables may come from different files), so anomalies and filters see the same months; a
+// cell is ocean only where every variable has a value in every month, and cells that only some
+// variables cover are masked in all of them, with a notice. The result is series[0] prepared,
+// with the others in Extra.
 func PrepareInputs(series []*Series, grid GridSpec, specs []PreprocessSpec) (*Prepared, error) {
 	if len(series) == 0 || len(series) != len(specs) {
 		return nil, fmt.Errorf("dataset: PrepareInputs: %d series for %d preprocessing tables", len(series), len(specs))
 	}
+	whole := series[0]
+	series, err := CommonMonths(series)
+	if err != nil {
+		return nil, err
+	}
 	ps := make([]*Prepared, len(series))
 	for i, s := range series {
 		p, err := Prepare(s, grid, specs[i])
+		if c := series[0]; err != nil && c.N != whole.N {
+			return nil, fmt.Errorf("%w; the data are the %s to %s that every input variable covers", err, c.Start, c.Month(c.N-1))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -144,9 +155,8 @@ func PrepareInputs(series []*Series, grid GridSpec, specs []PreprocessSpec) (*Pr
 	s0 := head.Series
 	for _, p := range ps[1:] {
 		s := p.Series
-		if s.Start != s0.Start || s.N != s0.N {
-			return nil, errorf(s.Source, ErrLayout, "give every input variable the same months (e.g. cdo seldate on each, then cdo merge)",
-				"input variable %s runs from %s to %s, but %s from %s to %s", s.Name, s.Month(0), s.Month(s.N-1), s0.Name, s0.Month(0), s0.Month(s0.N-1))
+		if s.Start != s0.Start || s.N != s0.N { // CommonMonths cut them to one axis
+			return nil, fmt.Errorf("dataset: PrepareInputs: %s runs from %s to %s, but %s from %s to %s", s.Name, s.Month(0), s.Month(s.N-1), s0.Name, s0.Month(0), s0.Month(s0.N-1))
 		}
 	}
 	ocean := slices.Clone(head.Ocean)
@@ -180,7 +190,10 @@ func PrepareInputs(series []*Series, grid GridSpec, specs []PreprocessSpec) (*Pr
 	for _, p := range ps[1:] {
 		for _, n := range p.Notices {
 			if !slices.Contains(head.Notices, n) { // the same file's notes, e.g. regridding
-				head.Notices = append(head.Notices, p.Series.Name+": "+n)
+				if !strings.HasPrefix(n, p.Series.Name+" ") { // "tsub joined from 5 files" names it
+					n = p.Series.Name + ": " + n
+				}
+				head.Notices = append(head.Notices, n)
 			}
 		}
 	}

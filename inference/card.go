@@ -405,19 +405,21 @@ func (l InputLayout) Channel(vars, months, v, m int) int {
 	return v*months + m
 }
 
-// Prepare reads the card's input variables from the data file at path and prepares them under
-// the card's grid and preprocessing (dataset.PrepareInputs): the variable it forecasts as
-// climxai reads SST (in °C), the further inputs in their own units.
-func (c *Card) Prepare(path string) (*dataset.Prepared, error) {
+// Prepare reads the card's input variables from the data files at paths and prepares them
+// under the card's grid and preprocessing (dataset.PrepareInputs): the variable it forecasts as
+// climxai reads SST (in °C), the further inputs in their own units. Each variable is read from
+// the files that hold it, joined along time when it is split by period (dataset.OpenFiles), and
+// variables that cover different months are cut to those they share.
+func (c *Card) Prepare(paths ...string) (*dataset.Prepared, error) {
 	series := make([]*dataset.Series, 0, 1+len(c.Inputs))
 	specs := []dataset.PreprocessSpec{c.Preprocess}
-	s, err := dataset.Open(path, dataset.OpenOptions{Var: c.Variable, MinMonths: c.InputMonths})
+	s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: c.Variable, MinMonths: c.InputMonths})
 	if err != nil {
 		return nil, err
 	}
 	series = append(series, s)
 	for _, in := range c.Inputs {
-		s, err := dataset.Open(path, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true})
+		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true})
 		if err != nil {
 			return nil, fmt.Errorf("input variable %s of card %s: %w", in.Variable, c.Path, err)
 		}
