@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"climxai/app"
+	"climxai/dataset"
 	"climxai/inference"
 )
 
@@ -46,6 +50,61 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, args[0])
 		args = args[1:]
 	}
+}
+
+// dataFiles is --data: the data files, one per use of the flag. One file holds every input
+// variable; variables or periods stored in separate files (CMIP's one variable per file, or
+// one period per file) are given by repeating --data, and inference.Card.Prepare picks each
+// variable's files.
+type dataFiles []string
+
+// dataUsage is --data's line in every verb's usage.
+const dataUsage = "NetCDF file of the input variables; repeat --data for variables or periods in separate files"
+
+func (d *dataFiles) String() string {
+	if d == nil {
+		return ""
+	}
+	return dataset.PathList(*d)
+}
+
+// Set adds a file, or the files a quoted pattern matches (--data 'tos_Omon_*.nc', in name
+// order) when no file has that very name.
+func (d *dataFiles) Set(v string) error {
+	if v == "" {
+		return errors.New("empty path")
+	}
+	if strings.ContainsAny(v, "*?[") && !strings.Contains(v, "://") {
+		if _, err := os.Stat(v); err != nil {
+			m, err := filepath.Glob(v)
+			switch {
+			case err != nil:
+				return fmt.Errorf("%q: %v", v, err)
+			case len(m) == 0:
+				return fmt.Errorf("no file matches %q", v)
+			}
+			*d = append(*d, m...)
+			return nil
+		}
+	}
+	*d = append(*d, v)
+	return nil
+}
+
+// unexpectedArgs is verb's usage error for positional arguments, which a verb that takes
+// its files by flag gets from an unquoted pattern (--data tos_*.nc expanded by the shell).
+func unexpectedArgs(verb string, pos []string) error {
+	if slices.ContainsFunc(pos, func(p string) bool { return strings.HasSuffix(strings.ToLower(p), ".nc") }) {
+		return app.Usagef("%s: unexpected arguments %q: give each data file its own --data, or quote a pattern (--data 'tos_*.nc')", verb, pos)
+	}
+	return app.Usagef("%s: unexpected arguments %q", verb, pos)
+}
+
+// addDataFlag defines --data on fs.
+func addDataFlag(fs *flag.FlagSet) *dataFiles {
+	d := &dataFiles{}
+	fs.Var(d, "data", dataUsage)
+	return d
 }
 
 // runFlags are --device and --threads of every verb that runs models, and --budget-mb of those
@@ -91,9 +150,14 @@ func (r *runFlags) options() inference.Options {
 // budgetBytes is --budget-mb in bytes.
 func (r *runFlags) budgetBytes() int64 { return int64(*r.budget) << 20 }
 
-// checkOutput refuses an --out that names a file the verb reads (inputs: flag → path): the
-// result, written atomically, would replace it, e.g. the user's SST data.
-func checkOutput(verb, out string, inputs map[string]string) error {
+// checkOutput refuses an --out that names a file the verb reads (inputs: flag → path, and the
+// --data files): the result, written atomically, would replace it, e.g. the user's SST data.
+func checkOutput(verb, out string, data dataFiles, inputs map[string]string) error {
+	for _, d := range data {
+		if app.SameFile(out, d) {
+			return app.Usagef("%s: --out %s is the --data file; writing the result would replace what %s reads: write it elsewhere", verb, out, verb)
+		}
+	}
 	for _, flag := range slices.Sorted(maps.Keys(inputs)) {
 		if app.SameFile(out, inputs[flag]) {
 			return app.Usagef("%s: --out %s is the %s file; writing the result would replace what %s reads: write it elsewhere",

@@ -66,7 +66,8 @@ func TestOutNeverReplacesAnInput(t *testing.T) {
 	if other == data {
 		t.Fatal("the test needs another spelling of the data file's path")
 	}
-	common := []string{"--card", card, "--data", data, "--lead", "1", "--out", other}
+	// The data file is the second --data: every file given is checked.
+	common := []string{"--card", card, "--data", card, "--data", data, "--lead", "1", "--out", other}
 	for verb, extra := range map[string][]string{
 		"explain":   {"--init", "0004-02", "--target", "45,-40"},
 		"aggregate": {"--target", "45,-40"},

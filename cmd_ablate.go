@@ -26,7 +26,7 @@ const ablateSynopsis = "ablate --card C --data D --lead L --target T [--radii 0,
 func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("ablate", ablateSynopsis, stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
-	dataPath := fs.String("data", "", "SST NetCDF file")
+	dataPath := addDataFlag(fs)
 	lead := fs.Int("lead", 0, "lead in months (default: the card's only lead)")
 	targetStr := fs.String("target", "", "LAT,LON | box:S,N,W,E | "+namedBoxes())
 	radiiStr := fs.String("radii", "0,250,500,1000,2000,inf", "great-circle radii in km around the target outside which inputs are set to a zero anomaly (inf: none)")
@@ -42,11 +42,11 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	switch {
 	case len(pos) != 0:
-		return app.Usagef("ablate: unexpected arguments %q", pos)
-	case *cardPath == "" || *dataPath == "" || *targetStr == "" || *out == "":
+		return unexpectedArgs("ablate", pos)
+	case *cardPath == "" || len(*dataPath) == 0 || *targetStr == "" || *out == "":
 		return app.Usagef("ablate: --card, --data, --target and --out are required")
 	}
-	if err := checkOutput("ablate", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+	if err := checkOutput("ablate", *out, *dataPath, map[string]string{"--card": *cardPath}); err != nil {
 		return err
 	}
 	if err := rf.check("ablate", 0, ""); err != nil {
@@ -124,7 +124,7 @@ func cmdAblate(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	degC := func(s attribution.Skill) attribution.Skill { s.RMSE *= std; return s }
 	full, pers := degC(res.Full), degC(res.Persistence)
 	first, last := inits[0], inits[len(inits)-1]
-	err = app.WriteAblation(*out, res, radii, lags, std, app.AblationProvenance{Card: *cardPath, DataFile: *dataPath,
+	err = app.WriteAblation(*out, res, radii, lags, std, app.AblationProvenance{Card: *cardPath, DataFile: dataPath.String(),
 		ModelFile: cm.File, ModelSHA256: e.SHA256, Lead: *lead, TargetSpec: *targetStr, Target: target,
 		SampleSet: *samplesStr, Split: split, Inits: inits})
 	if err != nil {
@@ -215,9 +215,9 @@ func cardLead(card *inference.Card, lead int, verb string) (int, error) {
 	return card.Models[0].Lead, nil
 }
 
-// prepareData opens the data file and prepares it as the card prescribes, printing notices.
-func prepareData(card *inference.Card, path string, stderr io.Writer) (*dataset.Prepared, error) {
-	p, err := card.Prepare(path)
+// prepareData opens the data files and prepares it as the card prescribes, printing notices.
+func prepareData(card *inference.Card, paths dataFiles, stderr io.Writer) (*dataset.Prepared, error) {
+	p, err := card.Prepare(paths...)
 	if err != nil {
 		return nil, err
 	}

@@ -30,7 +30,7 @@ const aggregateSynopsis = "aggregate --card C --data D --lead L --target T --met
 func cmdAggregate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("aggregate", aggregateSynopsis, stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
-	dataPath := fs.String("data", "", "SST NetCDF file")
+	dataPath := addDataFlag(fs)
 	lead := fs.Int("lead", 0, "lead in months (default: the card's only lead)")
 	targetStr := fs.String("target", "", "LAT,LON | box:S,N,W,E | "+namedBoxes())
 	samples := fs.String("samples", "train", "train | test | all (the data's train/test split by target year) | N (N evenly spaced of all) | SET:N (N evenly spaced of train, test or all)")
@@ -46,11 +46,11 @@ func cmdAggregate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	switch {
 	case len(pos) != 0:
-		return app.Usagef("aggregate: unexpected arguments %q", pos)
-	case *cardPath == "" || *dataPath == "" || *targetStr == "" || *out == "":
+		return unexpectedArgs("aggregate", pos)
+	case *cardPath == "" || len(*dataPath) == 0 || *targetStr == "" || *out == "":
 		return app.Usagef("aggregate: --card, --data, --target and --out are required")
 	}
-	if err := checkOutput("aggregate", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+	if err := checkOutput("aggregate", *out, *dataPath, map[string]string{"--card": *cardPath}); err != nil {
 		return err
 	}
 	if err := rf.check("aggregate", 1024, " (aggregation stays within 1 GiB)"); err != nil {
@@ -132,7 +132,7 @@ func cmdAggregate(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		other["shard"] = shard.String()
 	}
 	meta := dataset.AttributionMeta{Method: m.Name(), Parameters: m.Params().String(), Target: *targetStr, Lead: *lead,
-		ModelFile: w.cm.File, ModelSHA256: e.SHA256, DataFile: *dataPath, Version: app.Version, Other: other}
+		ModelFile: w.cm.File, ModelSHA256: e.SHA256, DataFile: dataPath.String(), Version: app.Version, Other: other}
 	agg, err := app.WriteAggregate(*out, w.card.Grid.Grid(), sums, meta)
 	if err != nil {
 		return err
@@ -155,7 +155,7 @@ type work struct {
 }
 
 // openWork loads the card, resolves lead (the card's only lead when 0) and prepares the data.
-func openWork(cardPath, dataPath string, lead *int, verb string, stderr io.Writer) (*work, error) {
+func openWork(cardPath string, dataPath dataFiles, lead *int, verb string, stderr io.Writer) (*work, error) {
 	card, err := inference.LoadCard(cardPath)
 	if err != nil {
 		return nil, err

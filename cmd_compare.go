@@ -26,7 +26,7 @@ const compareSynopsis = "compare --card C --data D --init YYYY-MM --lead L --tar
 func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("compare", compareSynopsis, stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
-	dataPath := fs.String("data", "", "SST NetCDF file")
+	dataPath := addDataFlag(fs)
 	initStr := fs.String("init", "", "init month YYYY-MM (the last observed month)")
 	lead := fs.Int("lead", 0, "lead in months (default: the card's only lead)")
 	targetStr := fs.String("target", "", "LAT,LON | box:S,N,W,E | "+namedBoxes())
@@ -41,8 +41,8 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	switch {
 	case len(pos) != 0:
-		return app.Usagef("compare: unexpected arguments %q", pos)
-	case *cardPath == "" || *dataPath == "" || *initStr == "" || *targetStr == "" || *out == "":
+		return unexpectedArgs("compare", pos)
+	case *cardPath == "" || len(*dataPath) == 0 || *initStr == "" || *targetStr == "" || *out == "":
 		return app.Usagef("compare: --card, --data, --init, --target and --out are required")
 	}
 	names := app.MethodNames()
@@ -65,7 +65,7 @@ func cmdCompare(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	paths := map[string]string{}
 	for _, m := range methods {
 		paths[m] = *out + "-" + m + ".nc"
-		if err := checkOutput("compare", paths[m], map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+		if err := checkOutput("compare", paths[m], *dataPath, map[string]string{"--card": *cardPath}); err != nil {
 			return err
 		}
 	}

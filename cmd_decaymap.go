@@ -25,7 +25,7 @@ const decaymapSynopsis = "decaymap --card C --data D --lead L --method M [method
 func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("decaymap", decaymapSynopsis, stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
-	dataPath := fs.String("data", "", "SST NetCDF file")
+	dataPath := addDataFlag(fs)
 	lead := fs.Int("lead", 0, "lead in months (default: the card's only lead)")
 	stride := fs.Int("stride", 4, "every K-th ocean cell in latitude and longitude is a target")
 	samples := fs.String("samples", "test:24", "samples per target: train | test | all | N | SET:N (as aggregate)")
@@ -44,13 +44,13 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	switch {
 	case len(pos) != 0:
-		return app.Usagef("decaymap: unexpected arguments %q", pos)
-	case *cardPath == "" || *dataPath == "" || *out == "":
+		return unexpectedArgs("decaymap", pos)
+	case *cardPath == "" || len(*dataPath) == 0 || *out == "":
 		return app.Usagef("decaymap: --card, --data and --out are required")
 	case *stride < 1:
 		return app.Usagef("decaymap: --stride must be 1 or more")
 	}
-	if err := checkOutput("decaymap", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+	if err := checkOutput("decaymap", *out, *dataPath, map[string]string{"--card": *cardPath}); err != nil {
 		return err
 	}
 	if err := rf.check("decaymap", 1024, ""); err != nil {
@@ -104,7 +104,7 @@ func cmdDecaymap(ctx context.Context, args []string, stdout, stderr io.Writer) e
 
 	attrs := app.DecayMapAttrs(app.DecayMapProvenance{Method: m.Name(), Parameters: m.Params().String(), Lead: *lead,
 		Stride: *stride, Samples: len(inits), SampleSet: setDesc, ModelFile: w.cm.File, ModelSHA256: e.SHA256,
-		DataFile: *dataPath, Card: *cardPath, Device: device0, Seconds: seconds}, d, se, sr)
+		DataFile: dataPath.String(), Card: *cardPath, Device: device0, Seconds: seconds}, d, se, sr)
 	if err := app.WriteDecayMap(*out, grid, d, attrs); err != nil {
 		return err
 	}

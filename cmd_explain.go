@@ -28,7 +28,7 @@ const explainSynopsis = "explain --card C --data D --init YYYY-MM --lead L --tar
 func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("explain", explainSynopsis, stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
-	dataPath := fs.String("data", "", "SST NetCDF file")
+	dataPath := addDataFlag(fs)
 	initStr := fs.String("init", "", "init month YYYY-MM (the last observed month)")
 	lead := fs.Int("lead", 0, "lead in months (default: the card's only lead)")
 	targetStr := fs.String("target", "", "LAT,LON | box:S,N,W,E | "+namedBoxes())
@@ -43,11 +43,11 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	switch {
 	case len(pos) != 0:
-		return app.Usagef("explain: unexpected arguments %q", pos)
-	case *cardPath == "" || *dataPath == "" || *initStr == "" || *targetStr == "" || *out == "":
+		return unexpectedArgs("explain", pos)
+	case *cardPath == "" || len(*dataPath) == 0 || *initStr == "" || *targetStr == "" || *out == "":
 		return app.Usagef("explain: --card, --data, --init, --target and --out are required")
 	}
-	if err := checkOutput("explain", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+	if err := checkOutput("explain", *out, *dataPath, map[string]string{"--card": *cardPath}); err != nil {
 		return err
 	}
 	if err := rf.check("explain", 0, ""); err != nil {
@@ -124,7 +124,7 @@ func cmdExplain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	af := app.ResultFile(res, card.Grid.Grid(), dataset.AttributionMeta{Method: res.Method, Parameters: res.Params.String(),
 		Target: *targetStr, Lead: *lead, Init: init.String(), ModelFile: cm.File, ModelSHA256: e.SHA256,
-		DataFile: *dataPath, Version: app.Version, Other: other})
+		DataFile: dataPath.String(), Version: app.Version, Other: other})
 	if err := dataset.WriteAttribution(*out, af); err != nil {
 		return err
 	}

@@ -299,7 +299,7 @@ func TestIndexEmulator(t *testing.T) {
 		if err := os.WriteFile(card3, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		w, err := app.Open(card3, data, inference.Options{Device: inference.CPU, Threads: 1})
+		w, err := app.Open(card3, []string{data}, inference.Options{Device: inference.CPU, Threads: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -324,7 +324,7 @@ func TestIndexEmulator(t *testing.T) {
 		}
 	})
 	t.Run("workspace", func(t *testing.T) {
-		w, err := app.Open(card, data, inference.Options{Device: inference.CPU, Threads: 1})
+		w, err := app.Open(card, []string{data}, inference.Options{Device: inference.CPU, Threads: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

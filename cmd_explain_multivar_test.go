@@ -353,6 +353,63 @@ func TestMultiVarEmulator(t *testing.T) {
 		}
 	})
 
+	t.Run("variables in separate files", func(t *testing.T) {
+		// sst in one file, tsub in two files of six years each, given in any order: the same
+		// maps as from one file of both; with only the last six years of tsub the verbs use
+		// the months both variables cover, and say so.
+		sub := t.TempDir()
+		sst := filepath.Join(sub, "sst.nc")
+		if err := dataset.WriteSeries(sst, syn.SST, nil); err != nil {
+			t.Fatal(err)
+		}
+		n := syn.Subsurface.Grid.Size()
+		var tsub []string
+		for k, from := range []int{0, 72} {
+			part := *syn.Subsurface
+			part.Start, part.N = part.Start+dataset.Month(from), 72
+			part.Values = part.Values[from*n : (from+72)*n]
+			tsub = append(tsub, filepath.Join(sub, fmt.Sprintf("tsub_%d.nc", k)))
+			if err := dataset.WriteSeries(tsub[k], &part, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		one, _, _ := explain(t, 0, "spg", "saliency")
+		out := filepath.Join(sub, "sep.nc")
+		_, sep, err := runExplain(t, []string{"--card", card, "--data", tsub[1], "--data", sst, "--data", tsub[0], "--init", gold.Inits[0],
+			"--lead", "9", "--target", "spg", "--method", "saliency", "--out", out, "--json", "--threads", "1"}, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxRelDiff(sep.Values, one.Values); d != 0 {
+			t.Errorf("sst map from separate files differs by %.3g", d)
+		}
+		if d := maxRelDiff(tsubOf(t, sep), tsubOf(t, one)); d != 0 {
+			t.Errorf("tsub map from separate files differs by %.3g", d)
+		}
+		if want := tsub[1] + " + " + sst + " + " + tsub[0]; sep.Meta.DataFile != want {
+			t.Errorf("data_file %q, want %q", sep.Meta.DataFile, want)
+		}
+
+		// The anomalies are over the months both cover: the card's anomaly_period must lie in them.
+		var stdout, stderr bytes.Buffer
+		late, _, _ := goldenCard(t, sub, multivarDir, "lead09.onnx", "0007-01/0012-12")
+		err = cmdPredict(context.Background(), []string{"--card", late, "--data", sst, "--data", tsub[1], "--init", "0011-06",
+			"--out", filepath.Join(sub, "pred.nc")}, &stdout, &stderr)
+		if err != nil || !strings.Contains(stderr.String(), "using the 72 months they share, 0007-01 to 0012-12") {
+			t.Errorf("predict with the last six years of tsub: %v\n%s", err, stderr.String())
+		}
+		err = cmdPredict(context.Background(), []string{"--card", late, "--data", sst, "--data", tsub[1], "--init", "0008-06",
+			"--out", filepath.Join(sub, "pred.nc")}, &stdout, &stderr)
+		if !errors.Is(err, dataset.ErrMonthOutOfData) {
+			t.Errorf("predict from an init whose window starts before tsub's months: %v", err)
+		}
+		err = cmdPredict(context.Background(), []string{"--card", card, "--data", sst, "--data", tsub[1], "--init", "0011-06",
+			"--out", filepath.Join(sub, "pred.nc")}, &stdout, &stderr)
+		if !errors.Is(err, dataset.ErrMonthOutOfData) || !strings.Contains(err.Error(), "anomaly_period 0001-01/0012-12") {
+			t.Errorf("an anomaly period beyond the months both cover: %v", err)
+		}
+	})
+
 	t.Run("data without the second variable", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		err := cmdExplain(context.Background(), []string{"--card", card, "--data", goldenData(t, t.TempDir()), "--init", gold.Inits[0],
@@ -363,7 +420,7 @@ func TestMultiVarEmulator(t *testing.T) {
 	})
 
 	t.Run("workspace and info", func(t *testing.T) {
-		w, err := app.Open(card, data, inference.Options{Device: inference.CPU, Threads: 1})
+		w, err := app.Open(card, []string{data}, inference.Options{Device: inference.CPU, Threads: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

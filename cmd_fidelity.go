@@ -29,7 +29,7 @@ const fidelitySynopsis = "fidelity --card C --data D --truth TRUTH.nc --lead L [
 func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("fidelity", fidelitySynopsis, stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
-	dataPath := fs.String("data", "", "synthetic SST NetCDF file (climxai synth --out)")
+	dataPath := addDataFlag(fs)
 	truthPath := fs.String("truth", "", "its ground truth (climxai synth --truth)")
 	lead := fs.Int("lead", 0, "lead in months (default: the card's only lead); the truth must have it")
 	methodsStr := fs.String("methods", strings.Join(attribution.MethodNames(), ","), "comma-separated methods (default: all), each with its default parameters")
@@ -52,8 +52,8 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	ext := strings.ToLower(filepath.Ext(*out))
 	switch {
 	case len(pos) != 0:
-		return app.Usagef("fidelity: unexpected arguments %q", pos)
-	case *cardPath == "" || *dataPath == "" || *truthPath == "":
+		return unexpectedArgs("fidelity", pos)
+	case *cardPath == "" || len(*dataPath) == 0 || *truthPath == "":
 		return app.Usagef("fidelity: --card, --data and --truth are required")
 	case *out != "" && ext != ".nc" && ext != ".json":
 		return app.Usagef("fidelity: --out %s: name a .nc or .json file", *out)
@@ -62,7 +62,7 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	case *randomSamples < 0:
 		return app.Usagef("fidelity: --random-samples must be 0 (skip) or positive")
 	}
-	if err := checkOutput("fidelity", *out, map[string]string{"--data": *dataPath, "--card": *cardPath, "--truth": *truthPath}); err != nil {
+	if err := checkOutput("fidelity", *out, *dataPath, map[string]string{"--card": *cardPath, "--truth": *truthPath}); err != nil {
 		return err
 	}
 	if err := rf.check("fidelity", 0, ""); err != nil {
@@ -220,7 +220,7 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			}
 		}, len(all), map[string]string{
 			"title": "climxai fidelity of attribution methods against a known linear truth", "card": *cardPath,
-			"data_file": *dataPath, "truth_file": *truthPath, "model_file": cm.File, "model_sha256": e.SHA256,
+			"data_file": dataPath.String(), "truth_file": *truthPath, "model_file": cm.File, "model_sha256": e.SHA256,
 			"lead": strconv.Itoa(*lead), "samples": strconv.Itoa(len(inits)), "split": split,
 			"climxai_version": app.Version,
 		}); err != nil {
@@ -234,7 +234,7 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		for i, ts := range all {
 			targets[i], scores[i] = ts.Resolved, ts.Scores
 		}
-		inputs := []string{*dataPath, *truthPath}
+		inputs := append(append([]string{}, *dataPath...), *truthPath) // data first, as before
 		if *out != "" {
 			inputs = append(inputs, *out)
 		}

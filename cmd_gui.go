@@ -22,7 +22,7 @@ import (
 func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("gui", "gui [--card C --data D] [--device D] [--threads N]", stderr)
 	card := fs.String("card", "", "emulator card (TOML) beside its ONNX files")
-	data := fs.String("data", "", "NetCDF file of monthly SST")
+	data := addDataFlag(fs)
 	rf := addRunFlags(fs, false)
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -31,7 +31,7 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	switch {
 	case len(pos) > 0:
 		return app.Usagef("gui: unexpected argument %q (the card and data are given with --card and --data)", pos[0])
-	case (*card == "") != (*data == ""):
+	case (*card == "") != (len(*data) == 0):
 		return app.Usagef("gui: give both --card and --data, or neither (then open them in the window)")
 	}
 	if err := rf.check("gui", 0, ""); err != nil {
@@ -62,8 +62,10 @@ func runGUI(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			dir = os.TempDir()
 		}
 		prog := app.NewProgress(stderr, "demo data (first start only)")
-		*card, *data, err = app.DemoFiles(ctx, filepath.Join(dir, "climxai"), prog.Func())
+		var demo string
+		*card, demo, err = app.DemoFiles(ctx, filepath.Join(dir, "climxai"), prog.Func())
 		prog.Done()
+		*data = dataFiles{demo}
 		if err != nil {
 			return err
 		}

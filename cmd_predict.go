@@ -23,7 +23,7 @@ import (
 func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("predict", "predict --card C --data D --init YYYY-MM [--lead L] --out P.nc [--device D] [--threads N] [--json]", stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
-	dataPath := fs.String("data", "", "SST NetCDF file")
+	dataPath := addDataFlag(fs)
 	initStr := fs.String("init", "", "init month YYYY-MM (the last observed month)")
 	lead := fs.Int("lead", 0, "lead in months (default: every lead of the card)")
 	out := fs.String("out", "", "NetCDF file to write")
@@ -35,11 +35,11 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	switch {
 	case len(pos) != 0:
-		return app.Usagef("predict: unexpected arguments %q", pos)
-	case *cardPath == "" || *dataPath == "" || *initStr == "" || *out == "":
+		return unexpectedArgs("predict", pos)
+	case *cardPath == "" || len(*dataPath) == 0 || *initStr == "" || *out == "":
 		return app.Usagef("predict: --card, --data, --init and --out are required")
 	}
-	if err := checkOutput("predict", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+	if err := checkOutput("predict", *out, *dataPath, map[string]string{"--card": *cardPath}); err != nil {
 		return err
 	}
 	if err := rf.check("predict", 0, ""); err != nil {
@@ -78,7 +78,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	n := card.Grid.NLat * card.Grid.NLon
 	first, last := init+dataset.Month(models[0].Lead), init+dataset.Month(models[len(models)-1].Lead)
 	series := &dataset.Series{Name: card.Variable + "_anomaly", Units: "degC", Calendar: p.Series.Calendar,
-		Source: *dataPath, Grid: card.Grid.Grid(), Start: first, N: int(last-first) + 1}
+		Source: dataPath.String(), Grid: card.Grid.Grid(), Start: first, N: int(last-first) + 1}
 	series.Values = make([]float32, series.N*n)
 	for i := range series.Values {
 		series.Values[i] = float32(math.NaN())
@@ -133,7 +133,7 @@ func cmdPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	attrs := map[string]string{
 		"title":        "climxai emulator prediction (" + card.Name + ")",
 		"card":         *cardPath,
-		"data_file":    *dataPath,
+		"data_file":    dataPath.String(),
 		"init_month":   init.String(),
 		"leads":        strings.Join(leads, " "),
 		"model_sha256": strings.Join(shas, "; "),

@@ -31,7 +31,7 @@ const skillBatch = 32
 func cmdSkill(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("skill", skillSynopsis, stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
-	dataPath := fs.String("data", "", "SST NetCDF file")
+	dataPath := addDataFlag(fs)
 	leadFlag := fs.Int("lead", 0, "lead in months (default: every lead of the card)")
 	splitStr := fs.String("split", "test", "samples scored: test | train | all (targets in the last 20% of years are test)")
 	out := fs.String("out", "", "NetCDF file to write the skill maps to")
@@ -44,11 +44,11 @@ func cmdSkill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	switch {
 	case len(pos) != 0:
-		return app.Usagef("skill: unexpected arguments %q", pos)
-	case *cardPath == "" || *dataPath == "" || *out == "":
+		return unexpectedArgs("skill", pos)
+	case *cardPath == "" || len(*dataPath) == 0 || *out == "":
 		return app.Usagef("skill: --card, --data and --out are required")
 	}
-	if err := checkOutput("skill", *out, map[string]string{"--data": *dataPath, "--card": *cardPath}); err != nil {
+	if err := checkOutput("skill", *out, *dataPath, map[string]string{"--card": *cardPath}); err != nil {
 		return err
 	}
 	if err := rf.check("skill", 0, ""); err != nil {
@@ -96,7 +96,7 @@ func cmdSkill(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		rows = append(rows, r)
 		maps = append(maps, m...)
 	}
-	if err := writeSkill(*out, card, leads, rows, maps, *dataPath, *cardPath, subset, split); err != nil {
+	if err := writeSkill(*out, card, leads, rows, maps, dataPath.String(), *cardPath, subset, split); err != nil {
 		return err
 	}
 	if err := fig.write(stderr, plots.KindLines, []string{*out}, nil, skillLines(rows)); err != nil {

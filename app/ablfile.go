@@ -126,6 +126,6 @@ func (w *Workspace) WriteAblationOutcome(path string, o *AblationOutcome) error 
 		return err
 	}
 	return WriteAblation(path, o.Result, o.RadiiKm, o.Lags, w.Card.Preprocess.ScaleStd, AblationProvenance{Card: w.CardPath,
-		DataFile: w.DataPath, ModelFile: modelFile, ModelSHA256: modelSHA, Lead: o.Lead, TargetSpec: o.Target.Spec, Target: o.Target,
+		DataFile: w.DataFile(), ModelFile: modelFile, ModelSHA256: modelSHA, Lead: o.Lead, TargetSpec: o.Target.Spec, Target: o.Target,
 		SampleSet: o.SampleSet, Split: o.Description, Inits: o.Inits})
 }

@@ -144,7 +144,7 @@ func (w *Workspace) WriteAggregateResult(path string, r *AggregateResult) error 
 		"written_by":       w.writer(),
 	}
 	meta := dataset.AttributionMeta{Method: r.Method, Parameters: r.Params, Target: t.Spec, Lead: r.Lead,
-		ModelFile: modelFile, ModelSHA256: modelSHA, DataFile: w.DataPath, Version: Version, Other: other}
+		ModelFile: modelFile, ModelSHA256: modelSHA, DataFile: w.DataFile(), Version: Version, Other: other}
 	_, err = WriteAggregate(path, w.Card.Grid.Grid(), r.Sums, meta)
 	return err
 }

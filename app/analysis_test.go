@@ -293,14 +293,14 @@ func TestWriteAnalysisFigure(t *testing.T) {
 		t.Error("the text file was replaced")
 	}
 	other := filepath.Join(dir, "other.nc")
-	if b, err := os.ReadFile(w.DataPath); err != nil || os.WriteFile(other, b, 0o644) != nil {
+	if b, err := os.ReadFile(w.DataPaths[0]); err != nil || os.WriteFile(other, b, 0o644) != nil {
 		t.Fatal("copying the data file", err)
 	}
 	if _, err := w.WriteAnalysisFigure(filepath.Join(dir, "other.svg"), dm, FigureOptions{Kind: plots.KindDecayMap}); !errors.Is(err, ErrFigure) ||
 		!strings.Contains(err.Error(), "not written by climxai") {
 		t.Errorf("a figure whose result file would replace another NetCDF file: %v", err)
 	}
-	data := strings.TrimSuffix(w.DataPath, filepath.Ext(w.DataPath)) + ".png"
+	data := strings.TrimSuffix(w.DataPaths[0], filepath.Ext(w.DataPaths[0])) + ".png"
 	if _, err := w.WriteAnalysisFigure(data, agg, FigureOptions{Kind: plots.KindMap}); !errors.Is(err, ErrFigure) ||
 		!strings.Contains(err.Error(), "data file in use") {
 		t.Errorf("a figure whose result file would replace the data: %v", err)

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"climxai/dataset/netcdf"
@@ -117,8 +118,10 @@ func (w *Workspace) WriteFigure(path string, exs []*Explanation, o FigureOptions
 	return ncs, nil
 }
 
-// IsDataFile reports whether path names the workspace's SST data file (however spelt).
-func (w *Workspace) IsDataFile(path string) bool { return SameFile(path, w.DataPath) }
+// IsDataFile reports whether path names one of the workspace's data files (however spelt).
+func (w *Workspace) IsDataFile(path string) bool {
+	return slices.ContainsFunc(w.DataPaths, func(d string) bool { return SameFile(path, d) })
+}
 
 // SameFile reports whether paths a and b name one existing file.
 func SameFile(a, b string) bool {
@@ -146,7 +149,7 @@ func (w *Workspace) checkSideFile(nc string) error {
 		return refuse(fmt.Sprintf("cannot be checked (%v)", err))
 	}
 	if w.IsDataFile(nc) {
-		return refuse("is the SST data file in use")
+		return refuse("is a data file in use")
 	}
 	f, err := netcdf.Open(nc)
 	if err != nil {

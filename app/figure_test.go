@@ -108,7 +108,7 @@ func TestExplainWithParams(t *testing.T) {
 // TestWriteFigure writes a map PNG at a chosen preset and dpi and a leads PDF over two leads, as
 // --figure would, and checks result files, sidecars and the PNG's size.
 func TestWriteFigure(t *testing.T) {
-	w, err := Open(filepath.Join("..", "inference", "testdata", "tiny.toml"), synthFile(t), inference.Options{Device: inference.CPU, Threads: 2})
+	w, err := Open(filepath.Join("..", "inference", "testdata", "tiny.toml"), []string{synthFile(t)}, inference.Options{Device: inference.CPU, Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

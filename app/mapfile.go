@@ -51,7 +51,7 @@ func (w *Workspace) WriteDecayMapResult(path string, r *DecayMapResult) error {
 		return err
 	}
 	attrs := DecayMapAttrs(DecayMapProvenance{Method: r.Method, Parameters: r.Params, Lead: r.Lead, Stride: r.Stride,
-		Samples: r.Samples, SampleSet: r.SampleSet, ModelFile: modelFile, ModelSHA256: modelSHA, DataFile: w.DataPath,
+		Samples: r.Samples, SampleSet: r.SampleSet, ModelFile: modelFile, ModelSHA256: modelSHA, DataFile: w.DataFile(),
 		Card: w.CardPath, Device: r.Device, Seconds: r.Duration.Seconds()}, r.Maps, Summarise(r.Maps.Tau), Summarise(r.Maps.Radius90))
 	attrs["written_by"] = w.writer()
 	return WriteDecayMap(path, w.Card.Grid.Grid(), r.Maps, attrs)

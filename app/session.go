@@ -22,10 +22,11 @@ import (
 const SessionExt = ".climxai.json"
 
 // SessionFormat and SessionVersion mark a session file; a reader refuses other formats and
-// newer versions rather than guessing.
+// newer versions rather than guessing. Version 2 added data_more and variable; a session that
+// uses neither is written as version 1, which earlier climxai reads.
 const (
 	SessionFormat  = "climxai-session"
-	SessionVersion = 1
+	SessionVersion = 2
 )
 
 // Values of Session.View and Session.Tab.
@@ -45,8 +46,11 @@ type Session struct {
 	Version int    `json:"version"` // SessionVersion
 	Card    string `json:"card"`
 	Data    string `json:"data"`
-	Lead    int    `json:"lead"`
-	Method  string `json:"method"`
+	// DataMore are further data files after Data, for variables or periods stored in separate
+	// files (version 2).
+	DataMore []string `json:"data_more,omitempty"`
+	Lead     int      `json:"lead"`
+	Method   string   `json:"method"`
 	// Params are the method's parameters by flag name (MethodParams); missing ones default.
 	Params map[string]string `json:"params,omitempty"`
 	Init   string            `json:"init"`   // YYYY-MM
@@ -64,6 +68,21 @@ type Session struct {
 	// Analyses are the settings of the Aggregate, Decay map and Ablation tabs (nil: their
 	// defaults).
 	Analyses *SessionAnalyses `json:"analyses,omitempty"`
+	// Variable is the input variable the map shows, of an emulator that reads several ("":
+	// the card's first; version 2).
+	Variable string `json:"variable,omitempty"`
+}
+
+// DataPaths are the session's data files: Data, then DataMore.
+func (s *Session) DataPaths() []string { return append([]string{s.Data}, s.DataMore...) }
+
+// paths are the session's file paths, for making them absolute or relative.
+func (s *Session) paths() []*string {
+	out := []*string{&s.Card, &s.Data}
+	for i := range s.DataMore {
+		out = append(out, &s.DataMore[i])
+	}
+	return out
 }
 
 // SessionAnalyses are the analysis tabs' settings, as typed there: sample sets in
@@ -223,6 +242,10 @@ func ParseSession(b []byte, path string) (*Session, error) {
 		return nil, bad("version", "%d is newer than this climxai reads (%d): update climxai", s.Version, SessionVersion)
 	case s.Card == "" || s.Data == "":
 		return nil, bad("card", "card and data are both required")
+	case slices.Contains(s.DataMore, ""):
+		return nil, bad("data_more", "an empty path: list the further data files, or leave data_more out")
+	case s.Version < 2 && (len(s.DataMore) > 0 || s.Variable != ""):
+		return nil, bad("version", "%d has no data_more or variable: a session that uses them is version 2", s.Version)
 	case s.Lead < 1 || s.Lead > 1200:
 		return nil, bad("lead", "%d: a lead in months from 1 to 1200", s.Lead)
 	case s.Lag < 0 || s.Lag > 1200:
@@ -262,7 +285,7 @@ func ParseSession(b []byte, path string) (*Session, error) {
 	}
 	if path != "" {
 		dir := filepath.Dir(path)
-		for _, p := range []*string{&s.Card, &s.Data} {
+		for _, p := range s.paths() {
 			if !filepath.IsAbs(*p) {
 				*p = filepath.Join(dir, *p)
 			}
@@ -321,12 +344,16 @@ func ReadSession(path string) (*Session, error) {
 // relative to the session's folder when they lie below it. s is checked as ParseSession would,
 // so a session that is written can be read.
 func WriteSession(path string, s Session) error {
-	s.Format, s.Version = SessionFormat, SessionVersion
+	s.Format, s.Version = SessionFormat, 1
+	if len(s.DataMore) > 0 || s.Variable != "" {
+		s.Version = SessionVersion
+	}
+	s.DataMore = slices.Clone(s.DataMore)
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
 		return err
 	}
-	for _, p := range []*string{&s.Card, &s.Data} {
+	for _, p := range s.paths() {
 		abs, err := filepath.Abs(*p)
 		if err != nil {
 			return err
@@ -351,7 +378,7 @@ func WriteSession(path string, s Session) error {
 // adds what only the view knows (lag, view, tab, zoom).
 func (w *Workspace) Session() Session {
 	sel := w.Selection()
-	return Session{Format: SessionFormat, Version: SessionVersion, Card: w.CardPath, Data: w.DataPath,
+	return Session{Format: SessionFormat, Version: SessionVersion, Card: w.CardPath, Data: w.DataPaths[0], DataMore: slices.Clone(w.DataPaths[1:]),
 		Lead: sel.Lead, Method: sel.Method, Params: sel.Params, Init: sel.Init.String(), Target: sel.Target.Spec,
 		View: "attribution", Tab: "map"}
 }
@@ -389,6 +416,10 @@ func (w *Workspace) ApplySession(s *Session, path string) error {
 	if s.Lag >= w.Card.InputMonths {
 		restore()
 		return bad("lag", fmt.Errorf("%d: the card's lags are 0..%d", s.Lag, w.Card.InputMonths-1))
+	}
+	if vars := w.Card.Variables(); s.Variable != "" && !slices.Contains(vars, s.Variable) {
+		restore()
+		return bad("variable", fmt.Errorf("%q: the emulator reads %s", s.Variable, strings.Join(vars, ", ")))
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,14 @@ func TestParseSession(t *testing.T) {
 	}
 	if s.Card != "/proj/card.toml" || s.Data != "/data/sst.nc" || s.Params["steps"] != "16" || s.Zoom.W != -80 || s.Tab != "compare" {
 		t.Errorf("parsed %+v", s)
+	}
+	files, err := os.ReadFile(filepath.Join("testdata", "session", "files.climxai.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := ParseSession(files, "/proj/a.climxai.json"); err != nil || !slices.Equal(s.DataPaths(),
+		[]string{"/data/tos_Omon_185001-189912.nc", "/proj/tos_Omon_190001-201412.nc", "/data/thetao_Omon_185001-201412.nc"}) || s.Variable != "thetao" {
+		t.Errorf("version 2: %v %+v", err, s)
 	}
 	edit := func(old, new string) []byte { return []byte(strings.Replace(string(good), old, new, 1)) }
 	tests := []struct {
@@ -54,6 +63,9 @@ func TestParseSession(t *testing.T) {
 		{"unknown analysis setting", edit(`"lag": 3`, `"lag": 3, "analyses": {"samples": "test"}`), "", "unknown field"},
 		{"inverted zoom", edit(`"south": 20, "north": 60`, `"south": 60, "north": 20`), "zoom", "south < north"},
 		{"no data", edit(`"/data/sst.nc"`, `""`), "card", "required"},
+		{"further data in version 1", edit(`"lag": 3`, `"lag": 3, "data_more": ["tsub.nc"]`), "version", "version 2"},
+		{"variable in version 1", edit(`"lag": 3`, `"lag": 3, "variable": "tsub"`), "version", "version 2"},
+		{"empty further data file", []byte(strings.Replace(string(files), `"tos_Omon_190001-201412.nc"`, `""`, 1)), "data_more", "empty path"},
 		{"two objects", append(append([]byte{}, good...), good...), "", "extra data"},
 	}
 	for _, tc := range tests {
@@ -177,6 +189,14 @@ func TestSessionRoundTrip(t *testing.T) {
 	}
 	if after := w2.Selection(); after.Init != before.Init || after.Method != before.Method {
 		t.Error("a refused session changed the selection")
+	}
+	bad = *got
+	bad.Version, bad.Variable = 2, "thetao"
+	if err := w2.ApplySession(&bad, path); !errors.As(err, &se) || se.Field != "variable" || !strings.Contains(err.Error(), `"thetao": the emulator reads sst`) {
+		t.Errorf("a variable the emulator does not read: %v", err)
+	}
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), `"version": 1`) || strings.Contains(string(b), "data_more") {
+		t.Errorf("a session of one data file and one variable is not written as version 1:\n%s", b)
 	}
 	if _, err := ReadSession(filepath.Join(t.TempDir(), "none"+SessionExt)); !errors.Is(err, ErrSession) {
 		t.Errorf("missing file: %v", err)

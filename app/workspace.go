@@ -21,7 +21,7 @@ import (
 // Kinds of OpenError: which part of opening a workspace failed.
 var (
 	ErrCard    = errors.New("cannot open the emulator card")
-	ErrData    = errors.New("cannot open the SST data")
+	ErrData    = errors.New("cannot open the data")
 	ErrRuntime = errors.New("cannot start ONNX Runtime")
 )
 
@@ -92,10 +92,12 @@ type Explanation struct {
 type Workspace struct {
 	Card     *inference.Card
 	CardPath string
-	DataPath string
-	Prepared *dataset.Prepared
-	Runtime  *inference.Runtime
-	Options  inference.Options
+	// DataPaths are the data files, in the order given: one file, or the files that hold the
+	// variables or periods stored separately (inference.Card.Prepare).
+	DataPaths []string
+	Prepared  *dataset.Prepared
+	Runtime   *inference.Runtime
+	Options   inference.Options
 	// Notices are remarks about how the data were prepared (regridding, dropped cells) that the
 	// user should see.
 	Notices []string
@@ -111,16 +113,18 @@ type Workspace struct {
 	closed    bool
 }
 
-// Open loads the card at cardPath, reads the SST at dataPath, prepares it for the card's grid and
-// preprocessing, and starts ONNX Runtime with opts. The initial selection is the card's first
+// Open loads the card at cardPath, reads its input variables from the files at dataPaths (one
+// file, or one per variable or period), prepares them for the card's grid and preprocessing,
+// and starts ONNX Runtime with opts. The initial selection is the card's first
 // lead, the latest init month the data allow, saliency, and the ocean cell nearest the domain's
 // centre. Errors are *OpenError.
-func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error) {
+func Open(cardPath string, dataPaths []string, opts inference.Options) (*Workspace, error) {
 	card, err := inference.LoadCard(cardPath)
 	if err != nil {
 		return nil, &OpenError{Kind: ErrCard, Path: cardPath, Err: err}
 	}
-	p, err := card.Prepare(dataPath)
+	dataPath := dataset.PathList(dataPaths)
+	p, err := card.Prepare(dataPaths...)
 	if err != nil {
 		return nil, &OpenError{Kind: ErrData, Path: dataPath, Err: err}
 	}
@@ -132,7 +136,7 @@ func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error)
 	if err != nil {
 		return nil, &OpenError{Kind: ErrRuntime, Err: err}
 	}
-	w := &Workspace{Card: card, CardPath: cardPath, DataPath: dataPath, Prepared: p, Runtime: rt,
+	w := &Workspace{Card: card, CardPath: cardPath, DataPaths: slices.Clone(dataPaths), Prepared: p, Runtime: rt,
 		Options: opts, Notices: p.Notices, emulators: map[int]*attribution.Emulator{}}
 	if vars := card.Variables(); len(vars) > 1 {
 		w.Notices = append(slices.Clip(w.Notices), fmt.Sprintf("this emulator reads %s: the map shows the variable chosen beside Show, "+
@@ -153,6 +157,10 @@ func Open(cardPath, dataPath string, opts inference.Options) (*Workspace, error)
 	w.sel.Target = t
 	return w, nil
 }
+
+// DataFile names the data files as result files do (data_file): the path, or the paths joined
+// by " + " (dataset.PathList).
+func (w *Workspace) DataFile() string { return dataset.PathList(w.DataPaths) }
 
 // writer is WrittenBy or "climxai gui".
 func (w *Workspace) writer() string {
@@ -620,6 +628,6 @@ func (w *Workspace) WriteResult(path string, ex *Explanation) error {
 	}
 	af := ResultFile(r, w.Card.Grid.Grid(), dataset.AttributionMeta{Method: r.Method, Parameters: r.Params.String(),
 		Target: sel.Target.Spec, Lead: sel.Lead, Init: sel.Init.String(), ModelFile: modelFile, ModelSHA256: modelSHA,
-		DataFile: w.DataPath, Version: Version, Other: other})
+		DataFile: w.DataFile(), Version: Version, Other: other})
 	return dataset.WriteAttribution(path, af)
 }

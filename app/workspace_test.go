@@ -51,7 +51,7 @@ func synthFile(t *testing.T) string {
 
 func openTestWorkspace(t *testing.T) *Workspace {
 	t.Helper()
-	w, err := Open(randomCard, synthFile(t), inference.Options{Device: inference.CPU, Threads: 2})
+	w, err := Open(randomCard, []string{synthFile(t)}, inference.Options{Device: inference.CPU, Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestOpenErrorsNameTheFile(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			w, err := Open(tc.card, tc.data, inference.Options{})
+			w, err := Open(tc.card, []string{tc.data}, inference.Options{})
 			if err == nil {
 				w.Close()
 				t.Fatal("Open succeeded")
@@ -172,7 +172,7 @@ func TestWorkspaceExplain(t *testing.T) {
 	}
 	m := af.Meta
 	if len(af.Lags) != 36 || m.Method != "saliency" || m.Lead != 1 || m.Init != ex.Selection.Init.String() ||
-		m.Target != ex.Selection.Target.Spec || len(m.ModelSHA256) != 64 || m.DataFile != w.DataPath {
+		m.Target != ex.Selection.Target.Spec || len(m.ModelSHA256) != 64 || m.DataFile != w.DataPaths[0] {
 		t.Errorf("result file: lags %d, meta %+v", len(af.Lags), m)
 	}
 	for i, v := range ex.Result.Values {
@@ -189,7 +189,7 @@ func TestWorkspaceExplain(t *testing.T) {
 }
 
 func TestCloseWaitsForExplain(t *testing.T) {
-	w, err := Open(randomCard, synthFile(t), inference.Options{Device: inference.CPU, Threads: 2})
+	w, err := Open(randomCard, []string{synthFile(t)}, inference.Options{Device: inference.CPU, Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestCloseWaitsForExplain(t *testing.T) {
 
 // TestExplainLeads compares leads 1 and 6 of the tiny two-lead card from one init month.
 func TestExplainLeads(t *testing.T) {
-	w, err := Open(filepath.Join("..", "inference", "testdata", "tiny.toml"), synthFile(t), inference.Options{Device: inference.CPU, Threads: 2})
+	w, err := Open(filepath.Join("..", "inference", "testdata", "tiny.toml"), []string{synthFile(t)}, inference.Options{Device: inference.CPU, Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -96,10 +96,10 @@ func TestAnalysisViews(t *testing.T) {
 		t.Errorf("close warning after saving: %q", warning)
 	}
 	// Never over the data in use.
-	data, _ := os.ReadFile(w.ws.DataPath)
-	onUI(func() { w.SaveAggregate(w.ws.DataPath) })
+	data, _ := os.ReadFile(w.ws.DataPaths[0])
+	onUI(func() { w.SaveAggregate(w.ws.DataPaths[0]) })
 	await(t, events, "save-failed", 5*time.Second)
-	if after, _ := os.ReadFile(w.ws.DataPath); !bytes.Equal(after, data) || !strings.Contains(w.status.Text, "data file in use") {
+	if after, _ := os.ReadFile(w.ws.DataPaths[0]); !bytes.Equal(after, data) || !strings.Contains(w.status.Text, "data file in use") {
 		t.Errorf("saving the aggregate over the data: status %q, data unchanged %v", w.status.Text, bytes.Equal(after, data))
 	}
 	onUI(func() { w.Win.Canvas().Overlays().Top().Hide() })
@@ -236,7 +236,7 @@ func TestOpenAsksBeforeDiscarding(t *testing.T) {
 	onUI(func() { w.tabs.SelectIndex(tabIndex("aggregate")); v.aggSamples.SetText("all:2"); test.Tap(v.aggRun) })
 	await(t, events, "aggregated", 30*time.Second)
 	ws, agg := w.ws, v.agg
-	onUI(func() { w.Open(ws.CardPath, ws.DataPath) })
+	onUI(func() { w.Open(ws.CardPath, ws.DataPaths) })
 	await(t, events, "open-asked", time.Second)
 	var top fyne.CanvasObject
 	onUI(func() { top = w.Win.Canvas().Overlays().Top() })

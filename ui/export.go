@@ -418,7 +418,7 @@ func (w *Window) saveNetCDF(path, note, event string, write func(path string) er
 		path += ".nc"
 	}
 	if w.ws != nil && w.ws.IsDataFile(path) {
-		err := fmt.Errorf("%s is the SST data file in use: writing there would replace the data; choose another file", path)
+		err := fmt.Errorf("%s is a data file in use: writing there would replace the data; choose another file", path)
 		w.status.SetText(err.Error())
 		dialog.ShowError(err, w.Win)
 		w.event("save-failed")

@@ -34,7 +34,7 @@ func TestDemoClickLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, events := testWindow(t)
-	onUI(func() { w.Open(card, data) })
+	onUI(func() { w.Open(card, []string{data}) })
 	await(t, events, "opened", 60*time.Second)
 	await(t, events, "explained", 60*time.Second)
 	if w.last.Result.Method != "saliency" {

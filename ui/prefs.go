@@ -14,7 +14,7 @@ const (
 	prefDevice  = "device"            // "auto", "cpu", "cuda", "cuda:N"
 	prefThreads = "threads"           // intra-op threads, 0 = one per core
 	prefScale   = "colour_scale"      // "auto", "diverging", "sequential"
-	prefRecent  = "recent_workspaces" // JSON [card, data] pairs, newest first
+	prefRecent  = "recent_workspaces" // JSON [card, data, more data...] lists, newest first
 	prefRecentS = "recent_sessions"   // session files, newest first
 )
 
@@ -61,27 +61,33 @@ func (p prefs) setOptions(o inference.Options, scale string) {
 	p.p.SetString(prefScale, scale)
 }
 
-// recent are the recently opened card and data pairs, newest first.
-func (p prefs) recent() [][2]string {
+// recentWorkspace is an entry of the recent list: a card and its data files.
+type recentWorkspace struct {
+	Card string
+	Data []string
+}
+
+// recent are the recently opened cards with their data files, newest first.
+func (p prefs) recent() []recentWorkspace {
 	if p.p == nil {
 		return nil
 	}
-	var out [][2]string
+	var out []recentWorkspace
 	for _, s := range p.p.StringList(prefRecent) {
-		var pair [2]string
-		if json.Unmarshal([]byte(s), &pair) == nil && pair[0] != "" && pair[1] != "" {
-			out = append(out, pair)
+		var list []string
+		if json.Unmarshal([]byte(s), &list) == nil && len(list) >= 2 && !slices.Contains(list, "") {
+			out = append(out, recentWorkspace{Card: list[0], Data: list[1:]})
 		}
 	}
 	return out
 }
 
 // addRecent puts card and data first in the recent list.
-func (p prefs) addRecent(card, data string) {
+func (p prefs) addRecent(card string, data []string) {
 	if p.p == nil {
 		return
 	}
-	b, _ := json.Marshal([2]string{card, data})
+	b, _ := json.Marshal(append([]string{card}, data...))
 	p.p.SetStringList(prefRecent, pushFront(p.p.StringList(prefRecent), string(b)))
 }
 

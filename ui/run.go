@@ -17,8 +17,9 @@ const AppID = "org.climxai.app"
 // Config is what `climxai gui` asks for: the card and data to open (both or neither) and where
 // models run (zero Options: the preferences' device and threads).
 type Config struct {
-	Card, Data string
-	Options    inference.Options
+	Card    string
+	Data    []string // the data files: one, or one per variable or period (several --data)
+	Options inference.Options
 	// Log, if set, gets one line per workspace opened and per explanation shown (with its
 	// click-to-heatmap time): a record for logs and the smoke test to wait on.
 	Log io.Writer
@@ -38,7 +39,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	w := NewWindow(a, opts)
 	w.log = cfg.Log
-	if cfg.Card != "" && cfg.Data != "" {
+	if cfg.Card != "" && len(cfg.Data) > 0 {
 		w.Open(cfg.Card, cfg.Data)
 	} else {
 		w.Prompt(OpenNote)

@@ -29,8 +29,11 @@ func (w *Window) buildMenu() {
 	recent := fyne.NewMenuItem("Open recent", nil)
 	var items []*fyne.MenuItem
 	for _, r := range w.prefs.recent() {
-		card, data := r[0], r[1]
-		items = append(items, fyne.NewMenuItem(filepath.Base(card)+" + "+filepath.Base(data), func() { w.Open(card, data) }))
+		label := filepath.Base(r.Card) + " + " + filepath.Base(r.Data[0])
+		if n := len(r.Data) - 1; n > 0 { // CMIP's files of one variable or period each: keep it short
+			label += fmt.Sprintf(" and %d more data file%s", n, map[bool]string{true: "s"}[n > 1])
+		}
+		items = append(items, fyne.NewMenuItem(label, func() { w.Open(r.Card, r.Data) }))
 	}
 	for _, s := range w.prefs.recentSessions() {
 		items = append(items, fyne.NewMenuItem("session "+filepath.Base(s), func() { w.LoadSession(s) }))
@@ -44,6 +47,7 @@ func (w *Window) buildMenu() {
 	file := fyne.NewMenu("File",
 		fyne.NewMenuItem("Open card…", w.chooseCard),
 		fyne.NewMenuItem("Open data…", w.chooseData),
+		fyne.NewMenuItem("Add data file…", w.chooseMoreData),
 		recent,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Open session…", w.chooseSessionToLoad),
@@ -100,6 +104,9 @@ func (w *Window) sessionState() app.Session {
 		s.CompareScale = "lead"
 	}
 	s.CompareMethods = slices.Clone(w.mv.chosen)
+	if vars := w.ws.Card.Variables(); len(vars) > 1 {
+		s.Variable = vars[min(w.curVar, len(vars)-1)]
+	}
 	v := &w.an
 	num := func(e *widget.Entry) int {
 		n, _ := strconv.Atoi(strings.TrimSpace(e.Text))
@@ -186,12 +193,12 @@ func (w *Window) LoadSession(path string) {
 			}
 			w.prefs.addRecentSession(path)
 			w.buildMenu()
-			if w.ws != nil && samePath(w.ws.CardPath, s.Card) && samePath(w.ws.DataPath, s.Data) {
+			if w.ws != nil && samePath(w.ws.CardPath, s.Card) && slices.EqualFunc(w.ws.DataPaths, s.DataPaths(), samePath) {
 				w.applySession(s, path)
 				return
 			}
 			w.pending, w.pendingPath = s, path
-			w.Open(s.Card, s.Data)
+			w.Open(s.Card, s.DataPaths())
 		})
 	}()
 }
@@ -208,13 +215,17 @@ func samePath(a, b string) bool {
 func (w *Window) applySession(s *app.Session, path string) {
 	if err := w.ws.ApplySession(s, path); err != nil {
 		w.status.SetText(firstLine(err.Error()))
-		dialog.ShowError(fmt.Errorf("%w\n\nThe session does not fit %s: the view was left as it was.", err, filepath.Base(w.ws.DataPath)), w.Win)
+		dialog.ShowError(fmt.Errorf("%w\n\nThe session does not fit %s: the view was left as it was.", err, w.ws.DataFile()), w.Win)
 		w.event("session-failed")
 		return
 	}
 	w.syncControls()
 	w.updating = true
 	w.lag.SetValue(float64(s.Lag))
+	if i := slices.Index(w.ws.Card.Variables(), s.Variable); i > 0 { // checked by ApplySession
+		w.curVar = i
+		w.variable.SetSelectedIndex(i)
+	}
 	w.updating = false
 	w.onLag(float64(s.Lag))
 	w.pendingView = viewInput
@@ -405,7 +416,7 @@ func (w *Window) SetPreferences(o inference.Options, scale string) {
 	if changed && w.ws != nil {
 		s := w.sessionState()
 		w.pending, w.pendingPath = &s, "(preferences)"
-		w.Open(w.ws.CardPath, w.ws.DataPath)
+		w.Open(w.ws.CardPath, w.ws.DataPaths)
 	}
 	w.event("preferences")
 }

@@ -197,7 +197,7 @@ func TestPreferences(t *testing.T) {
 		t.Errorf("after reopening the target is (%d, %d)", s.Row, s.Col)
 	}
 	r := w.prefs.recent()
-	if len(r) != 1 || r[0][1] != data {
+	if len(r) != 1 || !slices.Equal(r[0].Data, []string{data}) {
 		t.Errorf("recent %v", r)
 	}
 	menu := w.Win.MainMenu().Items[0]

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -94,10 +95,11 @@ type Window struct {
 	pendingView   string // the map view the next explanation shows ("" : attribution)
 	lastExportDir string // folder of the last export: the next one starts there
 
-	cardPath, dataPath string // chosen in the open dialogs
-	updating           bool   // controls are being set by code: their callbacks do nothing
-	curLag             int
-	curVar             int
+	cardPath  string   // chosen in the open dialogs
+	dataPaths []string // chosen in the open dialogs: Open data… sets the first, Add data file… the others
+	updating  bool     // controls are being set by code: their callbacks do nothing
+	curLag    int
+	curVar    int
 	// fg runs what the controls and the map ask for (explanations, comparisons, exports) with
 	// the progress bar and Cancel at the bottom; bg runs the analysis tabs' jobs with the bar
 	// and Cancel of the analysis row, shown while one runs.
@@ -122,7 +124,7 @@ func (w *Window) event(e string) {
 		line := e
 		switch {
 		case e == "opened":
-			line += ": " + w.ws.CardPath + " " + w.ws.DataPath
+			line += ": " + w.ws.CardPath + " " + w.ws.DataFile()
 		case e == "explained" && w.last != nil:
 			s := w.last.Selection
 			line += fmt.Sprintf(": %s lead %d %s init %s, %v in the method, %v click to heatmap",
@@ -316,29 +318,63 @@ func (w *Window) chooseData() {
 			return
 		}
 		r.Close()
-		w.dataPath = r.URI().Path()
+		w.dataPaths = []string{r.URI().Path()}
 		w.openChosen()
 	}, w.Win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".nc", ".nc4", ".cdf"}))
 	d.Show()
 }
 
+// chooseMoreData adds a data file to those chosen (a variable or a period stored in a file of
+// its own) and opens them again.
+func (w *Window) chooseMoreData() {
+	if len(w.dataPaths) == 0 {
+		w.chooseData()
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, w.Win)
+			return
+		}
+		if r == nil {
+			return
+		}
+		r.Close()
+		w.AddData(r.URI().Path())
+	}, w.Win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".nc", ".nc4", ".cdf"}))
+	d.Show()
+}
+
+// AddData adds path to the data files (unless it is one of them) and opens the card with them
+// all: how a further input variable, or more months of one, stored in a file of its own join
+// the workspace.
+func (w *Window) AddData(path string) {
+	if slices.ContainsFunc(w.dataPaths, func(d string) bool { return samePath(d, path) }) {
+		w.status.SetText(path + " is open already")
+		return
+	}
+	w.dataPaths = append(slices.Clip(w.dataPaths), path)
+	w.openChosen()
+}
+
 // openChosen opens the chosen files once both are known, or says which one is missing.
 func (w *Window) openChosen() {
 	switch {
 	case w.cardPath == "":
-		w.status.SetText("data: " + w.dataPath + " — now open the emulator card (Open card…)")
-	case w.dataPath == "":
+		w.status.SetText("data: " + dataset.PathList(w.dataPaths) + " — now open the emulator card (Open card…)")
+	case len(w.dataPaths) == 0:
 		w.status.SetText("card: " + w.cardPath + " — now open the SST data (Open data…)")
 	default:
-		w.Open(w.cardPath, w.dataPath)
+		w.Open(w.cardPath, w.dataPaths)
 	}
 }
 
 // Open opens card and data on a worker goroutine; a failure shows a dialog saying what is wrong.
 // On success the window shows the data and explains the default cell. When that would discard
 // work (an analysis running, or a result not saved: closeWarning), it asks first.
-func (w *Window) Open(cardPath, dataPath string) {
+func (w *Window) Open(cardPath string, dataPaths []string) {
 	if w.opening {
 		return
 	}
@@ -347,11 +383,11 @@ func (w *Window) Open(cardPath, dataPath string) {
 		msg = w.closeWarning()
 	}
 	if msg == "" {
-		w.openNow(cardPath, dataPath)
+		w.openNow(cardPath, dataPaths)
 		return
 	}
-	w.confirm("Open "+filepath.Base(cardPath)+"?", "Opening "+cardPath+" and "+dataPath+" replaces the workspace.\n"+msg, "Open",
-		func() { w.openNow(cardPath, dataPath) },
+	w.confirm("Open "+filepath.Base(cardPath)+"?", "Opening "+cardPath+" and "+dataset.PathList(dataPaths)+" replaces the workspace.\n"+msg, "Open",
+		func() { w.openNow(cardPath, dataPaths) },
 		func() {
 			if w.pendingPath == "(preferences)" {
 				w.status.SetText("kept the open workspace: the new device and threads apply when it is opened again")
@@ -362,12 +398,13 @@ func (w *Window) Open(cardPath, dataPath string) {
 }
 
 // openNow is Open without the question.
-func (w *Window) openNow(cardPath, dataPath string) {
+func (w *Window) openNow(cardPath string, dataPaths []string) {
 	if w.opening {
 		return
 	}
 	w.opening = true
-	w.cardPath, w.dataPath = cardPath, dataPath
+	w.cardPath, w.dataPaths = cardPath, slices.Clone(dataPaths)
+	dataPath := dataset.PathList(dataPaths)
 	w.status.SetText("opening " + cardPath + " and " + dataPath + " …")
 	if w.ws == nil {
 		w.mapw.SetPlaceholder("Opening " + cardPath + " and " + dataPath + " …")
@@ -375,13 +412,16 @@ func (w *Window) openNow(cardPath, dataPath string) {
 	w.fg.progress.SetValue(0)
 	opts := w.opts
 	go func() {
-		ws, err := safeOpen(cardPath, dataPath, opts)
+		ws, err := safeOpen(cardPath, dataPaths, opts)
 		w.do(func() {
 			w.opening = false
 			if err != nil {
 				w.status.SetText(firstLine(err.Error()))
 				if w.ws == nil {
 					w.mapw.SetPlaceholder("Could not open the emulator or its data: " + firstLine(err.Error()) + "\n\n" + OpenNote)
+				}
+				if errors.Is(err, dataset.ErrNoVariable) {
+					err = fmt.Errorf("%w\n\nA variable stored in a file of its own joins with File > Add data file…", err)
 				}
 				dialog.ShowError(err, w.Win)
 				w.event("open-failed")
@@ -394,13 +434,13 @@ func (w *Window) openNow(cardPath, dataPath string) {
 }
 
 // safeOpen is app.Open with panics turned into errors: bad files never take the window down.
-func safeOpen(cardPath, dataPath string, opts inference.Options) (ws *app.Workspace, err error) {
+func safeOpen(cardPath string, dataPaths []string, opts inference.Options) (ws *app.Workspace, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			ws, err = nil, fmt.Errorf("opening %s and %s failed unexpectedly: %v", cardPath, dataPath, p)
+			ws, err = nil, fmt.Errorf("opening %s and %s failed unexpectedly: %v", cardPath, dataset.PathList(dataPaths), p)
 		}
 	}()
-	return app.Open(cardPath, dataPath, opts)
+	return app.Open(cardPath, dataPaths, opts)
 }
 
 // setWorkspace shows ws (closing the previous workspace once its job has stopped) and explains
@@ -465,7 +505,7 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	for _, n := range ws.Notices {
 		w.status.SetText("note: " + n)
 	}
-	w.prefs.addRecent(ws.CardPath, ws.DataPath)
+	w.prefs.addRecent(ws.CardPath, ws.DataPaths)
 	w.buildMenu()
 	if s := w.pending; s != nil {
 		w.pending = nil

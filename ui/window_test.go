@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +70,7 @@ func openedWindow(t *testing.T, card string) (*Window, chan string, string) {
 	t.Helper()
 	w, events := testWindow(t)
 	data := synthFile(t)
-	onUI(func() { w.Open(card, data) })
+	onUI(func() { w.Open(card, []string{data}) })
 	await(t, events, "opened", 20*time.Second)
 	await(t, events, "explained", 20*time.Second)
 	return w, events, data
@@ -245,7 +246,7 @@ func TestTapExplainsCell(t *testing.T) {
 // TestBadFilesShowADialog checks that files that cannot be opened leave the window usable.
 func TestBadFilesShowADialog(t *testing.T) {
 	w, events := testWindow(t)
-	onUI(func() { w.Open("no-such-card.toml", "no-such.nc") })
+	onUI(func() { w.Open("no-such-card.toml", []string{"no-such.nc"}) })
 	await(t, events, "open-failed", 10*time.Second)
 	if w.ws != nil {
 		t.Fatal("workspace set after a failed open")
@@ -259,7 +260,7 @@ func TestBadFilesShowADialog(t *testing.T) {
 	if p := w.mapw.placeholder; !strings.HasPrefix(p, "Could not open") || !strings.Contains(p, OpenNote) {
 		t.Errorf("the empty map says %q", p)
 	}
-	onUI(func() { w.Open(randomCard, randomCard) }) // a card where the data should be
+	onUI(func() { w.Open(randomCard, []string{randomCard}) }) // a card where the data should be
 	await(t, events, "open-failed", 10*time.Second)
 	if !strings.Contains(w.status.Text, "not a NetCDF file") {
 		t.Errorf("status %q", w.status.Text)
@@ -614,28 +615,9 @@ func TestIndexEmulatorWindow(t *testing.T) {
 // appears beside Show, the attribution and input maps follow it, and the lag chart holds every
 // variable's importance.
 func TestMultiVarWindow(t *testing.T) {
-	dir := filepath.Join("..", "resources", "emulators", "multivar")
-	text, err := os.ReadFile(filepath.Join(dir, "card.toml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	model, _ := filepath.Abs(filepath.Join(dir, "lead09.onnx"))
-	tmp := t.TempDir()
-	card := filepath.Join(tmp, "card.toml")
-	edited := strings.NewReplacer(`"0001-01/0800-12"`, `"0001-01/0004-12"`, `file = "lead09.onnx"`, fmt.Sprintf("file = %q", model)).Replace(string(text))
-	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := synth.Generate(context.Background(), synth.Config{Years: 4, Grid: 2, Seed: 11, Subsurface: true}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(tmp, "sst_tsub.nc")
-	if err := res.WriteNetCDF(data, nil); err != nil {
-		t.Fatal(err)
-	}
+	card, data := multivarFixture(t, t.TempDir())
 	w, events := testWindow(t)
-	onUI(func() { w.Open(card, data) })
+	onUI(func() { w.Open(card, []string{data}) })
 	await(t, events, "opened", 20*time.Second)
 	await(t, events, "explained", 20*time.Second)
 	onUI(func() {
@@ -686,4 +668,125 @@ func TestMultiVarWindow(t *testing.T) {
 			t.Errorf("the tsub input equals the sst input at a cell: %g", in[100])
 		}
 	})
+}
+
+// multivarFixture writes into dir the several-variable fixture's card (its anomaly period cut
+// to the 4 synthetic years of the window tests) and 4 years of synthetic sst and tsub in one
+// file.
+func multivarFixture(t *testing.T, dir string) (card, data string) {
+	t.Helper()
+	fixture := filepath.Join("..", "resources", "emulators", "multivar")
+	text, err := os.ReadFile(filepath.Join(fixture, "card.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, _ := filepath.Abs(filepath.Join(fixture, "lead09.onnx"))
+	card = filepath.Join(dir, "card.toml")
+	edited := strings.NewReplacer(`"0001-01/0800-12"`, `"0001-01/0004-12"`, `file = "lead09.onnx"`, fmt.Sprintf("file = %q", model)).Replace(string(text))
+	if err := os.WriteFile(card, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := synth.Generate(context.Background(), synth.Config{Years: 4, Grid: 2, Seed: 11, Subsurface: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = filepath.Join(dir, "sst_tsub.nc")
+	if err := res.WriteNetCDF(data, nil); err != nil {
+		t.Fatal(err)
+	}
+	return card, data
+}
+
+// TestSeparateDataFiles opens the several-variable emulator on sst and tsub stored in files of
+// their own: the sst file alone says how to add tsub, Add data file… adds it (the workspace then
+// holds what one file of both gives), and a saved session restores both files and the variable
+// the map shows.
+func TestSeparateDataFiles(t *testing.T) {
+	tmp := t.TempDir()
+	card, both := multivarFixture(t, tmp)
+	var paths []string
+	for _, v := range []string{"sst", "tsub"} {
+		s, err := dataset.Open(both, dataset.OpenOptions{Var: v, Raw: v != "sst"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, filepath.Join(tmp, v+".nc"))
+		if err := dataset.WriteSeries(paths[len(paths)-1], s, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, events := testWindow(t)
+	onUI(func() { w.Open(card, paths[:1]) })
+	await(t, events, "open-failed", 20*time.Second)
+	var top fyne.CanvasObject
+	onUI(func() { top = w.Win.Canvas().Overlays().Top() })
+	said := ""
+	for _, o := range test.LaidOutObjects(top) {
+		if l, ok := o.(*widget.Label); ok {
+			said += l.Text
+		}
+	}
+	if !strings.Contains(w.status.Text, `"tsub"`) || !strings.Contains(said, "File > Add data file") {
+		t.Errorf("the sst file alone: status %q, dialog %q", w.status.Text, said)
+	}
+	onUI(func() { top.Hide(); w.AddData(paths[1]) })
+	await(t, events, "opened", 20*time.Second)
+	await(t, events, "explained", 20*time.Second)
+	c, err := inference.LoadCard(card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := c.Prepare(both)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := w.ws.Prepared
+	same := func(a, b []float32) bool { // NaN on land
+		return slices.EqualFunc(a, b, func(x, y float32) bool { return x == y || x != x && y != y })
+	}
+	if !slices.Equal(w.ws.DataPaths, paths) || len(p.Extra) != 1 || !same(p.Series.Values, one.Series.Values) ||
+		!same(p.Extra[0].Series.Values, one.Extra[0].Series.Values) {
+		t.Fatalf("data %v: the two files' inputs differ from one file's", w.ws.DataPaths)
+	}
+	onUI(func() { w.AddData(paths[1]) })
+	if !strings.Contains(w.status.Text, "is open already") || w.opening {
+		t.Errorf("adding an open file again: %q", w.status.Text)
+	}
+
+	onUI(func() { w.variable.SetSelected("tsub") })
+	session := filepath.Join(tmp, "view"+app.SessionExt)
+	onUI(func() { w.SaveSession(session) })
+	await(t, events, "session-saved", 10*time.Second)
+	b, _ := os.ReadFile(session)
+	for _, want := range []string{`"version": 2`, `"data": "sst.nc"`, `"data_more": [` + "\n" + `    "tsub.nc"`, `"variable": "tsub"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("session file lacks %s:\n%s", want, b)
+		}
+	}
+	w2, events2 := testWindow(t)
+	onUI(func() { w2.LoadSession(session) })
+	await(t, events2, "opened", 20*time.Second)
+	await(t, events2, "explained", 20*time.Second)
+	onUI(func() {
+		if !slices.Equal(w2.ws.DataPaths, paths) || w2.variable.Selected != "tsub" || w2.curVar != 1 {
+			t.Errorf("restored data %v, variable %q (%d)", w2.ws.DataPaths, w2.variable.Selected, w2.curVar)
+		}
+		if f, ok := w2.mapw.Field(); !ok || !strings.Contains(f.Title, "tsub") {
+			t.Errorf("restored map %q", f.Title)
+		}
+	})
+	if r := w2.prefs.recent(); len(r) == 0 || !slices.Equal(r[0].Data, paths) {
+		t.Errorf("recent %v", r)
+	}
+	label := ""
+	onUI(func() {
+		for _, it := range w2.Win.MainMenu().Items[0].Items {
+			if it.Label == "Open recent" && it.ChildMenu != nil && len(it.ChildMenu.Items) > 0 {
+				label = it.ChildMenu.Items[0].Label
+			}
+		}
+	})
+	if label != "card.toml + sst.nc and 1 more data file" {
+		t.Errorf("File > Open recent shows %q", label)
+	}
 }
