@@ -97,3 +97,39 @@ func TestOutNeverReplacesAnInput(t *testing.T) {
 		t.Errorf("merge: %v", err)
 	}
 }
+
+// TestDataFlag: --data repeats, a quoted pattern adds its matches in name order (a file whose
+// very name holds a pattern character is taken as it is), and an unquoted pattern the shell
+// expanded is a usage error saying to quote it.
+func TestDataFlag(t *testing.T) {
+	dir := t.TempDir()
+	var files []string
+	for _, name := range []string{"tsub_0201-0400.nc", "tsub_0001-0200.nc", "odd[1].nc", "sst.nc"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	fs := newFlags("x", "x", io.Discard)
+	d := addDataFlag(fs)
+	if _, err := parseFlags(fs, []string{"--data", files[3], "--data", filepath.Join(dir, "tsub_*.nc"), "--data", files[2]}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{files[3], files[1], files[0], files[2]}; !slices.Equal(*d, want) {
+		t.Errorf("--data gave %q, want %q", *d, want)
+	}
+	for _, bad := range []struct{ arg, say string }{{"", "empty path"}, {filepath.Join(dir, "ohc_*.nc"), "no file matches"}} {
+		fs := newFlags("x", "x", io.Discard)
+		addDataFlag(fs)
+		if _, err := parseFlags(fs, []string{"--data", bad.arg}); err == nil || !strings.Contains(err.Error(), bad.say) {
+			t.Errorf("--data %q: %v", bad.arg, err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	err := cmdExplain(context.Background(), []string{"--card", "c.toml", "--data", files[1], files[0], "--out", "a.nc"}, &stdout, &stderr)
+	var ue *app.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "quote a pattern") {
+		t.Errorf("an expanded pattern: %v", err)
+	}
+}
