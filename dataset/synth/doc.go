@@ -151,5 +151,13 @@
 // Config.AnomalyOnly), the default of `climxai synth --truth`, the two agree within a few
 // hundredths.
 //
+// A predictor from SST alone is the truth for emulators that read SST alone. An emulator that
+// also reads the temperature below the mixed layer (tsub, Config.Subsurface) sees part of the
+// state that 36 months of surface anomalies only hint at, so its truth is the joint predictor
+// (FitTruthJoint): the same regression on both variables' anomalies at the same lags and
+// neighbourhood cells, each variable with its own ridge penalty. `climxai synth --subsurface
+// --truth` writes it beside the SST-only one (Truth.Joint; joint_coef_sst and joint_coef_tsub in
+// the file), whose coef stays what it was.
+//
 // synth imports dataset, dataset/netcdf and gonum; never app (the caller passes the version).
 package synth
