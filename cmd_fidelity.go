@@ -145,7 +145,7 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	p, err := prepareData(card, *dataPath, stderr)
 	if err != nil {
 		if len(card.Inputs) > 0 && errors.Is(err, dataset.ErrNoVariable) {
-			return fmt.Errorf("fidelity: %w (--data must hold every variable the card reads, %s: write synthetic data with them with climxai synth --subsurface)",
+			return fmt.Errorf("fidelity: %w; --data must hold every variable the card reads (%s): write synthetic data with climxai synth --subsurface",
 				err, strings.Join(card.Variables(), ", "))
 		}
 		return err
@@ -653,7 +653,7 @@ func (t *truthFile) groundTruth(card *inference.Card, path string, ti, li int) (
 	if len(vars) == 1 {
 		blocks = [][]float32{t.coef[off : off+size]}
 	} else {
-		fix := "write the truth of every variable with climxai synth --subsurface --truth (the same --seed and --grid as the data)"
+		fix := "write the truth of every variable with climxai synth --subsurface --truth, with the same --seed and --grid as the data"
 		if t.jointVars == nil {
 			return gt, &attribution.Error{Kind: attribution.ErrTruthVariables,
 				Msg:  fmt.Sprintf("%s holds the optimal predictor from %s alone; the card reads %s", path, vars[0], strings.Join(vars, ", ")),
