@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,12 +27,15 @@ const fidelitySynopsis = "fidelity --card C --data D --truth TRUTH.nc --lead L [
 // synth --truth`), how faithful each attribution method is for this emulator: agreement with
 // the truth's optimal linear predictor per sample and aggregated, the model-parameter
 // randomisation sanity check, and deletion and insertion curves (attribution.Fidelity says
-// exactly what is computed). One table per truth target.
+// exactly what is computed). One table per truth target. An emulator that reads several input
+// variables (sst and tsub of `climxai synth --subsurface`) is checked against the joint
+// predictor of the truth file (`synth --subsurface --truth`), each variable's coefficients in
+// model units (attribution.TruthInModelUnits), with a per-variable table beside.
 func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("fidelity", fidelitySynopsis, stderr)
 	cardPath := fs.String("card", "", "emulator card (TOML beside the ONNX models)")
 	dataPath := addDataFlag(fs)
-	truthPath := fs.String("truth", "", "its ground truth (climxai synth --truth)")
+	truthPath := fs.String("truth", "", "its ground truth (climxai synth --truth; an emulator that reads sst and tsub needs the joint predictor of synth --subsurface --truth)")
 	lead := fs.Int("lead", 0, "lead in months (default: the card's only lead); the truth must have it")
 	methodsStr := fs.String("methods", strings.Join(attribution.MethodNames(), ","), "comma-separated methods (default: all), each with its default parameters")
 	targetsStr := fs.String("targets", "all", "indices (0-based, in the truth file's order) of the truth targets to check, comma-separated, or all")
@@ -125,8 +130,24 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if card.InputMonths != truth.lags {
 		return fmt.Errorf("fidelity: %s has %d lags, the card %d input months", *truthPath, truth.lags, card.InputMonths)
 	}
+	// The truth of every target, before the data are read: a truth without a variable the card
+	// reads fails here.
+	picked, err := pickTargets(*targetsStr, len(truth.targetLat))
+	if err != nil {
+		return err
+	}
+	truths := make([]attribution.GroundTruth, len(picked))
+	for k, ti := range picked {
+		if truths[k], err = truth.groundTruth(card, *truthPath, ti, li); err != nil {
+			return fmt.Errorf("fidelity: %w", err)
+		}
+	}
 	p, err := prepareData(card, *dataPath, stderr)
 	if err != nil {
+		if len(card.Inputs) > 0 && errors.Is(err, dataset.ErrNoVariable) {
+			return fmt.Errorf("fidelity: %w; --data must hold every variable the card reads (%s): write synthetic data with climxai synth --subsurface",
+				err, strings.Join(card.Variables(), ", "))
+		}
 		return err
 	}
 	inits, split, err := selectSamples(p, card, *lead, *samplesStr, "fidelity")
@@ -165,33 +186,34 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		Neighbourhood int                          `json:"neighbourhood_cells"`
 		Scores        []attribution.FidelityScores `json:"-"`
 		Rows          []map[string]any             `json:"methods"`
+		// Several input variables: their names and each one's share of Σ|w|.
+		Vars         []string       `json:"input_variables,omitempty"`
+		WeightShares map[string]any `json:"weight_share,omitempty"`
+		weights      []float64
 	}
 	var all []targetScores
 	fid := attribution.Fidelity{Steps: *steps}
-	n := card.Grid.NLat * card.Grid.NLon
-	picked, err := pickTargets(*targetsStr, len(truth.targetLat))
-	if err != nil {
-		return err
-	}
-	for _, ti := range picked {
+	for k, ti := range picked {
 		spec := fmt.Sprintf("%g,%g", truth.targetLat[ti], truth.targetLon[ti])
 		tg, err := attribution.ParseTarget(spec, card.Grid, p.Ocean)
 		if err != nil {
 			return fmt.Errorf("fidelity: truth target %d: %w", ti, err)
 		}
-		coef := truth.coefficients(ti, li, n)
+		gt := truths[k]
+		gt.Target = tg
 		prog := app.NewProgress(stderr, "fidelity "+spec+": method runs")
 		res, err := fid.Run(ctx, attribution.FidelityRequest{Emulator: e, Randomized: rnd, RandomSamples: *randomSamples, Methods: methods,
-			Truth: attribution.GroundTruth{Target: tg, Coef: coef}, Ocean: p.Ocean, N: len(inits),
+			Truth: gt, Ocean: p.Ocean, N: len(inits),
 			Fill:     func(k int, x []float32) error { return card.Window(p, inits[k], x) },
 			Progress: prog.Func()})
 		prog.Done()
 		if err != nil {
 			return err
 		}
-		ts := targetScores{Target: spec, Resolved: tg.String(), Lat: tg.Lat, Lon: tg.Lon, Neighbourhood: res.Neighbourhood, Scores: res.Scores}
+		ts := targetScores{Target: spec, Resolved: tg.String(), Lat: tg.Lat, Lon: tg.Lon, Neighbourhood: res.Neighbourhood, Scores: res.Scores,
+			Vars: res.Vars, WeightShares: byVariable(res.Vars, res.WeightShares), weights: res.WeightShares}
 		for _, s := range res.Scores {
-			ts.Rows = append(ts.Rows, scoresJSON(s, false))
+			ts.Rows = append(ts.Rows, scoresJSON(s, res.Vars, false))
 		}
 		all = append(all, ts)
 	}
@@ -202,11 +224,15 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			for _, ts := range all {
 				rows := make([]map[string]any, 0, len(ts.Scores))
 				for _, s := range ts.Scores {
-					rows = append(rows, scoresJSON(s, true))
+					rows = append(rows, scoresJSON(s, ts.Vars, true))
 				}
-				full = append(full, map[string]any{"target": ts.Target, "target_resolved": ts.Resolved, "neighbourhood_cells": ts.Neighbourhood, "methods": rows})
+				tj := map[string]any{"target": ts.Target, "target_resolved": ts.Resolved, "neighbourhood_cells": ts.Neighbourhood, "methods": rows}
+				if ts.Vars != nil {
+					tj["input_variables"], tj["weight_share"] = ts.Vars, ts.WeightShares
+				}
+				full = append(full, tj)
 			}
-			b, err := json.MarshalIndent(map[string]any{"card": *cardPath, "data": *dataPath, "truth": *truthPath, "lead": *lead,
+			b, err := json.MarshalIndent(map[string]any{"card": *cardPath, "data": dataPath.String(), "truth": *truthPath, "lead": *lead,
 				"samples": len(inits), "split": split, "model_sha256": e.SHA256, "curve_steps": *steps, "targets": full}, "", "  ")
 			if err != nil {
 				return err
@@ -214,9 +240,9 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			if err := dataset.WriteAtomic(*out, func(tmp string) error { return os.WriteFile(tmp, append(b, '\n'), 0o644) }); err != nil {
 				return err
 			}
-		} else if err := writeFidelityNC(*out, all[0].Scores, func(yield func(lat, lon float64, s []attribution.FidelityScores)) {
+		} else if err := writeFidelityNC(*out, all[0].Scores, all[0].Vars, func(yield func(lat, lon float64, s []attribution.FidelityScores, weights []float64)) {
 			for _, ts := range all {
-				yield(ts.Lat, ts.Lon, ts.Scores)
+				yield(ts.Lat, ts.Lon, ts.Scores, ts.weights)
 			}
 		}, len(all), map[string]string{
 			"title": "climxai fidelity of attribution methods against a known linear truth", "card": *cardPath,
@@ -231,14 +257,15 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *fig.path != "" {
 		targets := make([]string, len(all))
 		scores := make([][]attribution.FidelityScores, len(all))
+		weights := make([][]float64, len(all))
 		for i, ts := range all {
-			targets[i], scores[i] = ts.Resolved, ts.Scores
+			targets[i], scores[i], weights[i] = ts.Resolved, ts.Scores, ts.weights
 		}
 		inputs := append(append([]string{}, *dataPath...), *truthPath) // data first, as before
 		if *out != "" {
 			inputs = append(inputs, *out)
 		}
-		if err := fig.writeFidelity(stderr, inputs, fidelityFigure(*lead, len(inits), targets, scores)); err != nil {
+		if err := fig.writeFidelity(stderr, inputs, fidelityFigure(*lead, len(inits), targets, scores, all[0].Vars, weights)); err != nil {
 			return err
 		}
 	}
@@ -263,6 +290,9 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintf(stdout, "%-22s %7s %7s %7s %7s %7s %7s %8s %8s %8s\n", s.Method, f3(s.SamplePearson), f3(s.SampleSpearman),
 				f3(s.SamplePearsonGrid), f3(s.AggPearson), f3(s.AggSpearman), f3(s.AggPearsonGrid), f3(s.RandomAbs), f3(s.DeletionAUC), f3(s.InsertionAUC))
 		}
+		if ts.Vars != nil {
+			writeFidelityVars(stdout, ts.Vars, ts.weights, ts.Scores)
+		}
 	}
 	if *out != "" {
 		fmt.Fprintln(stdout, "\nwrote", *out)
@@ -270,10 +300,54 @@ func cmdFidelity(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return nil
 }
 
+// writeFidelityVars prints the per-variable table of an emulator of several input variables:
+// each variable's share of Σ|attribution|, then the per-sample and aggregate Pearson correlation
+// within the variable's neighbourhood features.
+func writeFidelityVars(w io.Writer, vars []string, weights []float64, scores []attribution.FidelityScores) {
+	shares := make([]string, len(vars))
+	for v, name := range vars {
+		shares[v] = fmt.Sprintf("%s %s", name, f3(weights[v]))
+	}
+	fmt.Fprintf(w, "per input variable: share of Σ|attribution| (the truth row's: of its contributions; of |w|, what |saliency|\n")
+	fmt.Fprintf(w, "of a perfect emulator shows: %s), per-sample r and aggregate r within the variable's neighbourhood\n", strings.Join(shares, ", "))
+	fmt.Fprintf(w, "%-22s", "method")
+	for _, head := range []string{"share", "r", "agg r"} {
+		for _, name := range vars {
+			fmt.Fprintf(w, " %10s", head+" "+name)
+		}
+	}
+	fmt.Fprintln(w)
+	for _, s := range scores {
+		fmt.Fprintf(w, "%-22s", s.Method)
+		for _, col := range [][]float64{s.VarShares, s.VarSamplePearson, s.VarAggPearson} {
+			for _, x := range col {
+				fmt.Fprintf(w, " %10s", f3(x))
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
 // fidelityFigure is the data of the default fidelity figure: scores[t] are target t's rows,
-// in the same method order for every target (attribution.Fidelity.Run's order).
-func fidelityFigure(lead, samples int, targets []string, scores [][]attribution.FidelityScores) *plots.Fidelity {
+// in the same method order for every target (attribution.Fidelity.Run's order). For an emulator
+// of several input variables vars, weights[t] are target t's shares of |w| per variable, and
+// the figure shows the share on the variables beyond the forecast variable.
+func fidelityFigure(lead, samples int, targets []string, scores [][]attribution.FidelityScores, vars []string, weights [][]float64) *plots.Fidelity {
 	f := &plots.Fidelity{Lead: lead, Samples: samples, Targets: targets, Fractions: scores[0][0].Fractions}
+	// further sums the shares beyond the forecast variable's.
+	further := func(shares []float64) plots.Num {
+		var s float64
+		for _, x := range shares[1:] {
+			s += x
+		}
+		return plots.Num(s)
+	}
+	if len(vars) > 1 {
+		f.FurtherVars = vars[1:]
+		for _, w := range weights {
+			f.WeightShare = append(f.WeightShare, further(w))
+		}
+	}
 	nums := func(v []float64) []plots.Num {
 		out := make([]plots.Num, len(v))
 		for i, x := range v {
@@ -301,6 +375,9 @@ func fidelityFigure(lead, samples int, targets []string, scores [][]attribution.
 			r.InsertionAUC = append(r.InsertionAUC, plots.Num(s.InsertionAUC))
 			r.Deletion = append(r.Deletion, nums(s.Deletion))
 			r.Insertion = append(r.Insertion, nums(s.Insertion))
+			if len(vars) > 1 {
+				r.FurtherShare = append(r.FurtherShare, further(s.VarShares))
+			}
 		}
 		f.Rows = append(f.Rows, r)
 	}
@@ -336,8 +413,21 @@ func f3(v float64) string {
 	return strconv.FormatFloat(v, 'f', 3, 64)
 }
 
-// scoresJSON is one method's scores for JSON (NaN as null), with the curves when curves.
-func scoresJSON(s attribution.FidelityScores, curves bool) map[string]any {
+// byVariable maps each variable's name to its value (NaN as null); nil without variables.
+func byVariable(vars []string, v []float64) map[string]any {
+	if len(vars) == 0 || len(v) != len(vars) {
+		return nil
+	}
+	m := make(map[string]any, len(vars))
+	for i, name := range vars {
+		m[name] = finite(v[i])
+	}
+	return m
+}
+
+// scoresJSON is one method's scores for JSON (NaN as null), with the curves when curves, and for
+// an emulator of several input variables vars the per-variable scores keyed by variable.
+func scoresJSON(s attribution.FidelityScores, vars []string, curves bool) map[string]any {
 	m := map[string]any{
 		"method": s.Method, "parameters": s.Params, "seconds": s.Seconds,
 		"sample_pearson_near": finite(s.SamplePearson), "sample_spearman_near": finite(s.SampleSpearman),
@@ -346,6 +436,11 @@ func scoresJSON(s attribution.FidelityScores, curves bool) map[string]any {
 		"aggregate_pearson_grid": finite(s.AggPearsonGrid), "aggregate_spearman_grid": finite(s.AggSpearmanGrid),
 		"randomization_spearman_abs": finite(s.RandomAbs), "randomization_spearman_signed": finite(s.RandomSigned),
 		"deletion_auc": finite(s.DeletionAUC), "insertion_auc": finite(s.InsertionAUC),
+	}
+	if s.VarShares != nil {
+		m["variable_share"] = byVariable(vars, s.VarShares)
+		m["variable_sample_pearson_near"] = byVariable(vars, s.VarSamplePearson)
+		m["variable_aggregate_pearson_near"] = byVariable(vars, s.VarAggPearson)
 	}
 	if curves {
 		fin := func(v []float64) []any {
@@ -362,7 +457,11 @@ func scoresJSON(s attribution.FidelityScores, curves bool) map[string]any {
 
 // writeFidelityNC writes the scores as variables over (target, method) and the curves over
 // (target, method, step); the method names are the global attribute "methods" in index order.
-func writeFidelityNC(path string, first []attribution.FidelityScores, each func(func(lat, lon float64, s []attribution.FidelityScores)), targets int, global map[string]string) error {
+// For an emulator of several input variables (vars) it adds the per-variable scores over
+// (target, method, variable), each variable's share of |w| over (target, variable), and the
+// global attribute "input_variables" naming the variables in index order.
+func writeFidelityNC(path string, first []attribution.FidelityScores, vars []string,
+	each func(func(lat, lon float64, s []attribution.FidelityScores, weights []float64)), targets int, global map[string]string) error {
 	nm, ns := len(first), len(first[0].Fractions)
 	names := make([]string, nm)
 	for i, s := range first {
@@ -387,19 +486,35 @@ func writeFidelityNC(path string, first []attribution.FidelityScores, each func(
 		{"deletion_auc", "area under the normalised deletion curve", func(s attribution.FidelityScores) float64 { return s.DeletionAUC }},
 		{"insertion_auc", "area under the normalised insertion curve", func(s attribution.FidelityScores) float64 { return s.InsertionAUC }},
 	}
-	var lat, lon []float64
+	varCols := []struct {
+		name, long string
+		get        func(attribution.FidelityScores) []float64
+	}{
+		{"variable_share", "mean over samples of the input variable's share of the sum of |attribution| over ocean features (the truth row's: of its contributions w*(x-x0))", func(s attribution.FidelityScores) []float64 { return s.VarShares }},
+		{"variable_sample_pearson_near", "mean per-sample Pearson correlation with w*(x-x0) over the input variable's neighbourhood features", func(s attribution.FidelityScores) []float64 { return s.VarSamplePearson }},
+		{"variable_aggregate_pearson_near", "Pearson correlation of mean normalised |attribution| with |w| over the input variable's neighbourhood features", func(s attribution.FidelityScores) []float64 { return s.VarAggPearson }},
+	}
+	several := len(vars) > 1
+	var lat, lon, weights []float64
 	data := make([][]float64, len(cols))
+	varData := make([][]float64, len(varCols))
 	var del, ins []float64
-	each(func(la, lo float64, ss []attribution.FidelityScores) {
+	each(func(la, lo float64, ss []attribution.FidelityScores, ws []float64) {
 		lat, lon = append(lat, la), append(lon, lo)
 		for _, s := range ss {
 			for c, col := range cols {
 				data[c] = append(data[c], col.get(s))
 			}
 			del, ins = append(del, s.Deletion...), append(ins, s.Insertion...)
+			if several {
+				for c, col := range varCols {
+					varData[c] = append(varData[c], col.get(s)...)
+				}
+			}
 		}
+		weights = append(weights, ws...)
 	})
-	vars := []app.NCVar{
+	ncVars := []app.NCVar{
 		{Name: "target_lat", Dims: []string{"target"}, Data: lat, Attrs: map[string]string{"long_name": "latitude of the target cell", "units": "degrees_north"}},
 		{Name: "target_lon", Dims: []string{"target"}, Data: lon, Attrs: map[string]string{"long_name": "longitude of the target cell", "units": "degrees_east"}},
 		{Name: "fraction", Dims: []string{"step"}, Data: first[0].Fractions, Attrs: map[string]string{"long_name": "fraction of ocean features removed (deletion) or inserted (insertion)", "units": "1"}},
@@ -407,9 +522,19 @@ func writeFidelityNC(path string, first []attribution.FidelityScores, each func(
 		{Name: "insertion", Dims: []string{"target", "method", "step"}, Data: ins, Attrs: map[string]string{"long_name": "normalised forecast as features are restored from a zero anomaly, most important first", "units": "1"}},
 	}
 	for c, col := range cols {
-		vars = append(vars, app.NCVar{Name: col.name, Dims: []string{"target", "method"}, Data: data[c], Attrs: map[string]string{"long_name": col.long, "units": "1"}})
+		ncVars = append(ncVars, app.NCVar{Name: col.name, Dims: []string{"target", "method"}, Data: data[c], Attrs: map[string]string{"long_name": col.long, "units": "1"}})
 	}
-	return app.WriteTableNC(path, []app.NCDim{{Name: "target", N: targets}, {Name: "method", N: nm}, {Name: "step", N: ns}}, vars, global)
+	dims := []app.NCDim{{Name: "target", N: targets}, {Name: "method", N: nm}, {Name: "step", N: ns}}
+	if several {
+		global["input_variables"] = strings.Join(vars, " ")
+		dims = append(dims, app.NCDim{Name: "variable", N: len(vars)})
+		for c, col := range varCols {
+			ncVars = append(ncVars, app.NCVar{Name: col.name, Dims: []string{"target", "method", "variable"}, Data: varData[c], Attrs: map[string]string{"long_name": col.long, "units": "1"}})
+		}
+		ncVars = append(ncVars, app.NCVar{Name: "weight_share", Dims: []string{"target", "variable"}, Data: weights, Attrs: map[string]string{
+			"long_name": "the input variable's share of the sum of |w| (model units) over ocean features: what |saliency| of a perfect emulator puts on it", "units": "1"}})
+	}
+	return app.WriteTableNC(path, dims, ncVars, global)
 }
 
 // truthFile is the ground truth written by `climxai synth --truth` (synth.Truth.WriteNetCDF).
@@ -419,6 +544,11 @@ type truthFile struct {
 	leads                []int
 	lags                 int
 	coef                 []float32 // [target][lead][lag][lat][lon], NaN on land
+	// jointVars names the variables of the joint predictor (`synth --subsurface --truth`: sst,
+	// tsub; the predicted one first), nil when the file holds none; jointCoef[v] holds
+	// joint_coef_<jointVars[v]> like coef.
+	jointVars []string
+	jointCoef [][]float32
 }
 
 // readTruth reads a truth file, with errors (prefixed by the verb) that say what is wrong and
@@ -438,6 +568,34 @@ func readTruth(verb, path string) (*truthFile, error) {
 		return v.ReadFloat64(nil, nil)
 	}
 	t := &truthFile{}
+	// coefVar reads a coefficient variable of shape (target, lead, lag, lat, lon), NaN on land.
+	coefVar := func(name string) ([]float32, error) {
+		v, err := f.Var(name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s is not a climxai truth file: %w (%s)", verb, path, err, hint)
+		}
+		shape := v.Shape()
+		want := []int{len(t.targetLat), len(t.leads), t.lags, len(t.lat), len(t.lon)}
+		if len(shape) != 5 || fmt.Sprint(shape) != fmt.Sprint(want) {
+			return nil, fmt.Errorf("%s: %s: %s has shape %v, want (target, lead, lag, lat, lon) = %v (%s)", verb, path, name, shape, want, hint)
+		}
+		c, err := v.ReadFloat32(nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		fill := float32(1e20)
+		if a, err := v.Attr("_FillValue"); err == nil {
+			if len(a.Values) == 1 {
+				fill = float32(a.Values[0])
+			}
+		}
+		for i, x := range c {
+			if x == fill || math.Abs(float64(x)) >= 1e19 {
+				c[i] = float32(math.NaN())
+			}
+		}
+		return c, nil
+	}
 	if t.lat, err = read("lat"); err != nil {
 		return nil, err
 	}
@@ -462,30 +620,67 @@ func readTruth(verb, path string) (*truthFile, error) {
 		return nil, err
 	}
 	t.lags = len(lags)
-	v, err := f.Var("coef")
-	if err != nil {
-		return nil, fmt.Errorf("%s: %s is not a climxai truth file: %w (%s)", verb, path, err, hint)
-	}
-	shape := v.Shape()
-	want := []int{len(t.targetLat), len(t.leads), t.lags, len(t.lat), len(t.lon)}
-	if len(shape) != 5 || fmt.Sprint(shape) != fmt.Sprint(want) {
-		return nil, fmt.Errorf("%s: %s: coef has shape %v, want (target, lead, lag, lat, lon) = %v (%s)", verb, path, shape, want, hint)
-	}
-	if t.coef, err = v.ReadFloat32(nil, nil); err != nil {
+	if t.coef, err = coefVar("coef"); err != nil {
 		return nil, err
 	}
-	fill := float32(1e20)
-	if a, err := v.Attr("_FillValue"); err == nil {
-		if len(a.Values) == 1 {
-			fill = float32(a.Values[0])
-		}
-	}
-	for i, c := range t.coef {
-		if c == fill || math.Abs(float64(c)) >= 1e19 {
-			t.coef[i] = float32(math.NaN())
+	if a, err := f.Attr("joint_predictors"); err == nil {
+		for _, name := range strings.Fields(a.Text) {
+			c, err := coefVar("joint_coef_" + name)
+			if err != nil {
+				return nil, err
+			}
+			t.jointVars, t.jointCoef = append(t.jointVars, name), append(t.jointCoef, c)
 		}
 	}
 	return t, nil
+}
+
+// groundTruth returns the truth of target ti at lead index li for the card's emulator, in model
+// units (attribution.TruthInModelUnits): coef for an emulator of one input variable, and for
+// one of several the joint predictor's coefficients of each variable the card reads, in the
+// card's order. It fails with attribution.ErrTruthVariables when the file holds no joint
+// predictor or one without a variable the card reads.
+func (t *truthFile) groundTruth(card *inference.Card, path string, ti, li int) (attribution.GroundTruth, error) {
+	vars := card.Variables()
+	std := []float64{card.Preprocess.ScaleStd}
+	for _, in := range card.Inputs {
+		std = append(std, in.Preprocess.ScaleStd)
+	}
+	size := t.lags * len(t.lat) * len(t.lon)
+	off := (ti*len(t.leads) + li) * size
+	gt := attribution.GroundTruth{}
+	var blocks [][]float32
+	if len(vars) == 1 {
+		blocks = [][]float32{t.coef[off : off+size]}
+	} else {
+		fix := "write the truth of every variable with climxai synth --subsurface --truth, with the same --seed and --grid as the data"
+		if t.jointVars == nil {
+			return gt, &attribution.Error{Kind: attribution.ErrTruthVariables,
+				Msg:  fmt.Sprintf("%s holds the optimal predictor from %s alone; the card reads %s", path, vars[0], strings.Join(vars, ", ")),
+				Hint: fix}
+		}
+		if vars[0] != t.jointVars[0] {
+			return gt, &attribution.Error{Kind: attribution.ErrTruthVariables,
+				Msg:  fmt.Sprintf("%s predicts %s; the card forecasts %s", path, t.jointVars[0], vars[0]),
+				Hint: "check the emulator of the variable the truth predicts, on the synthetic data's variable names"}
+		}
+		for _, v := range vars {
+			j := slices.Index(t.jointVars, v)
+			if j < 0 {
+				return gt, &attribution.Error{Kind: attribution.ErrTruthVariables,
+					Msg:  fmt.Sprintf("%s's joint predictor reads %s; the card also reads %s", path, strings.Join(t.jointVars, ", "), v),
+					Hint: fix + "; the card's variables must be the data's names"}
+			}
+			blocks = append(blocks, t.jointCoef[j][off:off+size])
+		}
+		gt.Vars = vars
+	}
+	coef, err := attribution.TruthInModelUnits(blocks, std, std[0])
+	if err != nil {
+		return gt, err
+	}
+	gt.Coef = coef
+	return gt, nil
 }
 
 // matches checks that the truth lies on the card's grid (same cell centres, within 1e-4°).
@@ -506,11 +701,4 @@ func (t *truthFile) matches(card *inference.Card) error {
 		}
 	}
 	return nil
-}
-
-// coefficients returns target ti's coefficients at lead index li, [lag][lat][lon].
-func (t *truthFile) coefficients(ti, li, cells int) []float32 {
-	size := t.lags * cells
-	off := (ti*len(t.leads) + li) * size
-	return t.coef[off : off+size]
 }

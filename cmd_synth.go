@@ -23,7 +23,8 @@ const defaultSynthTargets = "55,-35;38,-65;25,-40;12,-30"
 // defaultTruthYears is the length of the independent run the truth is fitted on by default: on
 // 1000 years the ridge coefficients and the held-out R² at leads 6 and 9 are visibly noisy, on
 // 5000 they settle (package synth, "Ground truth"). It takes about 15 s at 2° and 0.5 GB
-// (2 GB at 1°).
+// (2 GB at 1°); with --subsurface the run holds tsub too and the joint fit has twice the
+// features (1 GB at 2°, 4 GB at 1°).
 const defaultTruthYears = 5000
 
 // maxSynthYears bounds --years: the run is held in memory (about 0.3 MB a year at 2°, 1.3 MB at
@@ -35,7 +36,8 @@ const maxSynthYears = 10000
 // synthetic North Atlantic SST from a linear stochastic model (package dataset/synth), with
 // --subsurface also the temperature below the mixed layer (variable tsub, a second input
 // variable for multi-variable emulators), and optionally the ground-truth optimal linear
-// predictor.
+// predictor: from SST alone, and with --subsurface also the joint predictor from sst and tsub
+// (synth.FitTruthJoint), written beside it.
 func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("synth", "synth --out FILE.nc [--years N] [--grid 1|2] [--seed S] [--subsurface] [--truth TRUTH.nc [--targets \"LAT,LON;...\"] [--truth-radius KM] [--truth-leads 1,6,9] [--truth-years N]]", stderr)
 	out := fs.String("out", "", "NetCDF file to write the monthly SST (°C, variable sst) to (required)")
@@ -43,7 +45,7 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	gridDeg := fs.Int("grid", 2, "grid spacing in degrees: 2 (35 x 63 cells) or 1 (70 x 125 cells)")
 	seed := fs.Int("seed", 1, "seed of the random numbers; equal seeds give equal files")
 	subsurface := fs.Bool("subsurface", false, "also write the temperature below the mixed layer (°C, variable tsub), the model's slow subsurface anomaly plus a time-constant climatology; sst is unchanged")
-	truthPath := fs.String("truth", "", "also write the optimal linear predictor (ground truth) to this NetCDF file")
+	truthPath := fs.String("truth", "", "also write the optimal linear predictor (ground truth) to this NetCDF file; with --subsurface also the joint predictor from sst and tsub (variables joint_coef_sst, joint_coef_tsub), the truth of emulators that read both")
 	targets := fs.String("targets", defaultSynthTargets, "truth targets as LAT,LON pairs separated by ';', each snapped to the nearest ocean cell")
 	radius := fs.Float64("truth-radius", 0, "truth neighbourhood radius in km (default 500 at --grid 2, 300 at --grid 1)")
 	leadsFlag := fs.String("truth-leads", "1,6,9", "truth lead times in months, comma-separated")
@@ -134,25 +136,35 @@ func cmdSynth(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	var truth *synth.Truth
 	if *truthPath != "" {
-		fitOn := res.Anomaly
+		fitOn, fitOnDeep := res.Anomaly, res.SubsurfaceAnomaly
 		fitRun := "the anomalies of the written run (sst minus the built-in climatology)"
 		if *truthYears > 0 {
 			prog := app.NewProgress(stderr, "synth: simulating the truth's fitting run, years")
-			companion, err := synth.Generate(ctx, synth.Config{Years: *truthYears, Grid: *gridDeg, Seed: *seed, Stream: 1, AnomalyOnly: true}, prog.Func())
+			// With --subsurface the companion carries D too; its SST is the same either way.
+			companion, err := synth.Generate(ctx, synth.Config{Years: *truthYears, Grid: *gridDeg, Seed: *seed, Stream: 1, AnomalyOnly: true, Subsurface: *subsurface}, prog.Func())
 			prog.Done()
 			if err != nil {
 				return synthError(err)
 			}
-			fitOn = companion.Anomaly
+			fitOn, fitOnDeep = companion.Anomaly, companion.SubsurfaceAnomaly
 			fitRun = fmt.Sprintf("an independent run of the same model: %d years, seed %d, stream 1", *truthYears, *seed)
 		}
 		prog := app.NewProgress(stderr, "synth: fitting the truth, targets")
 		truth, err = synth.FitTruth(ctx, fitOn, tgts, leads, *radius, prog.Func())
 		prog.Done()
-		fitOn = nil
 		if err != nil {
 			return synthError(err)
 		}
+		if *subsurface {
+			prog := app.NewProgress(stderr, "synth: fitting the joint truth from sst and tsub, targets")
+			truth.Joint, err = synth.FitTruthJoint(ctx, []synth.Predictor{{Name: "sst", Anomaly: fitOn}, {Name: "tsub", Anomaly: fitOnDeep}},
+				tgts, leads, *radius, prog.Func())
+			prog.Done()
+			if err != nil {
+				return synthError(err)
+			}
+		}
+		fitOn, fitOnDeep = nil, nil
 		tattrs := map[string]string{"data_file": filepath.Base(*out), "fit_run": fitRun}
 		for k, v := range params {
 			tattrs[k] = v
@@ -261,6 +273,16 @@ func writeSynthSummary(w io.Writer, res *synth.Result, truth *synth.Truth, out, 
 			fmt.Fprintf(w, "  lead %d: %.3f", l, truth.R2Test[i*len(truth.Leads)+li])
 		}
 		fmt.Fprintln(w)
+	}
+	if j := truth.Joint; j != nil {
+		fmt.Fprintf(w, "and beside it the joint predictor from %s (joint_coef_*), R² on the same held-out years:\n", strings.Join(j.Vars, " and "))
+		for i, p := range j.Targets {
+			fmt.Fprintf(w, "  %6.2f, %7.2f  (%2d cells)", p.Lat, p.Lon, j.Features[i])
+			for li, l := range j.Leads {
+				fmt.Fprintf(w, "  lead %d: %.3f", l, j.R2Test[i*len(j.Leads)+li])
+			}
+			fmt.Fprintln(w)
+		}
 	}
 	return nil
 }

@@ -265,3 +265,61 @@ func TestSynthSubsurface(t *testing.T) {
 		t.Errorf("tsub reads back as %d months from %v, %s, %s calendar", s.N, s.Start, s.Units, s.Calendar)
 	}
 }
+
+// TestSynthSubsurfaceTruth: with --subsurface, --truth adds the joint predictor from sst and tsub
+// (joint_coef_sst, joint_coef_tsub, joint R²) beside a coef that is the predictor from SST alone,
+// the same bytes as without the flag; the summary gives both R².
+func TestSynthSubsurfaceTruth(t *testing.T) {
+	dir := t.TempDir()
+	var coefs [2][]float32
+	for i, sub := range []bool{false, true} {
+		out, truth := filepath.Join(dir, fmt.Sprintf("s%d.nc", i)), filepath.Join(dir, fmt.Sprintf("t%d.nc", i))
+		args := []string{"synth", "--out", out, "--years", "5", "--seed", "3", "--truth", truth, "--targets", "55,-35", "--truth-leads", "1,6", "--truth-years", "20"}
+		if sub {
+			args = append(args, "--subsurface")
+		}
+		var stdout, stderr bytes.Buffer
+		if code := run(args, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d; stderr:\n%s", args, code, stderr.String())
+		}
+		if got := strings.Contains(stdout.String(), "joint predictor from sst and tsub"); got != sub {
+			t.Errorf("--subsurface %v: summary names the joint predictor: %v\n%s", sub, got, stdout.String())
+		}
+		f, err := netcdf.Open(truth)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		v, err := f.Var("coef")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if coefs[i], err = v.ReadFloat32(nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.Var("joint_coef_tsub")
+		a, aerr := f.Attr("joint_predictors")
+		if !sub {
+			if err == nil || aerr == nil {
+				t.Errorf("without --subsurface the truth holds joint_coef_tsub (%v) or joint_predictors (%v)", err, aerr)
+			}
+			continue
+		}
+		if err != nil || aerr != nil || a.Text != "sst tsub" {
+			t.Fatalf("joint_coef_tsub: %v; joint_predictors %q, %v", err, a.Text, aerr)
+		}
+		for _, name := range []string{"joint_coef_sst", "joint_r2_test", "joint_r2_train"} {
+			v, err := f.Var(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vals, err := v.ReadFloat64(nil, nil)
+			if err != nil || len(vals) == 0 {
+				t.Errorf("%s: %d values, %v", name, len(vals), err)
+			}
+		}
+	}
+	if !slices.Equal(coefs[0], coefs[1]) {
+		t.Error("coef differs with --subsurface: it must stay the predictor from SST alone")
+	}
+}

@@ -18,6 +18,9 @@ var (
 	// ErrSeveralInputs: the analysis is not (yet) defined for an emulator that reads several
 	// input variables (a card with [[input]] tables).
 	ErrSeveralInputs = errors.New("not available for emulators with several input variables")
+	// ErrTruthVariables: a ground truth (fidelity) lacks coefficients of an input variable the
+	// emulator reads.
+	ErrTruthVariables = errors.New("the ground truth does not cover the emulator's input variables")
 )
 
 // Error is a problem with a target, a method or its parameters: the kind, the details, and what

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -56,6 +57,13 @@ import (
 // The first rows of the scores are references: the truth's own linear attribution ("truth"),
 // whose deletion and insertion areas the methods should approach, and a random map ("random"),
 // the chance level they should beat.
+//
+// An emulator that reads several input variables is compared over every variable's features at
+// once (the truth then holds coefficients of each, GroundTruth.Vars), deletion and insertion set
+// each variable's features to that variable's own zero anomaly, and each row adds per-variable
+// numbers: the variable's share of Σ|attribution| (the truth row's is the share of its
+// contributions, FidelityResult.WeightShares the share of |w|, which |saliency| has on a perfect
+// emulator) and the correlations within the variable's neighbourhood features.
 type Fidelity struct {
 	Steps int // deletion and insertion steps (DefaultFidelitySteps when 0)
 }
@@ -72,14 +80,44 @@ const (
 )
 
 // GroundTruth is a known linear predictor of one target: the prediction of the target's output
-// is Σ Coef · x over (lag, lat, lon), in model units when the model's inputs and outputs share
-// one scaling (the card's (anomaly - scale_mean) / scale_std), so Coef is also the gradient of a
-// perfect emulator.
+// is Σ Coef · x over (variable, lag, lat, lon) plus a constant, in model units, so Coef is the
+// gradient of a perfect emulator. Coefficients of anomalies become model units with
+// TruthInModelUnits (a factor 1 when the model's inputs and output share one scaling).
 type GroundTruth struct {
 	Target Target
-	// Coef holds the coefficients [lag][lat][lon], lag 0 (the init month) first: NaN on land,
-	// 0 outside the truth's neighbourhood.
+	// Coef holds the coefficients [lag][lat][lon], lag 0 (the init month) first, one such block
+	// per input variable in the emulator's order (Emulator.Vars): NaN on land, 0 outside the
+	// truth's neighbourhood.
 	Coef []float32
+	// Vars names the variables of Coef's blocks; it must equal Emulator.Vars when the emulator
+	// reads several (nil: the one variable of an emulator that reads one).
+	Vars []string
+}
+
+// TruthInModelUnits returns a truth's coefficients of anomalies in model units, one block per
+// input variable laid end to end: the model's input v is (anomaly_v − scale_mean_v) /
+// scale_std_v and its output (prediction − scale_mean_out) / scale_std_out, so the prediction's
+// gradient with respect to input v is coef_v · scale_std_v / scale_std_out. blocks[v] holds
+// variable v's coefficients ([lag][lat][lon], per unit of its anomaly), inStd[v] its scale_std;
+// outStd is the forecast variable's. The scale means only shift the output by a constant.
+func TruthInModelUnits(blocks [][]float32, inStd []float64, outStd float64) ([]float32, error) {
+	if len(blocks) == 0 || len(inStd) != len(blocks) {
+		return nil, errorf(ErrBadRequest, "", "%d coefficient blocks for %d scalings", len(blocks), len(inStd))
+	}
+	if !(outStd > 0) || math.IsInf(outStd, 0) {
+		return nil, errorf(ErrBadRequest, "give the card's scale_std", "output scale_std %g", outStd)
+	}
+	var out []float32
+	for v, b := range blocks {
+		if !(inStd[v] > 0) || math.IsInf(inStd[v], 0) || len(b) != len(blocks[0]) {
+			return nil, errorf(ErrBadRequest, "give each input variable's scale_std and one block of equal size", "block %d: scale_std %g, %d coefficients", v, inStd[v], len(b))
+		}
+		f := inStd[v] / outStd // exactly 1 for the forecast variable itself
+		for _, c := range b {
+			out = append(out, float32(float64(c)*f))
+		}
+	}
+	return out, nil
 }
 
 // FidelityRequest is one fidelity experiment: methods on n samples made on demand.
@@ -118,6 +156,13 @@ type FidelityScores struct {
 	Fractions, Deletion, Insertion []float64
 	DeletionAUC, InsertionAUC      float64
 	Seconds                        float64 // time spent in the method's attributions
+
+	// Per input variable, in Emulator.Vars' order, for an emulator that reads several (nil for
+	// one): VarShares is the mean over samples of the variable's share of Σ|attribution| over
+	// ocean features (the truth row's: of its contributions w·(x − x0)); VarSamplePearson the
+	// per-sample Pearson correlation with w·(x − x0) over the variable's neighbourhood features,
+	// mean over samples; VarAggPearson the aggregate's Pearson correlation with |w| there.
+	VarShares, VarSamplePearson, VarAggPearson []float64
 }
 
 // FidelityResult is a fidelity experiment's outcome: the truth's row, the random row, then one
@@ -127,10 +172,19 @@ type FidelityResult struct {
 	Samples       int
 	Neighbourhood int // ocean cells of the truth's neighbourhood
 	Duration      time.Duration
+	// Vars names the input variables of the per-variable scores (nil for one variable), and
+	// WeightShares is each one's share of Σ|w| over ocean features: the share |saliency| has on
+	// a perfect emulator, in model units.
+	Vars         []string
+	WeightShares []float64
 }
 
-// features are the indices (lag order) compared: neighbourhood and every ocean feature.
-type features struct{ near, grid []int }
+// features are the indices (lag order) compared: neighbourhood and every ocean feature, and
+// for several variables each variable's neighbourhood features.
+type features struct {
+	near, grid []int
+	nearVar    [][]int
+}
 
 // Run computes the scores of every method and of the truth itself.
 func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult, error) {
@@ -148,9 +202,13 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 	case req.Ocean != nil && len(req.Ocean) != e.cells():
 		return nil, errorf(ErrBadRequest, "", "ocean mask has %d cells, the model's grid %d", len(req.Ocean), e.cells())
 	}
-	if e.NVars() > 1 {
-		return nil, errorf(ErrSeveralInputs, "check attributions against ground truth on an emulator that reads SST alone",
-			"the ground truth is a predictor from SST alone: this emulator reads %s", strings.Join(e.Vars, ", "))
+	if e.NVars() > 1 && !slices.Equal(req.Truth.Vars, e.Vars) {
+		have := "the forecast variable alone"
+		if len(req.Truth.Vars) > 0 {
+			have = strings.Join(req.Truth.Vars, ", ")
+		}
+		return nil, errorf(ErrTruthVariables, "give the truth's coefficients of every variable the emulator reads, in its order (climxai synth --subsurface --truth writes those of sst and tsub)",
+			"the emulator reads %s; the truth's coefficients are of %s", strings.Join(e.Vars, ", "), have)
 	}
 	if err := e.checkTarget(req.Truth.Target); err != nil {
 		return nil, err
@@ -163,11 +221,14 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 		return nil, errorf(ErrBadParameter, "use 1 to 10000 deletion steps", "%d steps", steps)
 	}
 	start := time.Now()
-	months, n, s := e.Months(), e.cells(), e.sampleLen()
+	months, n, s, nv := e.Months(), e.cells(), e.sampleLen(), e.NVars()
 	ocean := func(i int) bool { return req.Ocean == nil || req.Ocean[i] }
+	// varOf is the input variable of lag-order feature k; zeroOf its zero anomaly.
+	varOf := func(k int) int { return k / (months * n) }
+	zeroOf := func(k int) float32 { return e.zero(varOf(k)) }
 	w := req.Truth.Coef
 	near := make([]bool, n)
-	for l := range months {
+	for l := range e.Slabs() {
 		for i := range n {
 			if c := w[l*n+i]; c == c && c != 0 {
 				near[i] = true
@@ -184,7 +245,10 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 	if cellsNear == 0 {
 		return nil, errorf(ErrBadRequest, "check that the truth file belongs to these data and this lead", "the truth's coefficients are all 0 or NaN on the data's ocean")
 	}
-	for l := range months {
+	if nv > 1 {
+		ft.nearVar = make([][]int, nv)
+	}
+	for l := range e.Slabs() {
 		for i := range n {
 			k := l*n + i
 			if !ocean(i) || w[k] != w[k] {
@@ -193,17 +257,14 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 			ft.grid = append(ft.grid, k)
 			if near[i] {
 				ft.near = append(ft.near, k)
+				if nv > 1 {
+					ft.nearVar[varOf(k)] = append(ft.nearVar[varOf(k)], k)
+				}
 			}
 		}
 	}
-	// Model-order index of lag-order feature k.
-	channel := func(lag int) int {
-		if e.NewestFirst {
-			return lag
-		}
-		return months - 1 - lag
-	}
-	modelIndex := func(k int) int { return channel(k/n)*n + k%n }
+	// Model-order index of lag-order feature k: slab k/n is (variable, lag).
+	modelIndex := func(k int) int { sl := k / n; return e.channel(sl/months, sl%months)*n + k%n }
 	absW := make([]float32, len(w))
 	for i, v := range w {
 		absW[i] = float32(math.Abs(float64(v)))
@@ -213,6 +274,8 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 		sp, ss, spg, ssg, ra, rs float64
 		nsp, nss, nspg, nssg     int
 		nra, nrs                 int
+		vsp                      []float64 // per variable: Σ per-sample Pearson over its neighbourhood
+		nvsp                     []int
 		agg                      []float64
 		del, ins                 []float64
 		norm                     float64
@@ -223,7 +286,8 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 	rows := len(req.Methods) + refs
 	accs := make([]*acc, rows)
 	for r := range accs {
-		accs[r] = &acc{agg: make([]float64, s), del: make([]float64, steps+1), ins: make([]float64, steps+1)}
+		accs[r] = &acc{agg: make([]float64, s), del: make([]float64, steps+1), ins: make([]float64, steps+1),
+			vsp: make([]float64, nv), nvsp: make([]int, nv)}
 	}
 	accs[0].params = "w·(x − x0), the optimal linear predictor's contributions"
 	accs[1].params = "independent uniform random numbers in [-1, 1] (a random ranking)"
@@ -241,7 +305,6 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 	if err != nil {
 		return nil, err
 	}
-	z := e.ZeroAnomaly
 	add := func(sum *float64, cnt *int, v float64) {
 		if !math.IsNaN(v) {
 			*sum += v
@@ -259,7 +322,7 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 		xl := e.toLags(x, req.Ocean)
 		lin := make([]float32, s)
 		for i := range lin {
-			lin[i] = w[i] * (xl[i] - z)
+			lin[i] = w[i] * (xl[i] - zeroOf(i))
 		}
 		for r := range rows {
 			a := lin
@@ -285,7 +348,7 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 					// climatology is the map.
 					a = append([]float32(nil), a...)
 					for i := range a {
-						a[i] -= z
+						a[i] -= zeroOf(i)
 					}
 				}
 				if req.Randomized != nil && (req.RandomSamples <= 0 || k < req.RandomSamples) {
@@ -297,7 +360,7 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 					if m.Name() == "backopt" {
 						b = append([]float32(nil), b...)
 						for i := range b {
-							b[i] -= z
+							b[i] -= zeroOf(i)
 						}
 					}
 					add(&a0.ra, &a0.nra, Spearman(gather(a, ft.grid, true), gather(b, ft.grid, true)))
@@ -309,6 +372,9 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 				add(&a0.ss, &a0.nss, Spearman(gather(a, ft.near, false), gather(lin, ft.near, false)))
 				add(&a0.spg, &a0.nspg, Pearson(gather(a, ft.grid, false), gather(lin, ft.grid, false)))
 				add(&a0.ssg, &a0.nssg, Spearman(gather(a, ft.grid, false), gather(lin, ft.grid, false)))
+				for v, idx := range ft.nearVar {
+					add(&a0.vsp[v], &a0.nvsp[v], Pearson(gather(a, idx, false), gather(lin, idx, false)))
+				}
 			}
 			var tot float64
 			for _, i := range ft.grid {
@@ -333,6 +399,27 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 		}
 	}
 	res := &FidelityResult{Samples: req.N, Neighbourhood: cellsNear}
+	// varShares returns each variable's share of Σ v over ocean features (nil for one variable).
+	varShares := func(v []float64) []float64 {
+		if nv == 1 {
+			return nil
+		}
+		sums := make([]float64, nv)
+		for _, k := range ft.grid {
+			if x := v[k]; x == x {
+				sums[varOf(k)] += math.Abs(x)
+			}
+		}
+		return normalise(sums)
+	}
+	if nv > 1 {
+		res.Vars = slices.Clone(e.Vars)
+		aw := make([]float64, s)
+		for i, v := range absW {
+			aw[i] = float64(v)
+		}
+		res.WeightShares = varShares(aw)
+	}
 	mean := func(sum float64, cnt int) float64 {
 		if cnt == 0 {
 			return math.NaN()
@@ -367,6 +454,19 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 			sc.Deletion[i], sc.Insertion[i] = a.del[i]/a.norm, a.ins[i]/a.norm
 		}
 		sc.DeletionAUC, sc.InsertionAUC = trapezoid(fractions, sc.Deletion), trapezoid(fractions, sc.Insertion)
+		if nv > 1 {
+			// The aggregate sums per-sample shares, so its block shares are their mean.
+			sc.VarShares = varShares(a.agg)
+			for v, idx := range ft.nearVar {
+				sc.VarSamplePearson = append(sc.VarSamplePearson, mean(a.vsp[v], a.nvsp[v]))
+				sc.VarAggPearson = append(sc.VarAggPearson, Pearson(gather(agg, idx, false), gather(absW, idx, false)))
+			}
+			if r == 0 {
+				for v := range sc.VarSamplePearson {
+					sc.VarSamplePearson[v] = 1
+				}
+			}
+		}
 		res.Scores = append(res.Scores, sc)
 	}
 	res.Duration = time.Since(start)
@@ -514,19 +614,30 @@ func (e *Emulator) Randomized(dir string, seed uint64) (*Emulator, error) {
 // a Reshape, one MatMul and a Mul, so every method's answer on it is known in closed form:
 // fidelity's check of the tool itself.
 func LinearEmulatorModel(coef []float32, target Target, months, nlat, nlon int, newestFirst bool) (*onnx.ModelProto, error) {
+	return LinearEmulatorModelVars(coef, target, 1, months, nlat, nlon, newestFirst, inference.VariableMajor)
+}
+
+// LinearEmulatorModelVars is LinearEmulatorModel for an emulator of vars input variables: coef
+// holds one [lag][lat][lon] block per variable (model units), and the model takes [N, vars ·
+// months, nlat, nlon], variable v's month at position p of the channel order in channel
+// layout.Channel(vars, months, v, p), as a card with [[input]] tables lays them out.
+func LinearEmulatorModelVars(coef []float32, target Target, vars, months, nlat, nlon int, newestFirst bool, layout inference.InputLayout) (*onnx.ModelProto, error) {
 	n := nlat * nlon
-	if len(coef) != months*n || len(target.Weights) != n {
-		return nil, errorf(ErrBadRequest, "", "coefficients %d and target %d for %d x %d x %d", len(coef), len(target.Weights), months, nlat, nlon)
+	if vars < 1 || len(coef) != vars*months*n || len(target.Weights) != n {
+		return nil, errorf(ErrBadRequest, "", "coefficients %d and target %d for %d variables x %d x %d x %d", len(coef), len(target.Weights), vars, months, nlat, nlon)
 	}
-	wm := make([]float32, months*n)
-	for l := range months {
-		c := months - 1 - l
-		if newestFirst {
-			c = l
-		}
-		for i := range n {
-			if v := coef[l*n+i]; v == v {
-				wm[c*n+i] = v
+	wm := make([]float32, vars*months*n)
+	for v := range vars {
+		for l := range months {
+			p := months - 1 - l
+			if newestFirst {
+				p = l
+			}
+			c := layout.Channel(vars, months, v, p)
+			for i := range n {
+				if x := coef[(v*months+l)*n+i]; x == x {
+					wm[c*n+i] = x
+				}
 			}
 		}
 	}
@@ -549,7 +660,7 @@ func LinearEmulatorModel(coef []float32, target Target, months, nlat, nlon int, 
 		}
 		return &onnx.ValueInfoProto{Name: name, Type: &onnx.TypeProto{Value: &onnx.TypeProto_TensorType{TensorType: &onnx.TypeProto_Tensor{ElemType: f, Shape: shape}}}}
 	}
-	F := int64(months * n)
+	F := int64(vars * months * n)
 	return &onnx.ModelProto{
 		IrVersion: 8, ProducerName: "climxai LinearEmulatorModel",
 		OpsetImport: []*onnx.OperatorSetIdProto{{Domain: "", Version: 17}},
@@ -567,7 +678,7 @@ func LinearEmulatorModel(coef []float32, target Target, months, nlat, nlon int, 
 				onnx.FloatTensor("mask", []int64{1, int64(n)}, mask),
 				onnx.Int64Tensor("out_shape", []int64{4}, []int64{-1, 1, int64(nlat), int64(nlon)}),
 			},
-			Input:  []*onnx.ValueInfoProto{vi("x", "N", months, nlat, nlon)},
+			Input:  []*onnx.ValueInfoProto{vi("x", "N", vars*months, nlat, nlon)},
 			Output: []*onnx.ValueInfoProto{vi("y", "N", 1, nlat, nlon)},
 		},
 	}, nil

@@ -6,9 +6,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sort"
 	"testing"
 
+	"climxai/inference"
 	"climxai/onnx"
 )
 
@@ -240,5 +242,150 @@ func TestRandomizeWeights(t *testing.T) {
 	if _, err := (Fidelity{}).Run(context.Background(), FidelityRequest{Emulator: openTest(t, "tiny.onnx"), N: 1,
 		Truth: GroundTruth{Target: tg, Coef: make([]float32, 36*35*63)}, Fill: func(int, []float32) error { return nil }}); !errors.Is(err, ErrBadRequest) {
 		t.Errorf("all-zero truth: %v, want ErrBadRequest", err)
+	}
+}
+
+// TestTruthInModelUnits: the gradient of the model with respect to input v is coef_v ·
+// scale_std_v / scale_std_out; NaN stays NaN, and the forecast variable's own coefficients are
+// unchanged bit for bit.
+func TestTruthInModelUnits(t *testing.T) {
+	nan := float32(math.NaN())
+	sst := []float32{0.1, -0.3, nan}
+	got, err := TruthInModelUnits([][]float32{sst, {3, 4, 0}}, []float64{0.7, 2.8}, 0.7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{0.1, -0.3, nan, 12, 16, 0}
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(want[i] != want[i] && got[i] != got[i]) && math.Abs(float64(got[i]-want[i])) > 1e-6 {
+			t.Errorf("[%d] = %v, want %v", i, got[i], want[i])
+		}
+	}
+	for i := range sst {
+		if math.Float32bits(got[i]) != math.Float32bits(sst[i]) {
+			t.Errorf("forecast variable's coefficient %d changed: %v -> %v", i, sst[i], got[i])
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		blocks [][]float32
+		in     []float64
+		out    float64
+	}{
+		{"no blocks", nil, nil, 1},
+		{"scalings missing", [][]float32{sst, sst}, []float64{1}, 1},
+		{"zero output std", [][]float32{sst}, []float64{1}, 0},
+		{"negative input std", [][]float32{sst, sst}, []float64{1, -2}, 1},
+		{"blocks of other sizes", [][]float32{sst, sst[:2]}, []float64{1, 1}, 1},
+	} {
+		if _, err := TruthInModelUnits(tc.blocks, tc.in, tc.out); !errors.Is(err, ErrBadRequest) {
+			t.Errorf("%s: %v, want ErrBadRequest", tc.name, err)
+		}
+	}
+}
+
+// TestFidelityLinearTruthTwoVars: an emulator of two input variables (18 months each, months
+// interleaved, newest first, each variable with its own non-zero zero anomaly) that IS a
+// two-variable truth's linear predictor. Saliency is the truth's coefficients exactly, so its
+// aggregate correlates 1 with |w| overall and within each variable and puts the share of |w|
+// on each; IG and DeepLIFT from the zero-anomaly baseline are the truth's contributions sample
+// by sample, overall and within each variable, with the truth's shares and deletion curve;
+// deletion removes every variable's features (each to its own zero anomaly), so every curve
+// ends at climatology's forecast.
+func TestFidelityLinearTruthTwoVars(t *testing.T) {
+	ocean := testOcean()
+	n := 35 * 63
+	tg := cellTarget(t, "45,-40", ocean)
+	// Two 18-month blocks: variable 0's from one truth, variable 1's from another, the second
+	// three times larger so that the shares are far from even.
+	w0, w1 := linearTruth(3, tg.Row, tg.Col, ocean, false), linearTruth(4, tg.Row, tg.Col, ocean, false)
+	w := append(append([]float32(nil), w0[:18*n]...), w1[:18*n]...)
+	for i := 18 * n; i < len(w); i++ {
+		w[i] *= 3
+	}
+	m, err := LinearEmulatorModelVars(w, tg, 2, 18, 35, 63, true, inference.MonthMajor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "linear2.onnx")
+	if err := onnx.Save(path, m); err != nil {
+		t.Fatal(err)
+	}
+	e := openTest(t, path)
+	twoVars(e, true, true) // zero anomalies -0.25 (sst) and 0.75 (tsub)
+	xs := [][]float32{randomInput(1, ocean), randomInput(2, ocean), randomInput(3, ocean)}
+	for _, x := range xs {
+		for c := range 36 {
+			z := e.zero(c % 2) // month-major: channel c holds variable c%2
+			for i := range n {
+				if ocean[i] {
+					x[c*n+i] += z
+				}
+			}
+		}
+	}
+	// Saliency on the emulator is the truth, feature for feature.
+	sal, err := Saliency{}.Attribute(context.Background(), Request{Emulator: e, X: xs[0], Target: tg, Ocean: ocean})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range sal.Values {
+		if wv := w[i]; (wv == wv) != (v == v) || wv == wv && math.Abs(float64(v-wv)) > 1e-6 {
+			t.Fatalf("saliency feature %d (variable %d) = %v, the truth's coefficient %v", i, i/(18*n), v, wv)
+		}
+	}
+	const steps = 12
+	res, err := Fidelity{Steps: steps}.Run(context.Background(), FidelityRequest{Emulator: e,
+		Methods: []Method{Saliency{}, InputXGradient{}, IntegratedGradients{Steps: 4}, DeepLIFT{}},
+		Truth:   GroundTruth{Target: tg, Coef: w, Vars: []string{"sst", "tsub"}}, Ocean: ocean, N: len(xs),
+		Fill: func(k int, x []float32) error { copy(x, xs[k]); return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(res.Vars, []string{"sst", "tsub"}) || len(res.WeightShares) != 2 || res.Neighbourhood != 25 {
+		t.Fatalf("vars %v, weight shares %v, neighbourhood %d", res.Vars, res.WeightShares, res.Neighbourhood)
+	}
+	// |w|'s shares, literally.
+	var sums [2]float64
+	for i, v := range w {
+		if v == v && ocean[i%n] {
+			sums[i/(18*n)] += math.Abs(float64(v))
+		}
+	}
+	if want := sums[1] / (sums[0] + sums[1]); math.Abs(res.WeightShares[1]-want) > 1e-9 || want < 0.6 {
+		t.Errorf("tsub's share of |w| %.6f, want %.6f (above 0.6)", res.WeightShares[1], want)
+	}
+	for _, s := range res.Scores {
+		t.Logf("%-9s r %.4f (sst %.4f tsub %.4f)  agg r %.4f (sst %.4f tsub %.4f)  tsub share %.4f  del %.4f ins %.4f",
+			s.Method, s.SamplePearson, s.VarSamplePearson[0], s.VarSamplePearson[1], s.AggPearson, s.VarAggPearson[0], s.VarAggPearson[1],
+			s.VarShares[1], s.DeletionAUC, s.InsertionAUC)
+		if len(s.VarShares) != 2 || len(s.VarSamplePearson) != 2 || len(s.VarAggPearson) != 2 || math.Abs(s.VarShares[0]+s.VarShares[1]-1) > 1e-9 {
+			t.Errorf("%s: per-variable scores %v %v %v", s.Method, s.VarShares, s.VarSamplePearson, s.VarAggPearson)
+		}
+		last := len(s.Deletion) - 1
+		if math.Abs(s.Deletion[last]) > 1e-4 || math.Abs(s.Insertion[last]-1) > 1e-4 || math.Abs(s.Deletion[0]-1) > 1e-4 || math.Abs(s.Insertion[0]) > 1e-4 {
+			t.Errorf("%s: deletion %g..%g, insertion %g..%g; want 1..0 and 0..1 (every variable removed)", s.Method, s.Deletion[0], s.Deletion[last], s.Insertion[0], s.Insertion[last])
+		}
+	}
+	truth := res.Scores[0]
+	sal2 := scoresOf(t, res, "saliency")
+	if sal2.AggPearson < 0.9999 || sal2.VarAggPearson[0] < 0.9999 || sal2.VarAggPearson[1] < 0.9999 || math.Abs(sal2.VarShares[1]-res.WeightShares[1]) > 1e-6 {
+		t.Errorf("saliency: aggregate r %.5f (per variable %v), tsub share %.5f; want 1 and |w|'s share %.5f", sal2.AggPearson, sal2.VarAggPearson, sal2.VarShares[1], res.WeightShares[1])
+	}
+	for _, name := range []string{"ig", "deeplift"} {
+		s := scoresOf(t, res, name)
+		if s.SamplePearson < 0.9999 || s.VarSamplePearson[0] < 0.9999 || s.VarSamplePearson[1] < 0.9999 || math.Abs(s.VarShares[1]-truth.VarShares[1]) > 1e-4 {
+			t.Errorf("%s: per-sample r %.5f (per variable %v), tsub share %.5f; want 1 and the truth's share %.5f", name, s.SamplePearson, s.VarSamplePearson, s.VarShares[1], truth.VarShares[1])
+		}
+		if math.Abs(s.DeletionAUC-truth.DeletionAUC) > 1e-3 || math.Abs(s.InsertionAUC-truth.InsertionAUC) > 1e-3 {
+			t.Errorf("%s: deletion/insertion areas %.4f/%.4f, the truth's %.4f/%.4f", name, s.DeletionAUC, s.InsertionAUC, truth.DeletionAUC, truth.InsertionAUC)
+		}
+	}
+	// Input x gradient is w·x: with non-zero zero anomalies it is not the truth.
+	if s := scoresOf(t, res, "ixg"); s.SamplePearson > 0.99 {
+		t.Errorf("ixg: per-sample correlation %.4f with non-zero zero anomalies", s.SamplePearson)
+	}
+	if !(truth.DeletionAUC < 0.2 && truth.InsertionAUC > 0.8) {
+		t.Errorf("truth areas deletion %.3f insertion %.3f", truth.DeletionAUC, truth.InsertionAUC)
 	}
 }

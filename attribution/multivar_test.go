@@ -213,17 +213,20 @@ func TestMultiVarMethods(t *testing.T) {
 	}
 }
 
-// TestMultiVarFidelityRefused: the synthetic ground truth predicts from SST alone, so fidelity
-// refuses an emulator that reads more, saying what it reads.
-func TestMultiVarFidelityRefused(t *testing.T) {
+// TestMultiVarFidelityNeedsEveryVariable: a truth without coefficients of each variable the
+// emulator reads, in its order, is refused, saying what the emulator reads and what the truth
+// holds.
+func TestMultiVarFidelityNeedsEveryVariable(t *testing.T) {
 	e := openTest(t, "tiny.onnx")
 	twoVars(e, false, false)
 	ocean := testOcean()
-	_, err := Fidelity{}.Run(context.Background(), FidelityRequest{Emulator: e, N: 1, Ocean: ocean,
-		Fill:  func(int, []float32) error { return nil },
-		Truth: GroundTruth{Target: cellTarget(t, "45,-60", ocean), Coef: make([]float32, e.sampleLen())}})
-	if !errors.Is(err, ErrSeveralInputs) || !strings.Contains(err.Error(), "sst, tsub") {
-		t.Errorf("fidelity on two variables: %v", err)
+	for _, vars := range [][]string{nil, {"sst"}, {"tsub", "sst"}} {
+		_, err := Fidelity{}.Run(context.Background(), FidelityRequest{Emulator: e, N: 1, Ocean: ocean,
+			Fill:  func(int, []float32) error { return nil },
+			Truth: GroundTruth{Target: cellTarget(t, "45,-60", ocean), Coef: make([]float32, e.sampleLen()), Vars: vars}})
+		if !errors.Is(err, ErrTruthVariables) || !strings.Contains(err.Error(), "sst, tsub") || !strings.Contains(err.Error(), "synth --subsurface --truth") {
+			t.Errorf("fidelity on two variables with a truth of %v: %v", vars, err)
+		}
 	}
 }
 

@@ -53,6 +53,12 @@ type Fidelity struct {
 	// Highlight names the methods whose deletion and insertion curves are coloured (others are
 	// grey); empty: the four with the highest per-sample Pearson correlation.
 	Highlight []string `json:"highlight,omitempty"`
+	// FurtherVars names the input variables beyond the forecast variable of an emulator that
+	// reads several (e.g. tsub; empty for one): every row then has FurtherShare, and the table
+	// a panel of it. WeightShare is, per target, the share of |w| on them (what |saliency| of a
+	// perfect emulator shows), drawn as a reference line.
+	FurtherVars []string `json:"further_variables,omitempty"`
+	WeightShare []Num    `json:"weight_share,omitempty"`
 }
 
 // FidelityRow is one method's scores, one value per target (correlations over the truth's
@@ -69,6 +75,9 @@ type FidelityRow struct {
 	InsertionAUC   []Num   `json:"insertion_auc"`
 	Deletion       [][]Num `json:"deletion"`
 	Insertion      [][]Num `json:"insertion"`
+	// FurtherShare is the mean share of Σ|attribution| on Fidelity.FurtherVars, per target
+	// (the truth row's: of its contributions); only with FurtherVars.
+	FurtherShare []Num `json:"further_share,omitempty"`
 }
 
 // FidelityTruth and FidelityRandom name the reference rows (the truth's own contributions, a
@@ -91,9 +100,15 @@ func (f Fidelity) check() error {
 			return fmt.Errorf("curve fractions must increase within 0..1, got %v", f.Fractions)
 		}
 	}
+	if len(f.FurtherVars) > 0 && len(f.WeightShare) != nt {
+		return fmt.Errorf("fidelity figure has %d shares of |w| on %s for %d targets", len(f.WeightShare), strings.Join(f.FurtherVars, ", "), nt)
+	}
 	for _, r := range f.Rows {
 		if r.Method == "" {
 			return errors.New("fidelity row without a method name")
+		}
+		if len(f.FurtherVars) > 0 && len(r.FurtherShare) != nt {
+			return fmt.Errorf("method %q has %d shares on %s for %d targets", r.Method, len(r.FurtherShare), strings.Join(f.FurtherVars, ", "), nt)
 		}
 		for _, s := range [][]Num{r.SamplePearson, r.SampleSpearman, r.AggPearson, r.AggSpearman, r.RandomAbs, r.RandomSigned, r.DeletionAUC, r.InsertionAUC} {
 			if len(s) != nt {
@@ -196,6 +211,19 @@ func (d dots) Plot(c draw.Canvas, p *plot.Plot) {
 		if c.Contains(pt) {
 			c.DrawGlyph(d.style, pt)
 		}
+	}
+}
+
+// refLine is a dashed vertical line at x over the whole panel (a reference value).
+type refLine struct{ x float64 }
+
+// refStyle is refLine's line.
+var refStyle = draw.LineStyle{Color: rgb(0x333333), Width: 0.6, Dashes: []vg.Length{2, 1.2}}
+
+func (r refLine) Plot(c draw.Canvas, p *plot.Plot) {
+	tx, _ := p.Transforms(&c)
+	if x := tx(r.x); x >= c.Min.X && x <= c.Max.X {
+		c.StrokeLine2(refStyle, x, c.Min.Y, x, c.Max.Y)
 	}
 }
 
@@ -348,9 +376,11 @@ func (cp curvePoints) DataRange() (xmin, xmax, ymin, ymax float64) {
 // one row per method, of (a) the per-sample and (b) the aggregate Pearson and Spearman
 // correlation with the truth, (c) the randomisation check (Spearman correlation of the maps on
 // trained and re-drawn weights, of |maps| and signed maps: low is good) and (d) the deletion
-// and insertion areas; below it (e) the deletion and (f) the insertion curves, the truth and a
-// random map as references, the highlighted methods in colour and the others in grey. With
-// several targets a glyph is the mean over targets and a line their range; curves are means.
+// and insertion areas, for an emulator of several input variables (FurtherVars) (e) each
+// method's share of Σ|attribution| on the further variables beside the share of |w| (dashed);
+// below it the deletion and the insertion curves, the truth and a random map as references, the
+// highlighted methods in colour and the others in grey. With several targets a glyph is the mean
+// over targets and a line their range; curves are means.
 func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 	if err := f.check(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrData, err)
@@ -374,14 +404,19 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 	type panel struct {
 		title         string
 		first, second [][]Num
-		keys          [2]string
-		corr          bool // correlation axis −1..1
+		keys          [2]string // "" for no second score
+		corr          bool      // correlation axis −1..1
+		ref           []Num     // a reference value per target, drawn at its mean (nil: none)
 	}
 	panels := []panel{
-		{"(a) truth,\nper sample", col(func(r FidelityRow) []Num { return r.SamplePearson }), col(func(r FidelityRow) []Num { return r.SampleSpearman }), [2]string{"Pearson", "Spearman"}, true},
-		{"(b) truth,\naggregate", col(func(r FidelityRow) []Num { return r.AggPearson }), col(func(r FidelityRow) []Num { return r.AggSpearman }), [2]string{"Pearson", "Spearman"}, true},
-		{"(c) random\nweights", col(func(r FidelityRow) []Num { return r.RandomAbs }), col(func(r FidelityRow) []Num { return r.RandomSigned }), [2]string{"|maps|", "signed"}, true},
-		{"(d) curve\nareas", col(func(r FidelityRow) []Num { return r.DeletionAUC }), col(func(r FidelityRow) []Num { return r.InsertionAUC }), [2]string{"deletion", "insertion"}, false},
+		{"(a) truth,\nper sample", col(func(r FidelityRow) []Num { return r.SamplePearson }), col(func(r FidelityRow) []Num { return r.SampleSpearman }), [2]string{"Pearson", "Spearman"}, true, nil},
+		{"(b) truth,\naggregate", col(func(r FidelityRow) []Num { return r.AggPearson }), col(func(r FidelityRow) []Num { return r.AggSpearman }), [2]string{"Pearson", "Spearman"}, true, nil},
+		{"(c) random\nweights", col(func(r FidelityRow) []Num { return r.RandomAbs }), col(func(r FidelityRow) []Num { return r.RandomSigned }), [2]string{"|maps|", "signed"}, true, nil},
+		{"(d) curve\nareas", col(func(r FidelityRow) []Num { return r.DeletionAUC }), col(func(r FidelityRow) []Num { return r.InsertionAUC }), [2]string{"deletion", "insertion"}, false, nil},
+	}
+	if len(f.FurtherVars) > 0 {
+		panels = append(panels, panel{"(e) share on\n" + strings.Join(f.FurtherVars, "+"), col(func(r FidelityRow) []Num { return r.FurtherShare }), nil,
+			[2]string{"share", ""}, false, f.WeightShare})
 	}
 	table := make([]*plot.Plot, len(panels))
 	for i, pn := range panels {
@@ -390,7 +425,17 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 		p.Title.TextStyle.Font.Size = st.Tick
 		p.X.Padding, p.Y.Padding = 0, 0
 		p.X.Tick.Marker = niceTicker{n: 3}
-		p.Add(rowGuides{n: n, sep: sep}, dots{vals: pn.first, off: 0.17, style: dotFirst}, dots{vals: pn.second, off: -0.17, style: dotSecond}, frame{})
+		p.Add(rowGuides{n: n, sep: sep})
+		if pn.ref != nil {
+			if m, _, _, ok := stats(pn.ref); ok {
+				p.Add(refLine{m})
+			}
+		}
+		if pn.second == nil {
+			p.Add(dots{vals: pn.first, style: dotFirst}, frame{})
+		} else {
+			p.Add(dots{vals: pn.first, off: 0.17, style: dotFirst}, dots{vals: pn.second, off: -0.17, style: dotSecond}, frame{})
+		}
 		if pn.corr {
 			p.X.Min, p.X.Max = -1.1, 1.1
 		} else {
@@ -452,7 +497,7 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 	curves := make([]*plot.Plot, 2)
 	for i, xl := range []string{"fraction removed", "fraction inserted"} {
 		p := st.newPlot()
-		p.Title.Text = []string{"(e) deletion", "(f) insertion"}[i]
+		p.Title.Text = fmt.Sprintf("(%c) %s", 'a'+len(panels)+i, []string{"deletion", "insertion"}[i])
 		p.Title.TextStyle.Font.Size = st.Tick
 		p.X.Label.Text = xl
 		p.X.Tick.Marker = niceTicker{n: 3}
@@ -522,8 +567,15 @@ func FidelityFigure(f Fidelity, width vg.Length, st Style) (*Figure, error) {
 				}
 			}
 			pn := panels[i]
-			drawKey(c, st, []keyEntry{{label: pn.keys[0], glyph: &dotFirst}, {label: pn.keys[1], glyph: &dotSecond}},
-				dc.Min.X-2*vg.Millimeter, dc.Max.X-dc.Min.X+4*vg.Millimeter, top-tableH)
+			keys := []keyEntry{{label: pn.keys[0], glyph: &dotFirst}, {label: pn.keys[1], glyph: &dotSecond}}
+			if pn.keys[1] == "" {
+				keys = keys[:1]
+				if pn.ref != nil {
+					l := refStyle
+					keys = append(keys, keyEntry{label: "|w|", line: &l})
+				}
+			}
+			drawKey(c, st, keys, dc.Min.X-2*vg.Millimeter, dc.Max.X-dc.Min.X+4*vg.Millimeter, top-tableH)
 		}
 		top -= tableH + dotKeyH + gapH
 		ccv := c

@@ -123,6 +123,9 @@ func testFigures(t *testing.T, width vg.Length) map[string]*Figure {
 	if figs["fidelity"], err = FidelityFigure(synthFidelity(), width, DefaultStyle()); err != nil {
 		t.Fatal(err)
 	}
+	if figs["fidelity_vars"], err = FidelityFigure(synthFidelityVars(), width, DefaultStyle()); err != nil {
+		t.Fatal(err)
+	}
 	r := []float64{250, 500, 1000, 2000, 4000}
 	if figs["lines"], err = LinesFigure(Lines{
 		Series: []Series{

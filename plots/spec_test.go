@@ -174,6 +174,16 @@ func TestSpecValidate(t *testing.T) {
 			f.Fractions[3] = f.Fractions[2]
 			return &f
 		}()}},
+		{"fidelity share per target missing", Spec{Kind: KindFidelity, Preset: "agu1", Fidelity: func() *Fidelity {
+			f := synthFidelityVars()
+			f.Rows[3].FurtherShare = f.Rows[3].FurtherShare[:1]
+			return &f
+		}()}},
+		{"fidelity shares of |w| missing", Spec{Kind: KindFidelity, Preset: "agu1", Fidelity: func() *Fidelity {
+			f := synthFidelityVars()
+			f.WeightShare = nil
+			return &f
+		}()}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := tc.s.validate(); !errors.Is(err, ErrSpec) {

@@ -181,6 +181,18 @@ func synthFidelity() Fidelity {
 	return f
 }
 
+// synthFidelityVars is synthFidelity for an emulator that also reads tsub: each method's share
+// of Σ|attribution| on it, and |w|'s.
+func synthFidelityVars() Fidelity {
+	f := synthFidelity()
+	f.FurtherVars, f.WeightShare = []string{"tsub"}, []Num{0.62, 0.58}
+	shares := []float64{0.45, 0.5, 0.6, 0.47, 0.44, 0.55, 0.3, 0.35}
+	for k := range f.Rows {
+		f.Rows[k].FurtherShare = []Num{Num(shares[k]), Num(shares[k] + 0.05)}
+	}
+	return f
+}
+
 func trapz(x []float64, y []Num) float64 {
 	s := 0.0
 	for i := 1; i < len(x); i++ {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -23,7 +24,8 @@ const Lags = 36
 // validated penalty would predict slightly better but would shrink and smear the coefficients,
 // which are what attributions are compared with. The price is sampling noise in the
 // coefficients when features are many for the samples: keep Lags · cells well below the
-// number of fitting months (see DefaultRadiusKm).
+// number of fitting months (see DefaultRadiusKm). A joint predictor from several variables
+// (FitTruthJoint) applies the fraction to each variable's own features.
 const RidgeFraction = 1e-3
 
 // DefaultRadiusKm is the default neighbourhood radius of the truth's predictor. On a 1000-year
@@ -50,9 +52,17 @@ func TruthMinYears(maxLead int) int {
 // LatLon is a point in degrees.
 type LatLon struct{ Lat, Lon float64 }
 
+// Predictor is one input variable of a truth's predictor: its name in the data file (e.g.
+// "sst", "tsub") and its anomalies.
+type Predictor struct {
+	Name    string
+	Anomaly *dataset.Series
+}
+
 // Truth is the optimal linear predictor of each target cell's anomaly at each lead: for target
 // i and lead L, the prediction for month t+L is Σ over lag k and cell c of
-// Coefficients(i, L)[k][c] · anomaly(t-k, c).
+// Coefficients(i, L)[k][c] · anomaly(t-k, c), and with several predictor variables (Vars) the
+// sum over each variable v of VarCoefficients(v, i, L)[k][c] · anomaly_v(t-k, c).
 type Truth struct {
 	Grid        dataset.Grid
 	Requested   []LatLon // targets as asked for
@@ -62,10 +72,13 @@ type Truth struct {
 	RadiusKm    float64  // neighbourhood radius (great-circle distance of cell centres)
 	TrainMonths [2]int   // inclusive range of init months (time indices) used to fit
 	TestYears   int      // whole years at the end held out
-	Features    []int    // number of neighbourhood cells per target (features = Lags times that)
+	Features    []int    // number of neighbourhood cells per target (features = Lags times that, times NVars)
 
-	// Coef holds [target][lead][lag][lat][lon] coefficients: 0 outside the target's
-	// neighbourhood, NaN on land.
+	// Vars names the predictor variables, the predicted variable first (FitTruthJoint); nil
+	// when the predictor reads the predicted variable alone (FitTruth).
+	Vars []string
+	// Coef holds [var][target][lead][lag][lat][lon] coefficients (one variable block unless
+	// Vars names several): 0 outside the target's neighbourhood, NaN on land.
 	Coef []float32
 	// R2Test holds [target][lead] the coefficient of determination of the prediction on the
 	// held-out years (init month in them); NaN if they hold no complete sample.
@@ -74,13 +87,24 @@ type Truth struct {
 	R2Train []float64
 	// RidgeFraction is the penalty used (see the constant).
 	RidgeFraction float64
+
+	// Joint is a predictor of the same targets and leads from several variables (FitTruthJoint
+	// on the same run), written beside this one by WriteNetCDF; nil for none.
+	Joint *Truth
 }
 
+// NVars is the number of predictor variables (1 unless Vars names several).
+func (tr *Truth) NVars() int { return max(1, len(tr.Vars)) }
+
 // Coefficients returns the [lag][lat][lon] coefficients of target i and lead index l (a view
-// into Coef).
-func (tr *Truth) Coefficients(i, l int) []float32 {
+// into Coef) of the first predictor variable, the predicted one.
+func (tr *Truth) Coefficients(i, l int) []float32 { return tr.VarCoefficients(0, i, l) }
+
+// VarCoefficients returns the [lag][lat][lon] coefficients of predictor variable v (Vars[v]),
+// target i and lead index l (a view into Coef).
+func (tr *Truth) VarCoefficients(v, i, l int) []float32 {
 	n := Lags * tr.Grid.Size()
-	off := (i*len(tr.Leads) + l) * n
+	off := ((v*len(tr.Targets)+i)*len(tr.Leads) + l) * n
 	return tr.Coef[off : off+n : off+n]
 }
 
@@ -109,9 +133,50 @@ func greatCircleKm(a, b LatLon) float64 {
 // that of one 36-lag cross-covariance plus a Cholesky factorisation of p x p per target.
 // progress, if not nil, is called with (targets done, targets); ctx is checked between steps.
 func FitTruth(ctx context.Context, anomaly *dataset.Series, targets []LatLon, leads []int, radiusKm float64, progress func(done, total int)) (*Truth, error) {
-	if anomaly == nil || anomaly.N == 0 || len(anomaly.Values) != anomaly.N*anomaly.Grid.Size() {
-		return nil, &ConfigError{Field: "anomaly", Msg: "no data, or values do not match the grid and months"}
+	return fitTruth(ctx, []*dataset.Series{anomaly}, nil, targets, leads, radiusKm, progress)
+}
+
+// FitTruthJoint fits, like FitTruth, the optimal linear predictor of predictors[0]'s anomaly at
+// each target cell, but from the anomalies of every predictor variable (e.g. SST and the
+// temperature below the mixed layer) at the same 36 lags and neighbourhood cells: Lags · cells ·
+// len(predictors) features. The variables differ in spread, so each gets its own ridge penalty,
+// the same fraction of its own mean feature variance (λ_v = RidgeFraction · trace_v / p_v over
+// its features). A cell is ocean when every variable is finite there in every month. The
+// series must share grid, start and length. The result's Vars name the predictors in order.
+func FitTruthJoint(ctx context.Context, predictors []Predictor, targets []LatLon, leads []int, radiusKm float64, progress func(done, total int)) (*Truth, error) {
+	if len(predictors) == 0 {
+		return nil, &ConfigError{Field: "predictors", Msg: "no predictor variable given"}
 	}
+	series := make([]*dataset.Series, len(predictors))
+	names := make([]string, len(predictors))
+	first := predictors[0].Anomaly
+	for v, p := range predictors {
+		switch {
+		case p.Name == "" || slices.Contains(names[:v], p.Name):
+			return nil, &ConfigError{Field: "predictors", Msg: fmt.Sprintf("variable %d is named %q; give every predictor a name of its own", v, p.Name)}
+		case p.Anomaly == nil:
+			return nil, &ConfigError{Field: "predictors", Msg: fmt.Sprintf("%s has no anomalies", p.Name)}
+		case first != nil && (p.Anomaly.N != first.N || p.Anomaly.Start != first.Start ||
+			!slices.Equal(p.Anomaly.Grid.Lat, first.Grid.Lat) || !slices.Equal(p.Anomaly.Grid.Lon, first.Grid.Lon)):
+			return nil, &ConfigError{Field: "predictors", Msg: fmt.Sprintf("%s does not share %s's grid and months", p.Name, predictors[0].Name)}
+		}
+		series[v], names[v] = p.Anomaly, p.Name
+	}
+	return fitTruth(ctx, series, names, targets, leads, radiusKm, progress)
+}
+
+// fitTruth is FitTruth of series[0]'s anomaly from every series (names nil: series[0] alone).
+func fitTruth(ctx context.Context, series []*dataset.Series, names []string, targets []LatLon, leads []int, radiusKm float64, progress func(done, total int)) (*Truth, error) {
+	for v, anomaly := range series {
+		if anomaly == nil || anomaly.N == 0 || len(anomaly.Values) != anomaly.N*anomaly.Grid.Size() {
+			field := "anomaly"
+			if v > 0 {
+				field = "anomaly of " + names[v]
+			}
+			return nil, &ConfigError{Field: field, Msg: "no data, or values do not match the grid and months"}
+		}
+	}
+	anomaly := series[0]
 	if len(targets) == 0 {
 		return nil, &ConfigError{Field: "targets", Msg: "no target cell given"}
 	}
@@ -141,16 +206,18 @@ func FitTruth(ctx context.Context, anomaly *dataset.Series, targets []LatLon, le
 		return nil, &ConfigError{Field: "anomaly", Msg: fmt.Sprintf("%d months leave no fitting sample for %d lags and lead %d; generate more years", N, Lags, maxLead)}
 	}
 
-	// Ocean: finite in every month.
+	// Ocean: finite in every month of every variable.
 	ocean := make([]bool, size)
 	for k := range ocean {
 		ocean[k] = true
 	}
-	for t := 0; t < N; t++ {
-		v := anomaly.Values[t*size : (t+1)*size]
-		for k, x := range v {
-			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-				ocean[k] = false
+	for _, s := range series {
+		for t := 0; t < N; t++ {
+			v := s.Values[t*size : (t+1)*size]
+			for k, x := range v {
+				if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+					ocean[k] = false
+				}
 			}
 		}
 	}
@@ -160,7 +227,8 @@ func FitTruth(ctx context.Context, anomaly *dataset.Series, targets []LatLon, le
 	tr := &Truth{
 		Grid: g, Requested: append([]LatLon(nil), targets...), Leads: append([]int(nil), leads...),
 		RadiusKm: radiusKm, TrainMonths: [2]int{t0, t1}, TestYears: testYears,
-		Coef:          make([]float32, len(targets)*len(leads)*Lags*size),
+		Vars:          slices.Clone(names),
+		Coef:          make([]float32, len(series)*len(targets)*len(leads)*Lags*size),
 		R2Test:        make([]float64, len(targets)*len(leads)),
 		R2Train:       make([]float64, len(targets)*len(leads)),
 		RidgeFraction: RidgeFraction,
@@ -187,7 +255,7 @@ func FitTruth(ctx context.Context, anomaly *dataset.Series, targets []LatLon, le
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := tr.fitTarget(ctx, i, anomaly, ocean, maxLead); err != nil {
+		if err := tr.fitTarget(ctx, i, series, ocean); err != nil {
 			return nil, err
 		}
 		if progress != nil {
@@ -197,10 +265,10 @@ func FitTruth(ctx context.Context, anomaly *dataset.Series, targets []LatLon, le
 	return tr, nil
 }
 
-// fitTarget fits every lead of target i.
-func (tr *Truth) fitTarget(ctx context.Context, i int, anomaly *dataset.Series, ocean []bool, maxLead int) error {
+// fitTarget fits every lead of target i from the variables' series (series[0] the predicted).
+func (tr *Truth) fitTarget(ctx context.Context, i int, series []*dataset.Series, ocean []bool) error {
 	g := tr.Grid
-	size, N := g.Size(), anomaly.N
+	size, N := g.Size(), series[0].N
 	nlon := g.NLon()
 	centre := tr.Targets[i]
 	var cells []int
@@ -213,18 +281,20 @@ func (tr *Truth) fitTarget(ctx context.Context, i int, anomaly *dataset.Series, 
 			cells = append(cells, k)
 		}
 	}
-	n := len(cells)
-	p := Lags * n
+	n, nv := len(cells), len(series)
+	p := Lags * nv * n
 	tr.Features = append(tr.Features, n)
 
-	// A: all months x neighbourhood cells, float64.
-	A := mat.NewDense(N, n, nil)
+	// A: all months x (variable, neighbourhood cell), variable-major, float64.
+	A := mat.NewDense(N, nv*n, nil)
 	raw := A.RawMatrix()
 	for t := 0; t < N; t++ {
-		row := raw.Data[t*raw.Stride : t*raw.Stride+n]
-		v := anomaly.Values[t*size : (t+1)*size]
-		for c, k := range cells {
-			row[c] = float64(v[k])
+		row := raw.Data[t*raw.Stride : t*raw.Stride+nv*n]
+		for v, s := range series {
+			vals := s.Values[t*size : (t+1)*size]
+			for c, k := range cells {
+				row[v*n+c] = float64(vals[k])
+			}
 		}
 	}
 	t0, t1 := tr.TrainMonths[0], tr.TrainMonths[1]
@@ -236,7 +306,7 @@ func (tr *Truth) fitTarget(ctx context.Context, i int, anomaly *dataset.Series, 
 	if err != nil {
 		return err
 	}
-	chol, err := factor(G, p, RidgeFraction, centre)
+	chol, err := factor(G, p, nv, RidgeFraction, centre)
 	if err != nil {
 		return err
 	}
@@ -248,16 +318,18 @@ func (tr *Truth) fitTarget(ctx context.Context, i int, anomaly *dataset.Series, 
 		if err != nil {
 			return err
 		}
-		coef := tr.Coefficients(i, li)
-		for k := 0; k < Lags; k++ {
-			fk := coef[k*size : (k+1)*size]
-			for kk := range fk {
-				if !ocean[kk] {
-					fk[kk] = float32(math.NaN())
+		for v := range nv {
+			coef := tr.VarCoefficients(v, i, li)
+			for k := 0; k < Lags; k++ {
+				fk := coef[k*size : (k+1)*size]
+				for kk := range fk {
+					if !ocean[kk] {
+						fk[kk] = float32(math.NaN())
+					}
 				}
-			}
-			for c, kk := range cells {
-				fk[kk] = float32(beta[k*n+c])
+				for c, kk := range cells {
+					fk[kk] = float32(beta[(k*nv+v)*n+c])
+				}
 			}
 		}
 		idx := i*len(tr.Leads) + li
@@ -307,20 +379,27 @@ func gram(ctx context.Context, A *mat.Dense, from, to int) ([]float64, error) {
 	return G, nil
 }
 
-// factor returns the Cholesky factorisation of G + λI, λ = f·trace(G)/p.
-func factor(G []float64, p int, f float64, centre LatLon) (*mat.Cholesky, error) {
-	trace := 0.0
+// factor returns the Cholesky factorisation of G + Λ for p features of nv variables (lag-major,
+// then variable, then cell, as gram orders them): each variable's features get λ_v =
+// f·trace_v/p_v, its own diagonal's mean times f.
+func factor(G []float64, p, nv int, f float64, centre LatLon) (*mat.Cholesky, error) {
+	width := p / Lags // features per lag
+	n := width / nv   // cells
+	trace := make([]float64, nv)
 	for d := 0; d < p; d++ {
-		trace += G[d*p+d]
+		trace[d%width/n] += G[d*p+d]
 	}
-	lambda := f * trace / float64(p)
-	if lambda <= 0 {
-		lambda = 1e-12
+	lambda := make([]float64, nv)
+	for v := range lambda {
+		lambda[v] = f * trace[v] / float64(p/nv)
+		if lambda[v] <= 0 {
+			lambda[v] = 1e-12
+		}
 	}
 	work := make([]float64, len(G))
 	copy(work, G)
 	for d := 0; d < p; d++ {
-		work[d*p+d] += lambda
+		work[d*p+d] += lambda[d%width/n]
 	}
 	var chol mat.Cholesky
 	if ok := chol.Factorize(mat.NewSymDense(p, work)); !ok {

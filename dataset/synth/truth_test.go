@@ -3,6 +3,7 @@ package synth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -339,5 +340,223 @@ func TestTruthWriteNetCDF(t *testing.T) {
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {
 		t.Errorf("directory holds %d entries, want only the truth file (no temporary left)", len(entries))
+	}
+}
+
+// twoVarSeries returns toy series a (the predicted variable) and d (a second predictor, of
+// standard deviation 2) on toySeries' grid: white noise, except that cell 8 of a follows both,
+// a(t, 8) = 0.5 a(t-2, 0) + 0.35 d(t-3, 4) + 0.4 e(t). From init month t, a(t+L, 8) is then
+// predicted by 0.5 on a at lag 2-L in cell 0 and 0.35 on d at lag 3-L in cell 4: R² 0.74/0.9 from
+// both, 0.25/0.9 from a alone at lead 1.
+func twoVarSeries(years int, seed uint64) (a, d *dataset.Series) {
+	rng := rand.New(rand.NewPCG(seed, 12))
+	months := 12 * years
+	dv := make([][]float64, months)
+	for t := range dv {
+		dv[t] = make([]float64, 9)
+		for k := range dv[t] {
+			dv[t][k] = 2 * rng.NormFloat64()
+		}
+	}
+	a = toySeries(months, func(v [][]float64) {
+		for t := range v {
+			for k := range v[t] {
+				v[t][k] = rng.NormFloat64()
+			}
+			if t >= 3 {
+				v[t][8] = 0.5*v[t-2][0] + 0.35*dv[t-3][4] + 0.4*rng.NormFloat64()
+			}
+		}
+	})
+	d = toySeries(months, func(v [][]float64) { copy(v, dv) })
+	d.Name = "d"
+	return a, d
+}
+
+// TestFitTruthJointRecoversCoefficients: from two variables the fit finds both known
+// coefficients (and nothing else: 648 features on 28,800 fitting months leave sampling noise of
+// about 0.004) at each lead, with the R² they imply; from the predicted variable alone it finds
+// its own and explains less.
+func TestFitTruthJointRecoversCoefficients(t *testing.T) {
+	a, d := twoVarSeries(3000, 21)
+	leads := []int{1, 2, 3}
+	target := []LatLon{{41, -39}}
+	tr, err := FitTruthJoint(context.Background(), []Predictor{{"sst", a}, {"tsub", d}}, target, leads, 300, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := FitTruth(context.Background(), a, target, leads, 300, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.NVars() != 2 || !slices.Equal(tr.Vars, []string{"sst", "tsub"}) || len(tr.Coef) != 2*len(leads)*Lags*9 || tr.Features[0] != 9 {
+		t.Fatalf("vars %v, %d coefficients, %v features", tr.Vars, len(tr.Coef), tr.Features)
+	}
+	for li, L := range leads {
+		for v, want := range []struct {
+			cell, lag int
+			coef      float64
+		}{{0, 2 - L, 0.5}, {4, 3 - L, 0.35}} {
+			coef := tr.VarCoefficients(v, 0, li)
+			for lag := range Lags {
+				for k := range 9 {
+					w, tol := 0.0, 0.04
+					if k == want.cell && lag == want.lag {
+						w, tol = want.coef, 0.015
+					}
+					if got := float64(coef[lag*9+k]); math.Abs(got-w) > tol {
+						t.Errorf("lead %d variable %s lag %d cell %d: coefficient %.3f, want %.2f", L, tr.Vars[v], lag, k, got, w)
+					}
+				}
+			}
+		}
+	}
+	wantR2 := []float64{0.74 / 0.9, 0.74 / 0.9, 0.49 / 0.9}
+	wantR2One := []float64{0.25 / 0.9, 0.25 / 0.9, 0}
+	for li, L := range leads {
+		t.Logf("lead %d: held-out R² %.3f from both, %.3f from sst alone", L, tr.R2Test[li], one.R2Test[li])
+		if math.Abs(tr.R2Test[li]-wantR2[li]) > 0.03 || math.Abs(one.R2Test[li]-wantR2One[li]) > 0.03 {
+			t.Errorf("lead %d: R² %.3f from both (want %.3f), %.3f from sst alone (want %.3f)", L, tr.R2Test[li], wantR2[li], one.R2Test[li], wantR2One[li])
+		}
+	}
+	// FitTruth's coefficients on sst alone are the known one: nothing of d leaks into them,
+	// since d is independent of a's past.
+	if c := one.Coefficients(0, 0)[1*9+0]; math.Abs(float64(c)-0.5) > 0.02 {
+		t.Errorf("sst alone, lead 1: coefficient %.3f at lag 1 cell 0, want 0.5", c)
+	}
+}
+
+// TestFitTruthJointOfOneIsFitTruth: a joint fit from the predicted variable alone is FitTruth,
+// bit for bit (the per-variable penalty of one variable is the single penalty).
+func TestFitTruthJointOfOneIsFitTruth(t *testing.T) {
+	a, _ := twoVarSeries(60, 5)
+	want, err := FitTruth(context.Background(), a, []LatLon{{41, -39}, {40, -40}}, []int{1, 6}, 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := FitTruthJoint(context.Background(), []Predictor{{"sst", a}}, []LatLon{{41, -39}, {40, -40}}, []int{1, 6}, 200, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameBits(got.Coef, want.Coef) || !slices.Equal(got.R2Test, want.R2Test) || !slices.Equal(got.Vars, []string{"sst"}) {
+		t.Errorf("joint fit of one variable differs from FitTruth (vars %v)", got.Vars)
+	}
+}
+
+func TestFitTruthJointRejects(t *testing.T) {
+	a, d := twoVarSeries(10, 1)
+	short := toySeries(12*9, func(v [][]float64) {})
+	for _, tc := range []struct {
+		name string
+		p    []Predictor
+	}{
+		{"none", nil},
+		{"unnamed", []Predictor{{"sst", a}, {"", d}}},
+		{"same name", []Predictor{{"sst", a}, {"sst", d}}},
+		{"no anomalies", []Predictor{{"sst", a}, {"tsub", nil}}},
+		{"other months", []Predictor{{"sst", a}, {"tsub", short}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := FitTruthJoint(context.Background(), tc.p, []LatLon{{40, -40}}, []int{1}, 300, nil); !errors.Is(err, ErrConfig) {
+				t.Errorf("err = %v, want ErrConfig", err)
+			}
+		})
+	}
+}
+
+// TestTruthWriteNetCDFJoint: a joint predictor adds joint_coef_NAME per variable, the joint R²
+// and joint_predictors, and leaves every variable and attribute of the one-variable file as it
+// was.
+func TestTruthWriteNetCDFJoint(t *testing.T) {
+	a, d := twoVarSeries(20, 9)
+	targets, leads := []LatLon{{40, -40}, {39, -41}}, []int{1, 6}
+	tr, err := FitTruth(context.Background(), a, targets, leads, 150, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	plain, joint := filepath.Join(dir, "plain.nc"), filepath.Join(dir, "joint.nc")
+	if err := tr.WriteNetCDF(plain, map[string]string{"seed": "9"}); err != nil {
+		t.Fatal(err)
+	}
+	if tr.Joint, err = FitTruthJoint(context.Background(), []Predictor{{"sst", a}, {"tsub", d}}, targets, leads, 150, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.WriteNetCDF(joint, map[string]string{"seed": "9"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Joint.WriteNetCDF(filepath.Join(dir, "bad.nc"), nil); err == nil {
+		t.Error("a joint predictor written as the file's coef: no error")
+	}
+	fp, err := netcdf.Open(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fp.Close()
+	fj, err := netcdf.Open(joint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fj.Close()
+	vars, err := fp.Vars()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, vp := range vars {
+		vj, err := fj.Var(vp.Name)
+		if err != nil {
+			t.Errorf("%s missing beside the joint predictor: %v", vp.Name, err)
+			continue
+		}
+		a, _ := vp.ReadFloat64(nil, nil)
+		b, _ := vj.ReadFloat64(nil, nil)
+		ap, _ := vp.Attrs()
+		aj, _ := vj.Attrs()
+		if !slices.Equal(vp.Shape(), vj.Shape()) || !slices.EqualFunc(a, b, func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) }) ||
+			fmt.Sprint(ap) != fmt.Sprint(aj) {
+			t.Errorf("%s differs beside the joint predictor", vp.Name)
+		}
+	}
+	gp, _ := fp.Attrs()
+	for _, ga := range gp {
+		if gj, err := fj.Attr(ga.Name); ga.Name != "history" && (err != nil || gj.Text != ga.Text) {
+			t.Errorf("global attribute %s = %q beside the joint predictor, %q without", ga.Name, gj.Text, ga.Text)
+		}
+	}
+	if at, err := fj.Attr("joint_predictors"); err != nil || at.Text != "sst tsub" {
+		t.Errorf("joint_predictors = %+v, %v", at, err)
+	}
+	size := tr.Grid.Size()
+	for v, name := range []string{"sst", "tsub"} {
+		cv, err := fj.Var("joint_coef_" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := cv.Attr("predictor"); err != nil || p.Text != name {
+			t.Errorf("joint_coef_%s:predictor = %+v, %v", name, p, err)
+		}
+		got, err := cv.ReadFloat32(nil, nil)
+		if err != nil || len(got) != 2*2*Lags*size {
+			t.Fatalf("joint_coef_%s: %d values, %v", name, len(got), err)
+		}
+		for i := range 2 {
+			for l := range 2 {
+				want := tr.Joint.VarCoefficients(v, i, l)
+				off := (i*2 + l) * Lags * size
+				for k, w := range want {
+					if math.IsNaN(float64(w)) {
+						w = truthFill
+					}
+					if got[off+k] != w {
+						t.Fatalf("joint_coef_%s target %d lead %d [%d] = %v, want %v", name, i, l, k, got[off+k], w)
+					}
+				}
+			}
+		}
+	}
+	if r2, err := fj.Var("joint_r2_test"); err != nil {
+		t.Error(err)
+	} else if v, _ := r2.ReadFloat64(nil, nil); !slices.Equal(v, tr.Joint.R2Test) {
+		t.Errorf("joint_r2_test = %v, want %v", v, tr.Joint.R2Test)
 	}
 }
