@@ -63,7 +63,7 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	binKm := fs.Float64("bin-km", 100, "width of the distance bins (km) of the distance curve")
 	asJSON := fs.Bool("json", false, "print the table and the curves as JSON")
 	variable := fs.String("variable", "", "with an emulator of several input variables: analyse this variable's attributions alone (default: summed over every variable)")
-	truthPath := fs.String("truth", "", "also a row per target and lead of this ground truth (climxai synth --truth): the optimal linear predictor's |coefficients|, which are its saliency")
+	truthPath := fs.String("truth", "", "also a row per target and lead of this ground truth (climxai synth --truth): the optimal linear predictor's |coefficients|, which are its saliency; with --variable, that variable's block of the joint predictor (synth --subsurface --truth)")
 	fig := addFigureFlag(fs, "the decay curves with their e-folding fits")
 	files, err := parseFlags(fs, args)
 	if err != nil {
@@ -103,7 +103,14 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err != nil {
 			return err
 		}
-		rows = append(rows, truthDecay(*truthPath, tr, *maxLag, *binKm)...)
+		coef, name, err := tr.decayCoef(*variable)
+		if err != nil {
+			return err
+		}
+		for _, r := range truthDecay(*truthPath, tr, coef, *maxLag, *binKm) {
+			r.Variable = name
+			rows = append(rows, r)
+		}
 	}
 	if len(files) > 0 && *fig.path != "" {
 		abs, err := absPaths(files)
@@ -137,9 +144,11 @@ func cmdDecay(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	said := map[string]bool{}
 	for _, r := range rows {
-		if r.Variable != "" {
-			fmt.Fprintf(stdout, "%s: importance of %s\n", filepath.Base(r.File), r.Variable)
+		if line := fmt.Sprintf("%s: importance of %s", filepath.Base(r.File), r.Variable); r.Variable != "" && !said[line] {
+			fmt.Fprintln(stdout, line) // once per file: a truth file gives a row per target and lead
+			said[line] = true
 		}
 	}
 	for _, r := range rows {
@@ -177,15 +186,15 @@ func decayOf(path string, a *dataset.AttributionFile, lat0, lon0 float64, maxLag
 // optimal linear predictor's |coefficients|. For a linear predictor they are its saliency,
 // the same for every sample, so the row is what aggregating its saliency would give: the
 // yardstick for an emulator's saliency aggregates (within the truth's neighbourhood radius,
-// outside which the coefficients are 0).
-func truthDecay(path string, tr *truthFile, maxLag int, binKm float64) []decayRow {
+// outside which the coefficients are 0). coef is tr.coef or one of tr.jointCoef (decayCoef).
+func truthDecay(path string, tr *truthFile, coef []float32, maxLag int, binKm float64) []decayRow {
 	grid := dataset.Grid{Lat: tr.lat, Lon: tr.lon}
 	n := tr.lags * grid.Size()
 	var rows []decayRow
 	for i := range tr.targetLat {
 		for l, lead := range tr.leads {
 			off := (i*len(tr.leads) + l) * n
-			a := &dataset.AttributionFile{Grid: grid, Lags: make([]int, tr.lags), Values: tr.coef[off : off+n],
+			a := &dataset.AttributionFile{Grid: grid, Lags: make([]int, tr.lags), Values: coef[off : off+n],
 				Meta: dataset.AttributionMeta{Method: "truth", Lead: lead, Target: fmt.Sprintf("%g,%g", tr.targetLat[i], tr.targetLon[i])}}
 			for k := range a.Lags {
 				a.Lags[k] = k
@@ -194,6 +203,30 @@ func truthDecay(path string, tr *truthFile, maxLag int, binKm float64) []decayRo
 		}
 	}
 	return rows
+}
+
+// decayCoef picks the truth's coefficients for decay --variable name: with name a variable of
+// the joint predictor (synth --subsurface --truth), that variable's block of it, the yardstick
+// for one variable's attributions in an emulator that reads them all; otherwise the predictor
+// from SST alone (coef), for "" (a one-variable emulator's aggregates, or the sum over
+// variables, which the joint predictor's blocks cannot give without the card's scalings) and
+// for the predicted variable of a file without a joint predictor. It also returns the variable
+// to name in the rows ("" for coef).
+func (t *truthFile) decayCoef(name string) ([]float32, string, error) {
+	if name == "" || name == "all" {
+		return t.coef, "", nil
+	}
+	if i := slices.Index(t.jointVars, name); i >= 0 {
+		return t.jointCoef[i], name + " (joint)", nil
+	}
+	if t.jointVars == nil && name == "sst" {
+		return t.coef, "", nil
+	}
+	have := "only the predictor from sst alone (coef)"
+	if t.jointVars != nil {
+		have = "the joint predictor of " + strings.Join(t.jointVars, ", ")
+	}
+	return nil, "", app.Usagef("decay: --variable %s: the truth holds %s; write the truth of every input variable with climxai synth --subsurface --truth", name, have)
 }
 
 // uniformExtent returns R50 and R90 of importance spread evenly over the ocean cells of a (the

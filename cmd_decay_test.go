@@ -180,4 +180,58 @@ func TestDecayTruth(t *testing.T) {
 	if strings.Count(table, "truth.nc") != 4 || !strings.Contains(table, "5.00") {
 		t.Errorf("table:\n%s", table)
 	}
+	var stdout, stderr bytes.Buffer
+	if err := cmdDecay(context.Background(), []string{"--truth", path, "--variable", "tsub"}, &stdout, &stderr); !errors.As(err, new(*app.UsageError)) ||
+		!strings.Contains(err.Error(), "synth --subsurface --truth") {
+		t.Errorf("--variable tsub without a joint predictor: %v", err)
+	}
+
+	// A joint predictor from sst and tsub beside coef: --variable picks its block (e-folding 3
+	// months for sst, 8 for tsub), no --variable keeps coef.
+	joint := *tr
+	joint.Vars, joint.Coef = []string{"sst", "tsub"}, nil
+	for _, tau := range []float64{3, 8} {
+		for i := range tr.Targets {
+			for range tr.Leads {
+				for k := range synth.Lags {
+					slab := make([]float32, n)
+					slab[tr.TargetCells[i]] = float32(math.Exp(-float64(k) / tau))
+					slab[0] = float32(math.NaN())
+					joint.Coef = append(joint.Coef, slab...)
+				}
+			}
+		}
+	}
+	tr.Joint = &joint
+	if err := tr.WriteNetCDF(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		variable string
+		tau      []float64
+		label    string
+	}{{"sst", []float64{3, 3}, "sst (joint)"}, {"tsub", []float64{8, 8}, "tsub (joint)"}, {"", taus, ""}} {
+		var got struct {
+			Rows []struct {
+				Variable string
+				Efold    float64 `json:"efold_months"`
+			}
+		}
+		args := []string{"--truth", path, "--json"}
+		if tc.variable != "" {
+			args = append(args, "--variable", tc.variable)
+		}
+		if err := json.Unmarshal([]byte(runVerb(t, cmdDecay, args...)), &got); err != nil || len(got.Rows) != 4 {
+			t.Fatalf("--variable %q: %v, %d rows", tc.variable, err, len(got.Rows))
+		}
+		for j, r := range got.Rows {
+			if tau := tc.tau[j%2]; math.Abs(r.Efold-tau) > 1e-3*tau || r.Variable != tc.label {
+				t.Errorf("--variable %q row %d: e-folding %g (%q), want %g (%q)", tc.variable, j, r.Efold, r.Variable, tau, tc.label)
+			}
+		}
+	}
+	if err := cmdDecay(context.Background(), []string{"--truth", path, "--variable", "ohc"}, &stdout, &stderr); err == nil ||
+		!strings.Contains(err.Error(), "joint predictor of sst, tsub") {
+		t.Errorf("--variable ohc: %v", err)
+	}
 }
