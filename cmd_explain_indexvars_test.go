@@ -62,14 +62,7 @@ input_months = 36
 channel_order = "newest-first"
 input_layout = "month-major"
 index = "spg"
-[grid]
-lat_start = 5.0
-lat_step = 2.0
-nlat = 35
-lon_start = -100.0
-lon_step = 2.0
-nlon = 63
-[preprocess]
+`+grid2deg+`[preprocess]
 anomaly = "monthly-climatology"
 filter = "none"
 scale_std = 0.5

@@ -22,6 +22,16 @@ import (
 	"climxai/plots"
 )
 
+// grid2deg is the [grid] table of cards on the synthetic runs' 2° North Atlantic grid.
+const grid2deg = `[grid]
+lat_start = 5.0
+lat_step = 2.0
+nlat = 35
+lon_start = -100.0
+lon_step = 2.0
+nlon = 63
+`
+
 // fidelityFixture writes five synthetic years at 2°, the truth of one target at lead 1 fitted
 // on them, and a card whose lead-1 emulator IS that truth (attribution.LinearEmulatorModel).
 func fidelityFixture(t *testing.T) (card, data, truth string) {
@@ -60,14 +70,7 @@ func fidelityFixture(t *testing.T) (card, data, truth string) {
 variable = "sst"
 input_months = 36
 channel_order = "oldest-first"
-[grid]
-lat_start = 5.0
-lat_step = 2.0
-nlat = 35
-lon_start = -100.0
-lon_step = 2.0
-nlon = 63
-[preprocess]
+` + grid2deg + `[preprocess]
 anomaly = "monthly-climatology"
 filter = "none"
 scale_mean = 0.0
@@ -263,14 +266,7 @@ variable = "sst"
 input_months = 36
 channel_order = "oldest-first"
 input_layout = "month-major"
-[grid]
-lat_start = 5.0
-lat_step = 2.0
-nlat = 35
-lon_start = -100.0
-lon_step = 2.0
-nlon = 63
-[preprocess]
+`+grid2deg+`[preprocess]
 anomaly = "monthly-climatology"
 filter = "none"
 scale_mean = 0.0

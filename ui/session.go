@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
 	"climxai/app"
@@ -165,17 +164,7 @@ func (w *Window) SaveSession(path string) {
 	}()
 }
 
-func (w *Window) chooseSessionToLoad() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
-		w.LoadSession(r.URI().Path())
-	}, w.Win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".json"}))
-	d.Show()
-}
+func (w *Window) chooseSessionToLoad() { w.chooseFile([]string{".json"}, w.LoadSession) }
 
 // LoadSession reads a session file on a worker and restores its view: it opens the session's
 // card and data unless they are open already, then selects, shows and explains what the

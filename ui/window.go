@@ -291,7 +291,9 @@ func (w *Window) Prompt(text string) {
 	w.status.SetText("Open an emulator card and its SST data to begin.")
 }
 
-func (w *Window) chooseCard() {
+// chooseFile shows the open dialog for files with one of exts and passes the chosen path to
+// then; cancelling does nothing.
+func (w *Window) chooseFile(exts []string, then func(path string)) {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
 			dialog.ShowError(err, w.Win)
@@ -301,28 +303,27 @@ func (w *Window) chooseCard() {
 			return
 		}
 		r.Close()
-		w.cardPath = r.URI().Path()
-		w.openChosen()
+		then(r.URI().Path())
 	}, w.Win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".toml"}))
+	d.SetFilter(storage.NewExtensionFileFilter(exts))
 	d.Show()
 }
 
-func (w *Window) chooseData() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			dialog.ShowError(err, w.Win)
-			return
-		}
-		if r == nil {
-			return
-		}
-		r.Close()
-		w.dataPaths = []string{r.URI().Path()}
+// dataExts are the extensions the data dialogs offer.
+var dataExts = []string{".nc", ".nc4", ".cdf"}
+
+func (w *Window) chooseCard() {
+	w.chooseFile([]string{".toml"}, func(path string) {
+		w.cardPath = path
 		w.openChosen()
-	}, w.Win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".nc", ".nc4", ".cdf"}))
-	d.Show()
+	})
+}
+
+func (w *Window) chooseData() {
+	w.chooseFile(dataExts, func(path string) {
+		w.dataPaths = []string{path}
+		w.openChosen()
+	})
 }
 
 // chooseMoreData adds a data file to those chosen (a variable or a period stored in a file of
@@ -332,19 +333,7 @@ func (w *Window) chooseMoreData() {
 		w.chooseData()
 		return
 	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			dialog.ShowError(err, w.Win)
-			return
-		}
-		if r == nil {
-			return
-		}
-		r.Close()
-		w.AddData(r.URI().Path())
-	}, w.Win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".nc", ".nc4", ".cdf"}))
-	d.Show()
+	w.chooseFile(dataExts, w.AddData)
 }
 
 // AddData adds path to the data files (unless it is one of them) and opens the card with them
