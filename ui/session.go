@@ -164,7 +164,9 @@ func (w *Window) SaveSession(path string) {
 	}()
 }
 
-func (w *Window) chooseSessionToLoad() { w.chooseFile([]string{".json"}, w.LoadSession) }
+func (w *Window) chooseSessionToLoad() {
+	w.chooseFile([]string{".json"}, firstOf(w.prefs.recentSessions()), w.LoadSession)
+}
 
 // LoadSession reads a session file on a worker and restores its view: it opens the session's
 // card and data unless they are open already, then selects, shows and explains what the

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -291,9 +292,10 @@ func (w *Window) Prompt(text string) {
 	w.status.SetText("Open an emulator card and its SST data to begin.")
 }
 
-// chooseFile shows the open dialog for files with one of exts and passes the chosen path to
-// then; cancelling does nothing.
-func (w *Window) chooseFile(exts []string, then func(path string)) {
+// chooseFile shows the open dialog for files with one of exts, in the folder of near when it is
+// a file's path (the open data, say: a further variable's file usually lies beside it), and
+// passes the chosen path to then; cancelling does nothing.
+func (w *Window) chooseFile(exts []string, near string, then func(path string)) {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
 			dialog.ShowError(err, w.Win)
@@ -306,21 +308,34 @@ func (w *Window) chooseFile(exts []string, then func(path string)) {
 		then(r.URI().Path())
 	}, w.Win)
 	d.SetFilter(storage.NewExtensionFileFilter(exts))
+	if near != "" {
+		if dir, err := storage.ListerForURI(storage.NewFileURI(filepath.Dir(near))); err == nil {
+			d.SetLocation(dir)
+		}
+	}
 	d.Show()
+}
+
+// firstOf is the first of paths, or "".
+func firstOf(paths []string) string {
+	if len(paths) == 0 {
+		return ""
+	}
+	return paths[0]
 }
 
 // dataExts are the extensions the data dialogs offer.
 var dataExts = []string{".nc", ".nc4", ".cdf"}
 
 func (w *Window) chooseCard() {
-	w.chooseFile([]string{".toml"}, func(path string) {
+	w.chooseFile([]string{".toml"}, w.cardPath, func(path string) {
 		w.cardPath = path
 		w.openChosen()
 	})
 }
 
 func (w *Window) chooseData() {
-	w.chooseFile(dataExts, func(path string) {
+	w.chooseFile(dataExts, cmp.Or(firstOf(w.dataPaths), w.cardPath), func(path string) {
 		w.dataPaths = []string{path}
 		w.openChosen()
 	})
@@ -333,7 +348,7 @@ func (w *Window) chooseMoreData() {
 		w.chooseData()
 		return
 	}
-	w.chooseFile(dataExts, w.AddData)
+	w.chooseFile(dataExts, w.dataPaths[0], w.AddData)
 }
 
 // AddData adds path to the data files (unless it is one of them) and opens the card with them
@@ -409,8 +424,12 @@ func (w *Window) openNow(cardPath string, dataPaths []string) {
 				if w.ws == nil {
 					w.mapw.SetPlaceholder("Could not open the emulator or its data: " + firstLine(err.Error()) + "\n\n" + OpenNote)
 				}
-				if errors.Is(err, dataset.ErrNoVariable) {
+				switch {
+				case errors.Is(err, dataset.ErrNoVariable):
 					err = fmt.Errorf("%w\n\nA variable stored in a file of its own joins with File > Add data file…", err)
+				case (errors.Is(err, dataset.ErrMonthOutOfData) || errors.Is(err, dataset.ErrTooShort)) && len(dataPaths) > 1:
+					err = fmt.Errorf("%w\n\nA variable split into files by period needs them all: add each with File > Add data file…, "+
+						"or give them as a pattern: climxai gui --card CARD --data 'sst_*.nc' --data 'tsub_*.nc'", err)
 				}
 				dialog.ShowError(err, w.Win)
 				w.event("open-failed")

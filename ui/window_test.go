@@ -789,4 +789,40 @@ func TestSeparateDataFiles(t *testing.T) {
 	if label != "card.toml + sst.nc and 1 more data file" {
 		t.Errorf("File > Open recent shows %q", label)
 	}
+
+	// tsub split into two files of two years: the second alone is too short for a window, and
+	// the dialog says to add the other.
+	ts, err := dataset.Open(paths[1], dataset.OpenOptions{Var: "tsub", Raw: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var halves []string
+	for k := range 2 {
+		h := *ts
+		h.Start, h.N = ts.Start+dataset.Month(24*k), 24
+		h.Values = ts.Values[24*k*ts.Grid.Size() : 24*(k+1)*ts.Grid.Size()]
+		halves = append(halves, filepath.Join(tmp, fmt.Sprintf("tsub_%d.nc", k)))
+		if err := dataset.WriteSeries(halves[k], &h, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w3, events3 := testWindow(t)
+	onUI(func() { w3.Open(card, []string{paths[0], halves[1]}) })
+	await(t, events3, "open-failed", 20*time.Second)
+	said = ""
+	onUI(func() { top = w3.Win.Canvas().Overlays().Top() })
+	for _, o := range test.LaidOutObjects(top) {
+		if l, ok := o.(*widget.Label); ok {
+			said += l.Text
+		}
+	}
+	if !strings.Contains(said, "too few months") || !strings.Contains(said, "needs them all") {
+		t.Errorf("half of tsub: dialog %q", said)
+	}
+	onUI(func() { top.Hide(); w3.AddData(halves[0]) })
+	await(t, events3, "opened", 20*time.Second)
+	await(t, events3, "explained", 20*time.Second)
+	if e := w3.ws.Prepared.Extra[0].Series; !same(e.Values, one.Extra[0].Series.Values) {
+		t.Errorf("tsub joined from two halves differs from one file's")
+	}
 }
