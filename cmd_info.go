@@ -10,15 +10,18 @@ import (
 
 	"climxai/app"
 	"climxai/dataset"
+	"climxai/inference"
 )
 
 // cmdInfo is `climxai info FILE [--var V] [--json]`: how climxai reads an SST file (variable,
 // grid, time axis, missing values, notices), as aligned text or JSON; for an emulator card
 // (FILE.toml), the card as climxai reads it and each model's checked signature.
 func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "info FILE [--var V [--raw]] [--json]", stderr)
+	fs := newFlags("info", "info FILE [--var V [--raw]] [--json] | info CARD.toml [--data D ...] [--json]", stderr)
 	varName := fs.String("var", "", "data variable to read (default: sst, tos, ... or the only (time, lat, lon) variable)")
 	asJSON := fs.Bool("json", false, "print JSON (keys in README) instead of text")
+	dataFlag := &dataFiles{}
+	fs.Var(dataFlag, "data", "with a card: also read these data files as the card does and describe them (each variable's files and months, the months they share, the samples per lead); repeat for variables or periods in separate files")
 	raw := fs.Bool("raw", false, "with --var: read the variable in its own units, as a card's [[input]] table reads a further input variable (no conversion to °C, no SST range check)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -35,7 +38,24 @@ func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
+		if len(*dataFlag) > 0 {
+			c, err := inference.LoadCard(pos[0])
+			if err != nil {
+				return err
+			}
+			var bad error
+			if ci.Data, bad = inspectCardData(c, *dataFlag); ci.Data == nil {
+				return bad
+			}
+			if err := writeCardInfo(stdout, ci, *asJSON); err != nil {
+				return err
+			}
+			return bad // the description says what was found, the error what to do
+		}
 		return writeCardInfo(stdout, ci, *asJSON)
+	}
+	if len(*dataFlag) > 0 {
+		return app.Usagef("info: --data is for a card (info CARD.toml --data D): a data file is given as FILE")
 	}
 	if *raw && *varName == "" {
 		return app.Usagef("info: --raw reads a named variable: give --var too")

@@ -14,6 +14,7 @@ import (
 
 	"climxai/app"
 	"climxai/dataset"
+	"climxai/dataset/synth"
 	"climxai/inference"
 )
 
@@ -195,5 +196,79 @@ func TestInfoRaw(t *testing.T) {
 	var ue *app.UsageError
 	if err := cmdInfo(context.Background(), []string{"--raw", path}, &stdout, &stderr); !errors.As(err, &ue) {
 		t.Errorf("--raw without --var: %v", err)
+	}
+}
+
+// TestInfoCardData: info CARD --data describes the data as the card reads them: each variable's
+// files and months (tsub from two files of six years, the later one first), the months they
+// share, the ocean cells and each lead's samples, in text and JSON; --data without a card is a
+// usage error.
+func TestInfoCardData(t *testing.T) {
+	dir := t.TempDir()
+	syn, err := synth.Generate(context.Background(), synth.Config{Years: 12, Grid: 2, Seed: 7, Subsurface: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sst := filepath.Join(dir, "sst.nc")
+	if err := dataset.WriteSeries(sst, syn.SST, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := syn.Subsurface.Grid.Size()
+	var tsub []string
+	for k, from := range []int{0, 72} {
+		part := *syn.Subsurface
+		part.Start, part.N = part.Start+dataset.Month(from), 72
+		part.Values = part.Values[from*n : (from+72)*n]
+		tsub = append(tsub, filepath.Join(dir, fmt.Sprintf("tsub_%d.nc", k)))
+		if err := dataset.WriteSeries(tsub[k], &part, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	card, _, _ := goldenCard(t, dir, multivarDir, "lead09.onnx", "0001-01/0012-12")
+	out := runVerb(t, cmdInfo, card, "--data", sst, "--data", tsub[1], "--data", tsub[0], "--json")
+	var got struct {
+		Data struct {
+			Variables []struct {
+				Name, Source string
+				Months       int
+				First        string `json:"first_month"`
+			}
+			First  string `json:"first_month"`
+			Last   string `json:"last_month"`
+			Ocean  int    `json:"ocean_cells"`
+			Leads  []struct{ Lead, Samples, Train, Test int }
+			Window struct{ Min, Max float64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	d := got.Data
+	if len(d.Variables) != 2 || d.Variables[1].Name != "tsub" || d.Variables[1].Months != 144 || d.Variables[1].Source != tsub[0]+" + "+tsub[1] ||
+		d.Variables[0].Source != sst || d.First != "0001-01" || d.Last != "0012-12" {
+		t.Errorf("variables %+v, months %s to %s", d.Variables, d.First, d.Last)
+	}
+	// 144 months: inits from month 36 (0003-12) to 144-9 (0012-03), 100 samples at lead 9.
+	if len(d.Leads) != 1 || d.Leads[0].Lead != 9 || d.Leads[0].Samples != 100 || d.Leads[0].Train+d.Leads[0].Test != 100 ||
+		d.Ocean == 0 || !(d.Window.Min < 0 && d.Window.Max > 0) {
+		t.Errorf("leads %+v, ocean %d, window %+v", d.Leads, d.Ocean, d.Window)
+	}
+	// With the later half of tsub only, the months shared are its six years: the card's
+	// anomaly period must lie in them; info says what it found and why the card cannot use it.
+	var stdout, stderr bytes.Buffer
+	err = cmdInfo(context.Background(), []string{card, "--data", sst, "--data", tsub[1]}, &stdout, &stderr)
+	if !errors.Is(err, dataset.ErrMonthOutOfData) || !strings.Contains(stdout.String(), "0007-01 to 0012-12 (72 months, degC) from "+tsub[1]) ||
+		!strings.Contains(stdout.String(), "cannot use them  dataset:") {
+		t.Errorf("info with the later half of tsub: %v\n%s", err, stdout.String())
+	}
+	late, _, _ := goldenCard(t, t.TempDir(), multivarDir, "lead09.onnx", "0007-01/0012-12")
+	text := runVerb(t, cmdInfo, late, "--data", sst, "--data", tsub[1])
+	for _, want := range []string{"0007-01 to 0012-12, anomalies over 0007-01/0012-12", "using the 72 months they share", "28 samples (init 0009-12 to 0012-03)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("info with the later half of tsub lacks %q:\n%s", want, text)
+		}
+	}
+	if err := cmdInfo(context.Background(), []string{sst, "--data", sst}, &stdout, &stderr); !errors.As(err, new(*app.UsageError)) {
+		t.Errorf("--data with a data file: %v", err)
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"climxai/dataset"
 	"climxai/inference"
 	"climxai/onnx"
 )
@@ -30,6 +32,8 @@ type cardInfo struct {
 	Inputs      []inputInfo `json:"inputs,omitempty"`
 	InputLayout string      `json:"input_layout,omitempty"`
 	Models      []modelInfo `json:"models"`
+	// Data, with --data, is how the card reads those files.
+	Data *cardDataInfo `json:"data,omitempty"`
 }
 
 // inputInfo is one [[input]] table: a further input variable and its scaling.
@@ -167,7 +171,13 @@ func writeCardInfo(w io.Writer, info *cardInfo, asJSON bool) error {
 		fmt.Fprintf(tw, "  %d\t%s\t%s %s\t%s\t%d\t%s\t%s\n", m.Lead, filepath.Base(m.File), m.Input, m.InputShape, out,
 			m.Opset, weightsText(m.Weights), m.SHA256[:12])
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if info.Data != nil {
+		return writeCardDataInfo(w, info.Data)
+	}
+	return nil
 }
 
 // weightsText writes a weight count as 659 k or 1.2 M.
@@ -179,4 +189,144 @@ func weightsText(n int64) string {
 		return fmt.Sprintf("%.3g k", float64(n)/1e3)
 	}
 	return fmt.Sprint(n)
+}
+
+// cardDataInfo is what `climxai info CARD.toml --data D...` adds: how the card reads those data
+// files (each variable's files and months, the months they share, the ocean cells and the
+// samples of each lead), so that a scientist can check data stored in many files before running
+// anything.
+type cardDataInfo struct {
+	Files     []string        `json:"files"`
+	Variables []dataVarInfo   `json:"variables"`
+	First     string          `json:"first_month"` // the months every variable covers, after the filter's edges
+	Last      string          `json:"last_month"`
+	Anomaly   string          `json:"anomaly_period,omitempty"`
+	Ocean     int             `json:"ocean_cells"`
+	Cells     int             `json:"grid_cells"`
+	Split     string          `json:"split"`
+	Leads     []leadSamples   `json:"leads"`
+	Notices   []string        `json:"notices,omitempty"`
+	Channels  int             `json:"channels"`
+	Window    *windowExtremes `json:"window,omitempty"`
+	// Error is why the card cannot prepare the data it read (the variables' months and files
+	// above still say what was found); info then exits with status 1.
+	Error string `json:"error,omitempty"`
+}
+
+// dataVarInfo is one input variable as read: its files, months and units.
+type dataVarInfo struct {
+	Name   string `json:"name"`
+	Source string `json:"source"`
+	First  string `json:"first_month"`
+	Last   string `json:"last_month"`
+	Months int    `json:"months"`
+	Units  string `json:"units"`
+}
+
+// leadSamples counts a lead's samples: every init month with its 36 input months and its
+// target in the data, and those of the training and test years.
+type leadSamples struct {
+	Lead      int    `json:"lead"`
+	Samples   int    `json:"samples"`
+	FirstInit string `json:"first_init,omitempty"`
+	LastInit  string `json:"last_init,omitempty"`
+	Train     int    `json:"train"`
+	Test      int    `json:"test"`
+}
+
+// windowExtremes are the smallest and largest model input of the last init month's window (the
+// scaled anomalies the model sees): a check of scale_mean and scale_std.
+type windowExtremes struct {
+	Init string  `json:"init"`
+	Min  float64 `json:"min"`
+	Max  float64 `json:"max"`
+}
+
+// inspectCardData reads the data files as card c does and describes them. When the variables
+// are read but cannot be prepared (months that do not fit the card), it returns what was read
+// with the error in Error, and the error.
+func inspectCardData(c *inference.Card, paths []string) (*cardDataInfo, error) {
+	series, err := c.Read(paths...)
+	if err != nil {
+		return nil, err
+	}
+	d := &cardDataInfo{Files: paths, Anomaly: c.Preprocess.AnomalyPeriod, Cells: c.Grid.NLat * c.Grid.NLon, Channels: c.Channels()}
+	for _, s := range series {
+		d.Variables = append(d.Variables, dataVarInfo{Name: s.Name, Source: s.Source, First: s.Start.String(),
+			Last: s.Month(s.N - 1).String(), Months: s.N, Units: s.Units})
+	}
+	p, err := c.PrepareSeries(series)
+	if err != nil {
+		d.Error = err.Error()
+		return d, err
+	}
+	first, last := p.ValidMonths()
+	d.First, d.Last, d.Notices = first.String(), last.String(), p.Notices
+	for _, o := range p.Ocean {
+		if o {
+			d.Ocean++
+		}
+	}
+	sp, err := p.DefaultSplit()
+	if err != nil {
+		return nil, err
+	}
+	d.Split = sp.String()
+	for _, lead := range c.Leads() {
+		inits := p.Inits(lead, c.InputMonths)
+		ls := leadSamples{Lead: lead, Samples: len(inits), Train: len(sp.Select(inits, lead, dataset.SubsetTrain)),
+			Test: len(sp.Select(inits, lead, dataset.SubsetTest))}
+		if len(inits) > 0 {
+			ls.FirstInit, ls.LastInit = inits[0].String(), inits[len(inits)-1].String()
+		}
+		d.Leads = append(d.Leads, ls)
+	}
+	if inits := p.Inits(c.Leads()[0], c.InputMonths); len(inits) > 0 {
+		init := inits[len(inits)-1]
+		x := make([]float32, c.Channels()*c.Grid.NLat*c.Grid.NLon)
+		if err := c.Window(p, init, x); err != nil {
+			return nil, err
+		}
+		w := &windowExtremes{Init: init.String(), Min: math.Inf(1), Max: math.Inf(-1)}
+		for _, v := range x {
+			w.Min, w.Max = min(w.Min, float64(v)), max(w.Max, float64(v))
+		}
+		d.Window = w
+	}
+	return d, nil
+}
+
+// writeCardDataInfo prints d as text.
+func writeCardDataInfo(w io.Writer, d *cardDataInfo) error {
+	fmt.Fprintln(w, "\ndata (as the card reads them):")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, format string, a ...any) { fmt.Fprintf(tw, "  %s\t%s\n", k, fmt.Sprintf(format, a...)) }
+	for _, v := range d.Variables {
+		row(v.Name, "%s to %s (%d months, %s) from %s", v.First, v.Last, v.Months, v.Units, v.Source)
+	}
+	if d.Error != "" {
+		row("cannot use them", "%s", d.Error)
+		return tw.Flush()
+	}
+	used := d.First + " to " + d.Last
+	if d.Anomaly != "" {
+		used += ", anomalies over " + d.Anomaly
+	}
+	row("months used", "%s", used)
+	row("ocean cells", "%d of %d", d.Ocean, d.Cells)
+	row("split", "%s", d.Split)
+	for _, l := range d.Leads {
+		if l.Samples == 0 {
+			row(fmt.Sprintf("lead %d", l.Lead), "no sample: the data are too short")
+			continue
+		}
+		row(fmt.Sprintf("lead %d", l.Lead), "%d samples (init %s to %s): %d train, %d test", l.Samples, l.FirstInit, l.LastInit, l.Train, l.Test)
+	}
+	if d.Window != nil {
+		row("model input", "%d channels; init %s ranges %.3g to %.3g", d.Channels, d.Window.Init, d.Window.Min, d.Window.Max)
+	}
+	for _, n := range d.Notices {
+		row("note", "%s", n)
+	}
+	return tw.Flush()
 }

@@ -405,28 +405,44 @@ func (l InputLayout) Channel(vars, months, v, m int) int {
 	return v*months + m
 }
 
-// Prepare reads the card's input variables from the data files at paths and prepares them
-// under the card's grid and preprocessing (dataset.PrepareInputs): the variable it forecasts as
-// climxai reads SST (in °C), the further inputs in their own units. Each variable is read from
-// the files that hold it, joined along time when it is split by period (dataset.OpenFiles), and
-// variables that cover different months are cut to those they share.
-func (c *Card) Prepare(paths ...string) (*dataset.Prepared, error) {
-	series := make([]*dataset.Series, 0, 1+len(c.Inputs))
-	specs := []dataset.PreprocessSpec{c.Preprocess}
+// Read reads the card's input variables from the data files at paths, in the card's order: the
+// variable it forecasts as climxai reads SST (in °C), the further inputs in their own units.
+// Each variable is read from the files that hold it, joined along time when it is split by
+// period (dataset.OpenFiles).
+func (c *Card) Read(paths ...string) ([]*dataset.Series, error) {
 	s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: c.Variable, MinMonths: c.InputMonths})
 	if err != nil {
 		return nil, err
 	}
-	series = append(series, s)
+	series := []*dataset.Series{s}
 	for _, in := range c.Inputs {
 		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true})
 		if err != nil {
 			return nil, fmt.Errorf("input variable %s of card %s: %w", in.Variable, c.Path, err)
 		}
 		series = append(series, s)
+	}
+	return series, nil
+}
+
+// PrepareSeries prepares the series Read returns under the card's grid and preprocessing
+// (dataset.PrepareInputs): variables that cover different months are cut to those they share.
+func (c *Card) PrepareSeries(series []*dataset.Series) (*dataset.Prepared, error) {
+	specs := []dataset.PreprocessSpec{c.Preprocess}
+	for _, in := range c.Inputs {
 		specs = append(specs, in.Preprocess)
 	}
 	return dataset.PrepareInputs(series, c.Grid, specs)
+}
+
+// Prepare reads the card's input variables from the data files at paths (Read) and prepares
+// them (PrepareSeries).
+func (c *Card) Prepare(paths ...string) (*dataset.Prepared, error) {
+	series, err := c.Read(paths...)
+	if err != nil {
+		return nil, err
+	}
+	return c.PrepareSeries(series)
 }
 
 // Window fills dst ([Channels][NLat][NLon]) with the model input of init month init from the
