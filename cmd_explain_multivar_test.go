@@ -410,6 +410,53 @@ func TestMultiVarEmulator(t *testing.T) {
 		}
 	})
 
+	t.Run("subsurface on depth levels", func(t *testing.T) {
+		// tsub stored as the 100 m level of a three-level thetao(time, lev, lat, lon) in a file
+		// of its own, the card's [[input]] naming it with level = 90: the same maps as from tsub.
+		sub := t.TempDir()
+		sst := filepath.Join(sub, "sst.nc")
+		if err := dataset.WriteSeries(sst, syn.SST, nil); err != nil {
+			t.Fatal(err)
+		}
+		thetao := filepath.Join(sub, "thetao.nc")
+		writeLevels(t, thetao, syn.Subsurface, []float64{5, 100, 300}, 1)
+		_, text, _ := goldenCard(t, sub, multivarDir, "lead09.onnx", gold.AnomalyPeriod)
+		leveled := filepath.Join(sub, "card.toml")
+		if err := os.WriteFile(leveled, []byte(strings.Replace(text, `variable = "tsub"`, "variable = \"thetao\"\nlevel = 90.0", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		one, _, _ := explain(t, 0, "spg", "saliency")
+		out := filepath.Join(sub, "lev.nc")
+		_, lev, err := runExplain(t, []string{"--card", leveled, "--data", sst, "--data", thetao, "--init", gold.Inits[0],
+			"--lead", "9", "--target", "spg", "--method", "saliency", "--out", out, "--json", "--threads", "1"}, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var th []float32
+		for _, e := range lev.Extra {
+			if e.Name == "attribution_thetao" {
+				th = e.Values
+			}
+		}
+		if d := maxRelDiff(lev.Values, one.Values); d != 0 || th == nil || maxRelDiff(th, tsubOf(t, one)) != 0 {
+			t.Errorf("maps from thetao at 100 m differ from tsub's (sst %.3g, thetao found %v)", d, th != nil)
+		}
+		var stdout, stderr bytes.Buffer
+		if err := cmdPredict(context.Background(), []string{"--card", leveled, "--data", sst, "--data", thetao, "--init", gold.Inits[0],
+			"--out", filepath.Join(sub, "p.nc")}, &stdout, &stderr); err != nil || !strings.Contains(stderr.String(), "thetao read at lev = 100 m (level 2 of 3), the nearest to 90") {
+			t.Errorf("predict: %v\n%s", err, stderr.String())
+		}
+		// Without level the card is told how to choose one.
+		if err := os.WriteFile(leveled, []byte(strings.Replace(text, `variable = "tsub"`, `variable = "thetao"`, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err = cmdPredict(context.Background(), []string{"--card", leveled, "--data", sst, "--data", thetao, "--init", gold.Inits[0],
+			"--out", filepath.Join(sub, "p.nc")}, &stdout, &stderr)
+		if !errors.Is(err, dataset.ErrLayout) || !strings.Contains(err.Error(), "3 levels") || !strings.Contains(err.Error(), "level = DEPTH") {
+			t.Errorf("thetao without level: %v", err)
+		}
+	})
+
 	t.Run("data without the second variable", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		err := cmdExplain(context.Background(), []string{"--card", card, "--data", goldenData(t, t.TempDir()), "--init", gold.Inits[0],
@@ -440,4 +487,73 @@ func TestMultiVarEmulator(t *testing.T) {
 			t.Errorf("info: %+v %+v", info.Inputs, info.Models)
 		}
 	})
+}
+
+// writeLevels writes s as level at (0-based) of a variable thetao(time, lev, lat, lon) on the
+// given depth levels (metres) in a NetCDF-4 file, the other levels holding s plus 10 times their
+// index: ocean temperature on depth levels as CMIP's thetao stores it. Times are mid-month days
+// since 0001-01-01 in the noleap calendar, as climxai's own files.
+func writeLevels(t *testing.T, path string, s *dataset.Series, levels []float64, at int) {
+	t.Helper()
+	f, err := netcdf.Create(path, netcdf.NetCDF4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	nt, nz, nlat, nlon := s.N, len(levels), s.Grid.NLat(), s.Grid.NLon()
+	dt, _ := f.DefDim("time", nt)
+	dz, _ := f.DefDim("lev", nz)
+	dy, _ := f.DefDim("lat", nlat)
+	dx, _ := f.DefDim("lon", nlon)
+	def := func(name string, typ netcdf.Type, dims []netcdf.Dim, attrs map[string]string) *netcdf.Var {
+		v, err := f.DefVar(name, typ, dims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := netcdf.PutAttrs(v.PutAttr, attrs); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	vt := def("time", netcdf.Double, []netcdf.Dim{dt}, map[string]string{"units": "days since 0001-01-01 00:00:00", "calendar": "noleap"})
+	vz := def("lev", netcdf.Double, []netcdf.Dim{dz}, map[string]string{"units": "m", "positive": "down", "standard_name": "depth"})
+	vy := def("lat", netcdf.Double, []netcdf.Dim{dy}, map[string]string{"units": "degrees_north"})
+	vx := def("lon", netcdf.Double, []netcdf.Dim{dx}, map[string]string{"units": "degrees_east"})
+	vv := def("thetao", netcdf.Float, []netcdf.Dim{dt, dz, dy, dx}, map[string]string{"units": "degC"})
+	if err := vv.PutAttr("_FillValue", float32(1e20)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.EndDef(); err != nil {
+		t.Fatal(err)
+	}
+	cum := []float64{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334}
+	days := make([]float64, nt)
+	for k := range days {
+		m := s.Month(k)
+		days[k] = float64(m.Year()-1)*365 + cum[m.MonthOfYear()-1] + 14
+	}
+	cells := nlat * nlon
+	vals := make([]float32, nt*nz*cells)
+	for k := range nt {
+		for z := range nz {
+			for c := range cells {
+				v := s.Values[k*cells+c]
+				switch {
+				case v != v:
+					v = 1e20
+				case z != at:
+					v += float32(10 * z)
+				}
+				vals[(k*nz+z)*cells+c] = v
+			}
+		}
+	}
+	for _, w := range []error{
+		vt.WriteFloat64(nil, nil, days), vz.WriteFloat64(nil, nil, levels),
+		vy.WriteFloat64(nil, nil, s.Grid.Lat), vx.WriteFloat64(nil, nil, s.Grid.Lon), vv.WriteFloat32(nil, nil, vals),
+	} {
+		if w != nil {
+			t.Fatal(w)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 
@@ -17,11 +18,12 @@ import (
 // grid, time axis, missing values, notices), as aligned text or JSON; for an emulator card
 // (FILE.toml), the card as climxai reads it and each model's checked signature.
 func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "info FILE [--var V [--raw]] [--json] | info CARD.toml [--data D ...] [--json]", stderr)
+	fs := newFlags("info", "info FILE [--var V [--raw] [--level Z]] [--json] | info CARD.toml [--data D ...] [--json]", stderr)
 	varName := fs.String("var", "", "data variable to read (default: sst, tos, ... or the only (time, lat, lon) variable)")
 	asJSON := fs.Bool("json", false, "print JSON (keys in README) instead of text")
 	dataFlag := &dataFiles{}
 	fs.Var(dataFlag, "data", "with a card: also read these data files as the card does and describe them (each variable's files and months, the months they share, the samples per lead); repeat for variables or periods in separate files")
+	level := fs.Float64("level", math.NaN(), "with --var: read a variable of several vertical levels at the one nearest to Z, in its vertical coordinate's units (a card's [[input]] level)")
 	raw := fs.Bool("raw", false, "with --var: read the variable in its own units, as a card's [[input]] table reads a further input variable (no conversion to °C, no SST range check)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -60,7 +62,14 @@ func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if *raw && *varName == "" {
 		return app.Usagef("info: --raw reads a named variable: give --var too")
 	}
-	info, err := dataset.InspectWith(pos[0], dataset.OpenOptions{Var: *varName, Raw: *raw})
+	opt := dataset.OpenOptions{Var: *varName, Raw: *raw}
+	if !math.IsNaN(*level) {
+		if *varName == "" || math.IsInf(*level, 0) {
+			return app.Usagef("info: --level reads a named variable at a finite level: give --var too")
+		}
+		opt.Level = level
+	}
+	info, err := dataset.InspectWith(pos[0], opt)
 	if err != nil {
 		return err
 	}

@@ -38,9 +38,10 @@ type cardInfo struct {
 
 // inputInfo is one [[input]] table: a further input variable and its scaling.
 type inputInfo struct {
-	Variable  string  `json:"variable"`
-	ScaleMean float64 `json:"scale_mean"`
-	ScaleStd  float64 `json:"scale_std"`
+	Variable  string   `json:"variable"`
+	ScaleMean float64  `json:"scale_mean"`
+	ScaleStd  float64  `json:"scale_std"`
+	Level     *float64 `json:"level,omitempty"`
 }
 
 // modelInfo is one [[model]] entry, opened.
@@ -75,7 +76,7 @@ func inspectCard(path string) (*cardInfo, error) {
 	info := &cardInfo{Card: path, Name: c.Name, Variable: c.Variable, InputMonths: c.InputMonths,
 		ChannelOrder: string(c.ChannelOrder), Grid: c.Grid.String(), Preprocess: pre}
 	for _, in := range c.Inputs {
-		info.Inputs = append(info.Inputs, inputInfo{in.Variable, in.Preprocess.ScaleMean, in.Preprocess.ScaleStd})
+		info.Inputs = append(info.Inputs, inputInfo{in.Variable, in.Preprocess.ScaleMean, in.Preprocess.ScaleStd, in.Level})
 		info.InputLayout = string(c.InputLayout)
 	}
 	if c.Index != "" {
@@ -147,7 +148,11 @@ func writeCardInfo(w io.Writer, info *cardInfo, asJSON bool) error {
 	row("grid", "%s", info.Grid)
 	row("preprocess", "%s", info.Preprocess)
 	for _, in := range info.Inputs {
-		row("input", "%s (same months and preprocessing, then (x - %g) / %g)", in.Variable, in.ScaleMean, in.ScaleStd)
+		at := ""
+		if in.Level != nil {
+			at = fmt.Sprintf(" at the level nearest to %g", *in.Level)
+		}
+		row("input", "%s%s (same months and preprocessing, then (x - %g) / %g)", in.Variable, at, in.ScaleMean, in.ScaleStd)
 	}
 	if len(info.Inputs) > 0 {
 		row("channels", "%d: %d months of each of %d variables, %s", info.InputMonths*(1+len(info.Inputs)), info.InputMonths, 1+len(info.Inputs), info.InputLayout)

@@ -153,6 +153,12 @@ type layout struct {
 	LatDim, LonDim int
 	Squeezed       []int    // indices of singleton dimensions dropped (a single level)
 	TimeBounds     *varInfo // the time variable's bounds (CF §7.1), if any
+	// ZDim is the index of a vertical dimension of several levels, -1 for none (allowed only
+	// when findLayout was asked for a level), Z its coordinate variable (nil when it has none)
+	// and ZIndex the level read (OpenOptions.Level picks it).
+	ZDim   int
+	Z      *varInfo
+	ZIndex int
 }
 
 // sstNames are the data-variable names tried, in order, when --var is not given.
@@ -171,8 +177,9 @@ func varNames(vars []*varInfo) string {
 }
 
 // findLayout finds the data variable (wantVar if not empty) and its time, latitude and longitude
-// coordinates among vars.
-func findLayout(path string, vars []*varInfo, wantVar string) (*layout, error) {
+// coordinates among vars. A vertical dimension of several levels is an error unless level is
+// set (OpenOptions.Level: one of them will be read).
+func findLayout(path string, vars []*varInfo, wantVar string, level bool) (*layout, error) {
 	// Bounds variables (CF §7.1) carry the units of their coordinate but are not coordinates.
 	bounds := map[string]bool{}
 	byName := map[string]*varInfo{}
@@ -269,7 +276,7 @@ func findLayout(path string, vars []*varInfo, wantVar string) (*layout, error) {
 	}
 
 	// Map its dimensions onto axes.
-	lay := &layout{Data: data, TimeDim: -1, LatDim: -1, LonDim: -1}
+	lay := &layout{Data: data, TimeDim: -1, LatDim: -1, LonDim: -1, ZDim: -1}
 	var order []cfAxis
 	for i, d := range data.Dims {
 		a := dimAxis(d)
@@ -295,8 +302,12 @@ func findLayout(path string, vars []*varInfo, wantVar string) (*layout, error) {
 				lay.Squeezed = append(lay.Squeezed, i)
 				continue
 			}
+			if a == axisZ && level && lay.ZDim < 0 {
+				lay.ZDim, lay.Z = i, coordOf[d]
+				continue
+			}
 			if a == axisZ {
-				return nil, errorf(path, ErrLayout, "select one level first, e.g. cdo sellevidx,1 in.nc out.nc",
+				return nil, errorf(path, ErrLayout, "name the level to read (a card's [[input]] level = DEPTH, info --level), or select one first, e.g. cdo sellevidx,1 in.nc out.nc",
 					"%s has %d levels (dimension %s); climxai reads a single level", data.Name, data.Shape[i], d)
 			}
 			if lay.Lat == nil || lay.Lon == nil {

@@ -74,7 +74,7 @@ func TestFindLayout(t *testing.T) {
 
 	t.Run("found by the only (time, lat, lon) variable", func(t *testing.T) {
 		v := metaVar("temperature", dims, []string{"time", "lat", "lon"})
-		lay, err := findLayout("f.nc", append(slices.Clone(base), v), "")
+		lay, err := findLayout("f.nc", append(slices.Clone(base), v), "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,7 +85,7 @@ func TestFindLayout(t *testing.T) {
 	t.Run("sst wins over others", func(t *testing.T) {
 		sst := metaVar("sst", dims, []string{"time", "lat", "lon"})
 		other := metaVar("err", dims, []string{"time", "lat", "lon"})
-		lay, err := findLayout("f.nc", append(slices.Clone(base), other, sst), "")
+		lay, err := findLayout("f.nc", append(slices.Clone(base), other, sst), "", false)
 		if err != nil || lay.Data != sst {
 			t.Fatalf("got %v, %v; want sst", lay, err)
 		}
@@ -93,7 +93,7 @@ func TestFindLayout(t *testing.T) {
 	t.Run("standard_name", func(t *testing.T) {
 		v := metaVar("analysed", dims, []string{"time", "lat", "lon"}, "standard_name=sea_surface_temperature")
 		other := metaVar("err", dims, []string{"time", "lat", "lon"})
-		lay, err := findLayout("f.nc", append(slices.Clone(base), other, v), "")
+		lay, err := findLayout("f.nc", append(slices.Clone(base), other, v), "", false)
 		if err != nil || lay.Data != v {
 			t.Fatalf("got %v, %v; want analysed", lay, err)
 		}
@@ -101,28 +101,28 @@ func TestFindLayout(t *testing.T) {
 	t.Run("ambiguous", func(t *testing.T) {
 		a := metaVar("a", dims, []string{"time", "lat", "lon"})
 		b := metaVar("b", dims, []string{"time", "lat", "lon"})
-		_, err := findLayout("f.nc", append(slices.Clone(base), a, b), "")
+		_, err := findLayout("f.nc", append(slices.Clone(base), a, b), "", false)
 		if !errors.Is(err, ErrNoVariable) || !strings.Contains(err.Error(), "a, b") || !strings.Contains(err.Error(), "--var") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("singleton level squeezed", func(t *testing.T) {
 		v := metaVar("sst", dims, []string{"time", "lev", "lat", "lon"})
-		lay, err := findLayout("f.nc", append(slices.Clone(base), lev, v), "")
+		lay, err := findLayout("f.nc", append(slices.Clone(base), lev, v), "", false)
 		if err != nil || !slices.Equal(lay.Squeezed, []int{1}) || lay.LatDim != 2 || lay.LonDim != 3 {
 			t.Fatalf("got %+v, %v", lay, err)
 		}
 	})
 	t.Run("several levels", func(t *testing.T) {
 		v := metaVar("sst", dims, []string{"time", "depth", "lat", "lon"})
-		_, err := findLayout("f.nc", append(slices.Clone(base), depth, v), "")
+		_, err := findLayout("f.nc", append(slices.Clone(base), depth, v), "", false)
 		if !errors.Is(err, ErrLayout) || !strings.Contains(err.Error(), "5 levels") || !strings.Contains(err.Error(), "sellevidx") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("transposed", func(t *testing.T) {
 		v := metaVar("sst", dims, []string{"lat", "lon", "time"})
-		_, err := findLayout("f.nc", append(slices.Clone(base), v), "")
+		_, err := findLayout("f.nc", append(slices.Clone(base), v), "", false)
 		if !errors.Is(err, ErrLayout) || !strings.Contains(err.Error(), "ncpdq") {
 			t.Errorf("got %v", err)
 		}
@@ -131,7 +131,7 @@ func TestFindLayout(t *testing.T) {
 		nl := metaVar("nav_lat", dims, []string{"y", "x"}, "units=degrees_north")
 		nlo := metaVar("nav_lon", dims, []string{"y", "x"}, "units=degrees_east")
 		v := metaVar("tos", dims, []string{"time", "y", "x"}, "coordinates=nav_lat nav_lon")
-		_, err := findLayout("f.nc", []*varInfo{tm, nl, nlo, v}, "")
+		_, err := findLayout("f.nc", []*varInfo{tm, nl, nlo, v}, "", false)
 		if !errors.Is(err, ErrIrregularGrid) || !strings.Contains(err.Error(), "nav_lat") {
 			t.Errorf("got %v", err)
 		}
@@ -141,20 +141,20 @@ func TestFindLayout(t *testing.T) {
 		rl := metaVar("rlat", rd, []string{"rlat"}, "standard_name=grid_latitude", "units=degrees")
 		rn := metaVar("rlon", rd, []string{"rlon"}, "standard_name=grid_longitude", "units=degrees")
 		v := metaVar("tos", rd, []string{"time", "rlat", "rlon"})
-		_, err := findLayout("f.nc", []*varInfo{tm, rl, rn, v}, "")
+		_, err := findLayout("f.nc", []*varInfo{tm, rl, rn, v}, "", false)
 		if !errors.Is(err, ErrIrregularGrid) {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("no time", func(t *testing.T) {
 		v := metaVar("sst", dims, []string{"lat", "lon"})
-		_, err := findLayout("f.nc", []*varInfo{lat, lon, v}, "")
+		_, err := findLayout("f.nc", []*varInfo{lat, lon, v}, "", false)
 		if !errors.Is(err, ErrNoCoordinate) || !strings.Contains(err.Error(), "no time coordinate") {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("missing --var lists variables", func(t *testing.T) {
-		_, err := findLayout("f.nc", base, "tos")
+		_, err := findLayout("f.nc", base, "tos", false)
 		if !errors.Is(err, ErrNoVariable) || !strings.Contains(err.Error(), "variables in file: time, time_bnds, lat, lon, lat_bnds") {
 			t.Errorf("got %v", err)
 		}

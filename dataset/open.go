@@ -30,6 +30,11 @@ type OpenOptions struct {
 	// variables of a card's [[input]] tables (subsurface temperature, heat content, sea level)
 	// are read; Var must then be given.
 	Raw bool
+	// Level, when not nil, reads a variable of several vertical levels (ocean temperature on
+	// depth levels, thetao) at the level whose coordinate value is nearest to it, in the
+	// coordinate's units (CMIP's lev: metres; CESM's z_t: centimetres); a notice names it.
+	// Without it such a variable is refused; a variable of one level ignores it.
+	Level *float64
 }
 
 // maxValues bounds the size of a variable climxai reads into memory (4 GiB as float32).
@@ -333,7 +338,7 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	if opt.Raw && opt.Var == "" {
 		return nil, nil, errorf(path, ErrNoVariable, "name the variable to read", "a variable read in its own units needs its name")
 	}
-	lay, err := findLayout(path, rep.vars, opt.Var)
+	lay, err := findLayout(path, rep.vars, opt.Var, opt.Level != nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -341,13 +346,16 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	data := lay.Data
 
 	// Sizes: a damaged header may claim more data than the file holds.
-	total := int64(1)
-	for _, n := range data.Shape {
+	total, read := int64(1), int64(1)
+	for i, n := range data.Shape {
 		total *= int64(n)
+		if i != lay.ZDim {
+			read *= int64(n) // one level of several is read
+		}
 	}
-	if total > maxValues {
+	if read > maxValues {
 		return nil, nil, errorf(path, ErrLayout, "cut the file to a smaller region or period first (e.g. cdo sellonlatbox / seldate)",
-			"%s has %d values, more than the %d climxai reads at once", describeDims(data), total, maxValues)
+			"%s has %d values to read, more than the %d climxai reads at once", describeDims(data), read, maxValues)
 	}
 	if classic && total*typeSize(data.Type) > size {
 		return nil, nil, errorf(path, ErrTruncated, "the file is incomplete (an interrupted download or copy); fetch it again",
@@ -396,6 +404,9 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	for _, i := range lay.Squeezed {
 		s.Notices = append(s.Notices, fmt.Sprintf("dimension %s of length 1 dropped (a single level)", data.Dims[i]))
 	}
+	if err := pickLevel(path, f, lay, opt.Level, s); err != nil {
+		return nil, nil, err
+	}
 
 	// Values.
 	if err := readValues(path, f, lay, perm, rep, s); err != nil {
@@ -406,6 +417,42 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 			"%s has %d months (%v to %v); at least %d are needed", data.Name, s.N, s.Start, s.Month(s.N-1), opt.MinMonths)
 	}
 	return s, rep, nil
+}
+
+// pickLevel sets lay.ZIndex to the vertical level nearest to level (OpenOptions.Level) and says
+// which it is; with no level wanted, or no vertical dimension of several levels, it only notes
+// a level that is not used.
+func pickLevel(path string, f *netcdf.File, lay *layout, level *float64, s *Series) error {
+	if level == nil {
+		return nil
+	}
+	if lay.ZDim < 0 {
+		s.Notices = append(s.Notices, fmt.Sprintf("level %g not used: %s has no vertical dimension of several levels", *level, lay.Data.Name))
+		return nil
+	}
+	dim := lay.Data.Dims[lay.ZDim]
+	if lay.Z == nil {
+		return errorf(path, ErrNoCoordinate, "give the vertical dimension a coordinate variable, or select the level first (cdo sellevidx)",
+			"%s's vertical dimension %s has no coordinate variable to find level %g in", lay.Data.Name, dim, *level)
+	}
+	z, err := readAll(path, f, lay.Z)
+	if err != nil {
+		return err
+	}
+	best := -1
+	for k, v := range z {
+		if v == v && !math.IsInf(v, 0) && (best < 0 || math.Abs(v-*level) < math.Abs(z[best]-*level)) {
+			best = k
+		}
+	}
+	if best < 0 {
+		return errorf(path, ErrNoCoordinate, "give the vertical coordinate finite values", "%s holds no finite level", lay.Z.Name)
+	}
+	lay.ZIndex = best
+	units := lay.Z.text("units")
+	s.Notices = append(s.Notices, fmt.Sprintf("%s read at %s = %g %s (level %d of %d), the nearest to %g",
+		lay.Data.Name, lay.Z.Name, z[best], units, best+1, len(z), *level))
+	return nil
 }
 
 // readTime decodes the time axis (the midpoints of its bounds when it has them, CF §7.1) and
@@ -484,6 +531,9 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 	s.Values = make([]float32, s.N*cells)
 	step := max(1, readChunk/cells)
 	start := make([]int, len(data.Dims))
+	if lay.ZDim >= 0 {
+		start[lay.ZDim] = lay.ZIndex // count stays 1: one level
+	}
 	count := make([]int, len(data.Dims))
 	for i := range count {
 		count[i] = 1

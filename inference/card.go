@@ -3,6 +3,7 @@ package inference
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -41,6 +42,9 @@ const (
 type CardInput struct {
 	Variable   string
 	Preprocess dataset.PreprocessSpec
+	// Level, when not nil, is the vertical level to read a variable of several levels at (the
+	// nearest, in the units of its vertical coordinate: dataset.OpenOptions.Level).
+	Level *float64
 }
 
 // Card is a parsed and validated emulator card: the TOML file beside the ONNX models that says
@@ -103,6 +107,7 @@ type cardFile struct {
 		Variable  string   `toml:"variable"`
 		ScaleMean float64  `toml:"scale_mean"`
 		ScaleStd  *float64 `toml:"scale_std"` // nil: 1
+		Level     *float64 `toml:"level"`     // nil: a variable of one level
 	} `toml:"input"`
 	Model []struct {
 		Lead        int    `toml:"lead"`
@@ -220,6 +225,8 @@ func ParseCard(data []byte, path string) (*Card, error) {
 			return nil, bad(`name the data file's variable, e.g. variable = "tsub"`, "%s: variable is missing", where)
 		case seenVar[v]:
 			return nil, bad("give each input variable once; the card's variable is the first input", "%s: variable %q is already an input", where, v)
+		case in.Level != nil && (math.IsNaN(*in.Level) || math.IsInf(*in.Level, 0)):
+			return nil, bad("give the level as a number in the units of the variable's vertical coordinate, e.g. level = 100.0 (metres)", "%s: level = %v", where, *in.Level)
 		}
 		seenVar[v] = true
 		pp := c.Preprocess
@@ -227,7 +234,7 @@ func ParseCard(data []byte, path string) (*Card, error) {
 		if err := pp.Validate(); err != nil {
 			return nil, &Error{Card: path, Kind: ErrBadCard, Msg: fmt.Sprintf("%s (%s)", where, v), Err: err}
 		}
-		c.Inputs = append(c.Inputs, CardInput{Variable: v, Preprocess: pp})
+		c.Inputs = append(c.Inputs, CardInput{Variable: v, Preprocess: pp, Level: in.Level})
 	}
 	if len(f.Model) == 0 {
 		return nil, bad("add a [[model]] table with lead and file for each ONNX model", "no [[model]] entries")
@@ -293,7 +300,7 @@ func (c *Card) parseIndex(s string) error {
 // knownKeys lists the card's keys for the unknown-key message.
 func knownKeys() string {
 	return "name, variable, input_months, channel_order, index, input_layout, [grid] lat_start lat_step nlat lon_start lon_step nlon, " +
-		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[input]] variable scale_mean scale_std, [[model]] lead file input output output_entry"
+		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[input]] variable scale_mean scale_std level, [[model]] lead file input output output_entry"
 }
 
 // Leads returns the card's lead times in increasing order.
@@ -416,7 +423,7 @@ func (c *Card) Read(paths ...string) ([]*dataset.Series, error) {
 	}
 	series := []*dataset.Series{s}
 	for _, in := range c.Inputs {
-		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true})
+		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true, Level: in.Level})
 		if err != nil {
 			return nil, fmt.Errorf("input variable %s of card %s: %w", in.Variable, c.Path, err)
 		}

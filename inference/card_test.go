@@ -264,8 +264,12 @@ variable = "ssh"
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.InputLayout != MonthMajor || c.Inputs[0].Preprocess.ScaleStd != 1 || c.Inputs[0].Preprocess.ScaleMean != 0 {
+	if c.InputLayout != MonthMajor || c.Inputs[0].Preprocess.ScaleStd != 1 || c.Inputs[0].Preprocess.ScaleMean != 0 || c.Inputs[0].Level != nil {
 		t.Errorf("defaults: %+v, %q", c.Inputs[0], c.InputLayout)
+	}
+	c, err = ParseCard([]byte(card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = 97.5", 1))), path)
+	if err != nil || c.Inputs[0].Level == nil || *c.Inputs[0].Level != 97.5 {
+		t.Errorf("level: %v %+v", err, c.Inputs)
 	}
 	for name, tc := range map[string]struct {
 		toml  string
@@ -276,6 +280,8 @@ variable = "ssh"
 		"zero std":    {card(t, strings.Replace(multiVar, "2.0", "0.0", 1)), []string{"[[input]] entry 1 (tsub)", "scale_std"}},
 		"unknown key": {card(t, strings.Replace(multiVar, "scale_mean", "offset", 1)), []string{"input.offset", "[[input]] variable"}},
 		"bad layout":  {card(t, multiVar, "input_months = 36=>input_months = 36\ninput_layout = \"interleaved\""), []string{"input_layout", "month-major"}},
+		"nan level":   {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = nan", 1)), []string{"[[input]] entry 1", "level = NaN"}},
+		"text level":  {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = \"100 m\"", 1)), []string{"level"}},
 	} {
 		_, err := ParseCard([]byte(tc.toml), path)
 		if !errors.Is(err, ErrBadCard) && !errors.Is(err, dataset.ErrBadPreprocess) {
