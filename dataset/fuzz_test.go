@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -45,6 +46,19 @@ func FuzzOpen(f *testing.F) {
 	} else {
 		f.Add(b)
 	}
+	// Ocean temperature on three depth levels: the level reader's path.
+	cdl, lev := filepath.Join(dir, "levels.cdl"), filepath.Join(dir, "levels.nc")
+	if err := os.WriteFile(cdl, []byte(levelCDL(false)), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	if msg, err := exec.Command("ncgen", "-k", "classic", "-o", lev, cdl).CombinedOutput(); err != nil {
+		f.Fatalf("ncgen: %v\n%s (install netcdf-bin: make setup)", err, msg)
+	}
+	if b, err := os.ReadFile(lev); err != nil {
+		f.Fatal(err)
+	} else {
+		f.Add(b)
+	}
 	f.Add([]byte("CDF\x01"))
 	f.Add([]byte("CDF\x02\x00\x00\x00\x00"))
 	f.Add([]byte("\x89HDF\r\n\x1a\n"))
@@ -75,6 +89,12 @@ func FuzzOpen(f *testing.F) {
 			if err == nil && (r.N != s.N || len(r.Values) != len(s.Values)) {
 				t.Fatalf("Open raw: %d months, %d values; as SST %d, %d", r.N, len(r.Values), s.N, len(s.Values))
 			}
+		}
+		level := 100.0
+		z, err := Open(path, OpenOptions{Var: "thetao", Raw: true, Level: &level})
+		check("Open at a level", err)
+		if err == nil && (z.N < 1 || len(z.Values) != z.N*z.Grid.Size()) {
+			t.Fatalf("Open at a level: inconsistent series: N=%d grid %dx%d, %d values", z.N, z.Grid.NLat(), z.Grid.NLon(), len(z.Values))
 		}
 		_, err = Inspect(path, "")
 		check("Inspect", err)
