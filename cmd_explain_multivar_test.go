@@ -358,21 +358,7 @@ func TestMultiVarEmulator(t *testing.T) {
 		// maps as from one file of both; with only the last six years of tsub the verbs use
 		// the months both variables cover, and say so.
 		sub := t.TempDir()
-		sst := filepath.Join(sub, "sst.nc")
-		if err := dataset.WriteSeries(sst, syn.SST, nil); err != nil {
-			t.Fatal(err)
-		}
-		n := syn.Subsurface.Grid.Size()
-		var tsub []string
-		for k, from := range []int{0, 72} {
-			part := *syn.Subsurface
-			part.Start, part.N = part.Start+dataset.Month(from), 72
-			part.Values = part.Values[from*n : (from+72)*n]
-			tsub = append(tsub, filepath.Join(sub, fmt.Sprintf("tsub_%d.nc", k)))
-			if err := dataset.WriteSeries(tsub[k], &part, nil); err != nil {
-				t.Fatal(err)
-			}
-		}
+		sst, tsub := splitFiles(t, sub, syn)
 		one, _, _ := explain(t, 0, "spg", "saliency")
 		out := filepath.Join(sub, "sep.nc")
 		_, sep, err := runExplain(t, []string{"--card", card, "--data", tsub[1], "--data", sst, "--data", tsub[0], "--init", gold.Inits[0],
@@ -556,4 +542,26 @@ func writeLevels(t *testing.T, path string, s *dataset.Series, levels []float64,
 			t.Fatal(w)
 		}
 	}
+}
+
+// splitFiles writes a 12-year synthetic run's sst into dir/sst.nc and its tsub into two files of
+// six years each, dir/tsub_0.nc and dir/tsub_1.nc: data stored one variable and one period per
+// file, as CMIP's are.
+func splitFiles(t *testing.T, dir string, syn *synth.Result) (sst string, tsub []string) {
+	t.Helper()
+	sst = filepath.Join(dir, "sst.nc")
+	if err := dataset.WriteSeries(sst, syn.SST, nil); err != nil {
+		t.Fatal(err)
+	}
+	n := syn.Subsurface.Grid.Size()
+	for k, from := range []int{0, 72} {
+		part := *syn.Subsurface
+		part.Start, part.N = part.Start+dataset.Month(from), 72
+		part.Values = part.Values[from*n : (from+72)*n]
+		tsub = append(tsub, filepath.Join(dir, fmt.Sprintf("tsub_%d.nc", k)))
+		if err := dataset.WriteSeries(tsub[k], &part, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sst, tsub
 }

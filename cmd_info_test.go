@@ -209,21 +209,7 @@ func TestInfoCardData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sst := filepath.Join(dir, "sst.nc")
-	if err := dataset.WriteSeries(sst, syn.SST, nil); err != nil {
-		t.Fatal(err)
-	}
-	n := syn.Subsurface.Grid.Size()
-	var tsub []string
-	for k, from := range []int{0, 72} {
-		part := *syn.Subsurface
-		part.Start, part.N = part.Start+dataset.Month(from), 72
-		part.Values = part.Values[from*n : (from+72)*n]
-		tsub = append(tsub, filepath.Join(dir, fmt.Sprintf("tsub_%d.nc", k)))
-		if err := dataset.WriteSeries(tsub[k], &part, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	sst, tsub := splitFiles(t, dir, syn)
 	card, _, _ := goldenCard(t, dir, multivarDir, "lead09.onnx", "0001-01/0012-12")
 	out := runVerb(t, cmdInfo, card, "--data", sst, "--data", tsub[1], "--data", tsub[0], "--json")
 	var got struct {
