@@ -642,9 +642,9 @@ func readTruth(verb, path string) (*truthFile, error) {
 // predictor or one without a variable the card reads.
 func (t *truthFile) groundTruth(card *inference.Card, path string, ti, li int) (attribution.GroundTruth, error) {
 	vars := card.Variables()
-	std := []float64{card.Preprocess.ScaleStd}
-	for _, in := range card.Inputs {
-		std = append(std, in.Preprocess.ScaleStd)
+	var std []float64
+	for _, pp := range card.Preprocessing() {
+		std = append(std, pp.ScaleStd)
 	}
 	size := t.lags * len(t.lat) * len(t.lon)
 	off := (ti*len(t.leads) + li) * size

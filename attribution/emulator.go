@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"climxai/attribution/backward"
+	"climxai/dataset"
 	"climxai/inference"
 	"climxai/onnx"
 )
@@ -80,12 +81,15 @@ func OpenEmulator(rt *inference.Runtime, card *inference.Card, lead int, opts in
 	if err != nil {
 		return nil, err
 	}
-	e.ZeroAnomaly = float32(-card.Preprocess.ScaleMean / card.Preprocess.ScaleStd)
+	// zero is a variable's zero anomaly in model units: (0 - scale_mean) / scale_std.
+	specs := card.Preprocessing()
+	zero := func(pp dataset.PreprocessSpec) float32 { return float32(-pp.ScaleMean / pp.ScaleStd) }
+	e.ZeroAnomaly = zero(specs[0])
 	e.NewestFirst = card.ChannelOrder == inference.NewestFirst
 	if len(card.Inputs) > 0 {
 		e.Vars = card.Variables()
-		for _, in := range card.Inputs {
-			e.InputZero = append(e.InputZero, float32(-in.Preprocess.ScaleMean/in.Preprocess.ScaleStd))
+		for _, pp := range specs[1:] {
+			e.InputZero = append(e.InputZero, zero(pp))
 		}
 		e.Layout = card.InputLayout
 	}

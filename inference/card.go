@@ -432,14 +432,21 @@ func (c *Card) Read(paths ...string) ([]*dataset.Series, error) {
 	return series, nil
 }
 
-// PrepareSeries prepares the series Read returns under the card's grid and preprocessing
-// (dataset.PrepareInputs): variables that cover different months are cut to those they share.
-func (c *Card) PrepareSeries(series []*dataset.Series) (*dataset.Prepared, error) {
+// Preprocessing returns each input variable's preprocessing in the card's order (Variables):
+// [preprocess] for the card's variable, then each [[input]]'s (the same anomaly, period and
+// filter with its own scaling).
+func (c *Card) Preprocessing() []dataset.PreprocessSpec {
 	specs := []dataset.PreprocessSpec{c.Preprocess}
 	for _, in := range c.Inputs {
 		specs = append(specs, in.Preprocess)
 	}
-	return dataset.PrepareInputs(series, c.Grid, specs)
+	return specs
+}
+
+// PrepareSeries prepares the series Read returns under the card's grid and preprocessing
+// (dataset.PrepareInputs): variables that cover different months are cut to those they share.
+func (c *Card) PrepareSeries(series []*dataset.Series) (*dataset.Prepared, error) {
+	return dataset.PrepareInputs(series, c.Grid, c.Preprocessing())
 }
 
 // Prepare reads the card's input variables from the data files at paths (Read) and prepares
