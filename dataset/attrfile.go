@@ -179,7 +179,7 @@ func WriteAttribution(path string, a *AttributionFile) error {
 			return err
 		}
 		for i, v := range vars {
-			if err := v.WriteFloat32(nil, nil, withFill(fields[i].Values)); err != nil {
+			if err := v.WriteFloat32(nil, nil, WithFill(fields[i].Values)); err != nil {
 				return err
 			}
 		}
@@ -231,7 +231,7 @@ func ReadAttribution(path string) (*AttributionFile, error) {
 		if err != nil {
 			return nil, &Error{Path: path, Kind: ErrTruncated, Msg: err.Error(), Hint: "the file may be damaged; write it again"}
 		}
-		fv := float32(fillValue)
+		fv := float32(FillValue)
 		if at, err := v.Attr("_FillValue"); err == nil && len(at.Values) == 1 {
 			fv = float32(at.Values[0])
 		}

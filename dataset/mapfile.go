@@ -89,7 +89,7 @@ func ReadMapFile(path string) (*MapFile, error) {
 		if err != nil {
 			return nil, &Error{Path: path, Kind: ErrTruncated, Msg: err.Error(), Hint: "the file may be damaged; write it again"}
 		}
-		fv := fillValue
+		fv := FillValue
 		if at, err := v.Attr("_FillValue"); err == nil && len(at.Values) == 1 {
 			fv = float32(at.Values[0])
 		}

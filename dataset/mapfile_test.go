@@ -29,7 +29,7 @@ func writeTestMap(t *testing.T, path string, lat, lon []float64, maps map[string
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := v.PutAttr("_FillValue", fillValue); err != nil {
+		if err := v.PutAttr("_FillValue", FillValue); err != nil {
 			t.Fatal(err)
 		}
 		if err := v.PutAttr("units", "months"); err != nil {
@@ -55,7 +55,7 @@ func writeTestMap(t *testing.T, path string, lat, lon []float64, maps map[string
 		w := append([]float32(nil), vals...)
 		for i, x := range w {
 			if x != x {
-				w[i] = fillValue
+				w[i] = FillValue
 			}
 		}
 		if err := vars[name].WriteFloat32(nil, nil, w); err != nil {

@@ -11,8 +11,8 @@ import (
 	"climxai/dataset/netcdf"
 )
 
-// fillValue marks missing cells in files climxai writes (the CMIP convention).
-const fillValue float32 = 1e20
+// FillValue marks missing cells in files climxai writes (the CMIP convention).
+const FillValue float32 = 1e20
 
 // WriteAtomic creates path through a temporary file in the same directory that fill writes and
 // that is renamed over path only once it is complete, so a crash, a full disk or a cancelled job
@@ -161,12 +161,12 @@ func gridVars(f *netcdf.File, g Grid) (lat, lon netcdf.Dim, write func() error, 
 	return
 }
 
-// withFill returns vals with NaN replaced by the fill value (a copy; vals is not changed).
-func withFill(vals []float32) []float32 {
+// WithFill returns vals with NaN replaced by the fill value (a copy; vals is not changed).
+func WithFill(vals []float32) []float32 {
 	out := make([]float32, len(vals))
 	for i, v := range vals {
 		if math.IsNaN(float64(v)) {
-			v = fillValue
+			v = FillValue
 		}
 		out[i] = v
 	}
@@ -193,7 +193,7 @@ func dataVar(f *netcdf.File, name string, dims []netcdf.Dim, attrs map[string]st
 	if err := v.SetDeflate(true, 4); err != nil {
 		return nil, err
 	}
-	if err := v.PutAttr("_FillValue", fillValue); err != nil {
+	if err := v.PutAttr("_FillValue", FillValue); err != nil {
 		return nil, err
 	}
 	if err := netcdf.PutAttrs(v.PutAttr, attrs); err != nil {
@@ -316,7 +316,7 @@ func WriteSeriesVars(path string, vars []SeriesVar, attrs map[string]string) err
 		n := s.Grid.Size()
 		for i, sv := range vars {
 			for t := 0; t < s.N; t++ {
-				if err := vds[i].WriteFloat32([]int{t, 0, 0}, []int{1, s.Grid.NLat(), s.Grid.NLon()}, withFill(sv.Values[t*n:(t+1)*n])); err != nil {
+				if err := vds[i].WriteFloat32([]int{t, 0, 0}, []int{1, s.Grid.NLat(), s.Grid.NLon()}, WithFill(sv.Values[t*n:(t+1)*n])); err != nil {
 					return err
 				}
 			}

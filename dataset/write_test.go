@@ -65,7 +65,7 @@ func TestWriteSeriesRoundTrip(t *testing.T) {
 			for i, want := range s.Values {
 				got := vals[i]
 				if math.IsNaN(float64(want)) {
-					if got != fillValue {
+					if got != FillValue {
 						t.Errorf("missing value written as %v", got)
 					}
 				} else if got != want {

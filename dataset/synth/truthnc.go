@@ -2,7 +2,6 @@ package synth
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +11,7 @@ import (
 )
 
 // truthFill marks land in the coefficient file (the CMIP convention climxai writes everywhere).
-const truthFill float32 = 1e20
+const truthFill = dataset.FillValue
 
 // WriteNetCDF writes the truth as a CF NetCDF-4 file through a temporary file in the same
 // directory that is renamed over path once complete. Layout:
@@ -175,17 +174,7 @@ func (tr *Truth) WriteNetCDF(path string, attrs map[string]string) error {
 		for i, p := range tr.Targets {
 			tlat[i], tlon[i] = p.Lat, p.Lon
 		}
-		filled := func(c []float32) []float32 {
-			out := make([]float32, len(c))
-			for i, v := range c {
-				if math.IsNaN(float64(v)) {
-					v = truthFill
-				}
-				out[i] = v
-			}
-			return out
-		}
-		coef := filled(tr.Coef)
+		coef := dataset.WithFill(tr.Coef)
 		writes := []func() error{
 			func() error { return vars["lat"].WriteFloat64(nil, nil, g.Lat) },
 			func() error { return vars["lon"].WriteFloat64(nil, nil, g.Lon) },
@@ -200,7 +189,7 @@ func (tr *Truth) WriteNetCDF(path string, attrs map[string]string) error {
 		if j != nil {
 			block := nt * nl * Lags * g.Size()
 			for v, name := range coefNames {
-				c := filled(j.Coef[v*block : (v+1)*block])
+				c := dataset.WithFill(j.Coef[v*block : (v+1)*block])
 				writes = append(writes, func() error { return vars[name].WriteFloat32(nil, nil, c) })
 			}
 			writes = append(writes,
