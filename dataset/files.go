@@ -52,9 +52,8 @@ func OpenFiles(paths []string, opt OpenOptions) (*Series, error) {
 	if err != nil {
 		return nil, err
 	}
-	if min > 0 && s.N < min {
-		return nil, errorf(s.Source, ErrTooShort, "use longer data: the emulator needs its input months plus the lead",
-			"%s has %d months (%v to %v); at least %d are needed", s.Name, s.N, s.Start, s.Month(s.N-1), min)
+	if err := s.checkMonths(min); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -412,11 +412,20 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	if err := readValues(path, f, lay, perm, rep, s); err != nil {
 		return nil, nil, err
 	}
-	if opt.MinMonths > 0 && s.N < opt.MinMonths {
-		return nil, nil, errorf(path, ErrTooShort, "use a longer file: the emulator needs its input months plus the lead",
-			"%s has %d months (%v to %v); at least %d are needed", data.Name, s.N, s.Start, s.Month(s.N-1), opt.MinMonths)
+	if err := s.checkMonths(opt.MinMonths); err != nil {
+		return nil, nil, err
 	}
 	return s, rep, nil
+}
+
+// checkMonths is ErrTooShort when s holds fewer than min months (OpenOptions.MinMonths; 0 takes
+// any length): of one file, or of a variable joined from several (OpenFiles).
+func (s *Series) checkMonths(min int) error {
+	if min > 0 && s.N < min {
+		return errorf(s.Source, ErrTooShort, "use longer data: the emulator needs its input months plus the lead",
+			"%s has %d months (%v to %v); at least %d are needed", s.Name, s.N, s.Start, s.Month(s.N-1), min)
+	}
+	return nil
 }
 
 // pickLevel sets lay.ZIndex to the vertical level nearest to level (OpenOptions.Level) and says
