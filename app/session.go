@@ -73,6 +73,15 @@ type Session struct {
 	Variable string `json:"variable,omitempty"`
 }
 
+// minVersion is the earliest session version that holds s: 2 when it lists further data files
+// or a variable, 1 otherwise.
+func (s *Session) minVersion() int {
+	if len(s.DataMore) > 0 || s.Variable != "" {
+		return 2
+	}
+	return 1
+}
+
 // DataPaths are the session's data files: Data, then DataMore.
 func (s *Session) DataPaths() []string { return append([]string{s.Data}, s.DataMore...) }
 
@@ -244,8 +253,8 @@ func ParseSession(b []byte, path string) (*Session, error) {
 		return nil, bad("card", "card and data are both required")
 	case slices.Contains(s.DataMore, ""):
 		return nil, bad("data_more", "an empty path: list the further data files, or leave data_more out")
-	case s.Version < 2 && (len(s.DataMore) > 0 || s.Variable != ""):
-		return nil, bad("version", "%d has no data_more or variable: a session that uses them is version 2", s.Version)
+	case s.Version < s.minVersion():
+		return nil, bad("version", "%d has no data_more or variable: a session that uses them is version %d", s.Version, s.minVersion())
 	case s.Lead < 1 || s.Lead > 1200:
 		return nil, bad("lead", "%d: a lead in months from 1 to 1200", s.Lead)
 	case s.Lag < 0 || s.Lag > 1200:
@@ -344,10 +353,7 @@ func ReadSession(path string) (*Session, error) {
 // relative to the session's folder when they lie below it. s is checked as ParseSession would,
 // so a session that is written can be read.
 func WriteSession(path string, s Session) error {
-	s.Format, s.Version = SessionFormat, 1
-	if len(s.DataMore) > 0 || s.Variable != "" {
-		s.Version = SessionVersion
-	}
+	s.Format, s.Version = SessionFormat, s.minVersion()
 	s.DataMore = slices.Clone(s.DataMore)
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
