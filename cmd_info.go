@@ -11,7 +11,6 @@ import (
 
 	"climxai/app"
 	"climxai/dataset"
-	"climxai/inference"
 )
 
 // cmdInfo is `climxai info FILE [--var V] [--json]`: how climxai reads an SST file (variable,
@@ -41,12 +40,8 @@ func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if len(*dataFlag) > 0 {
-			c, err := inference.LoadCard(pos[0])
-			if err != nil {
-				return err
-			}
 			var bad error
-			if ci.Data, bad = inspectCardData(c, *dataFlag); ci.Data == nil {
+			if ci.Data, bad = inspectCardData(ci.card, *dataFlag); ci.Data == nil {
 				return bad
 			}
 			if err := writeCardInfo(stdout, ci, *asJSON); err != nil {

@@ -34,6 +34,8 @@ type cardInfo struct {
 	Models      []modelInfo `json:"models"`
 	// Data, with --data, is how the card reads those files.
 	Data *cardDataInfo `json:"data,omitempty"`
+
+	card *inference.Card // the card as loaded, for inspectCardData
 }
 
 // inputInfo is one [[input]] table: a further input variable and its scaling.
@@ -73,7 +75,7 @@ func inspectCard(path string) (*cardInfo, error) {
 		pre += " over " + pp.AnomalyPeriod
 	}
 	pre += fmt.Sprintf(", filter %s, then (x - %g) / %g", pp.Filter, pp.ScaleMean, pp.ScaleStd)
-	info := &cardInfo{Card: path, Name: c.Name, Variable: c.Variable, InputMonths: c.InputMonths,
+	info := &cardInfo{card: c, Card: path, Name: c.Name, Variable: c.Variable, InputMonths: c.InputMonths,
 		ChannelOrder: string(c.ChannelOrder), Grid: c.Grid.String(), Preprocess: pre}
 	for _, in := range c.Inputs {
 		info.Inputs = append(info.Inputs, inputInfo{in.Variable, in.Preprocess.ScaleMean, in.Preprocess.ScaleStd, in.Level})
