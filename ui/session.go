@@ -213,9 +213,9 @@ func (w *Window) applySession(s *app.Session, path string) {
 	w.syncControls()
 	w.updating = true
 	w.lag.SetValue(float64(s.Lag))
-	if i := slices.Index(w.ws.Card.Variables(), s.Variable); i > 0 { // checked by ApplySession
-		w.curVar = i
-		w.variable.SetSelectedIndex(i)
+	if vars := w.ws.Card.Variables(); len(vars) > 1 { // s.Variable is checked by ApplySession; "" is the first
+		w.curVar = max(0, slices.Index(vars, s.Variable))
+		w.variable.SetSelectedIndex(w.curVar)
 	}
 	w.updating = false
 	w.onLag(float64(s.Lag))

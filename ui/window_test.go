@@ -789,6 +789,18 @@ func TestSeparateDataFiles(t *testing.T) {
 	if label != "card.toml + sst.nc and 1 more data file" {
 		t.Errorf("File > Open recent shows %q", label)
 	}
+	// A session of the same files showing sst, opened where tsub is shown, brings sst back.
+	onUI(func() { w.variable.SetSelected("sst") })
+	first := filepath.Join(tmp, "first"+app.SessionExt)
+	onUI(func() { w.SaveSession(first) })
+	await(t, events, "session-saved", 10*time.Second)
+	onUI(func() { w2.LoadSession(first) })
+	await(t, events2, "explained", 20*time.Second)
+	onUI(func() {
+		if w2.variable.Selected != "sst" || w2.curVar != 0 {
+			t.Errorf("after a session showing sst: variable %q (%d)", w2.variable.Selected, w2.curVar)
+		}
+	})
 
 	// tsub split into two files of two years: the second alone is too short for a window, and
 	// the dialog says to add the other.
