@@ -132,7 +132,7 @@ func PrepareInputs(series []*Series, grid GridSpec, specs []PreprocessSpec) (*Pr
 	if len(series) == 0 || len(series) != len(specs) {
 		return nil, fmt.Errorf("dataset: PrepareInputs: %d series for %d preprocessing tables", len(series), len(specs))
 	}
-	whole := series[0]
+	whole := series
 	series, err := CommonMonths(series)
 	if err != nil {
 		return nil, err
@@ -140,8 +140,8 @@ func PrepareInputs(series []*Series, grid GridSpec, specs []PreprocessSpec) (*Pr
 	ps := make([]*Prepared, len(series))
 	for i, s := range series {
 		p, err := Prepare(s, grid, specs[i])
-		if c := series[0]; err != nil && c.N != whole.N {
-			return nil, fmt.Errorf("%w; the data are the %s to %s that every input variable covers", err, c.Start, c.Month(c.N-1))
+		if err != nil && s.N != whole[i].N {
+			return nil, fmt.Errorf("%w; the data are the %s to %s that every input variable covers", err, s.Start, s.Month(s.N-1))
 		}
 		if err != nil {
 			return nil, err
@@ -152,13 +152,7 @@ func PrepareInputs(series []*Series, grid GridSpec, specs []PreprocessSpec) (*Pr
 	if len(ps) == 1 {
 		return head, nil
 	}
-	s0 := head.Series
-	for _, p := range ps[1:] {
-		s := p.Series
-		if s.Start != s0.Start || s.N != s0.N { // CommonMonths cut them to one axis
-			return nil, fmt.Errorf("dataset: PrepareInputs: %s runs from %s to %s, but %s from %s to %s", s.Name, s.Month(0), s.Month(s.N-1), s0.Name, s0.Month(0), s0.Month(s0.N-1))
-		}
-	}
+	s0 := head.Series // CommonMonths cut every series to its time axis
 	ocean := slices.Clone(head.Ocean)
 	for _, p := range ps[1:] {
 		for c, o := range p.Ocean {
