@@ -441,6 +441,38 @@ func TestMultiVarEmulator(t *testing.T) {
 		if !errors.Is(err, dataset.ErrLayout) || !strings.Contains(err.Error(), "3 levels") || !strings.Contains(err.Error(), "level = DEPTH") {
 			t.Errorf("thetao without level: %v", err)
 		}
+		// The mean over 0-300 m (levels at 5, 100, 300 m: tsub, tsub, tsub + 20, edges 0, 52.5,
+		// 200, 400) is tsub + 20/3 everywhere, a constant the anomalies remove: tsub's maps again.
+		if err := os.WriteFile(leveled, []byte(strings.Replace(text, `variable = "tsub"`, "variable = \"thetao\"\nlayer = [0, 300]", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out = filepath.Join(sub, "layer.nc")
+		_, lay, err := runExplain(t, []string{"--card", leveled, "--data", sst, "--data", thetao, "--init", gold.Inits[0],
+			"--lead", "9", "--target", "spg", "--method", "saliency", "--out", out, "--json", "--threads", "1"}, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		th = nil
+		for _, e := range lay.Extra {
+			if e.Name == "attribution_thetao" {
+				th = e.Values
+			}
+		}
+		if d := maxRelDiff(lay.Values, one.Values); d > 1e-4 || th == nil || maxRelDiff(th, tsubOf(t, one)) > 1e-4 {
+			t.Errorf("maps from thetao over 0-300 m differ from tsub's (sst %.3g, thetao found %v)", d, th != nil)
+		} else {
+			t.Logf("thetao over 0-300 m against tsub: sst map %.2g, thetao map %.2g (relative)", d, maxRelDiff(th, tsubOf(t, one)))
+		}
+		stdout.Reset()
+		stderr.Reset()
+		if err := cmdPredict(context.Background(), []string{"--card", leveled, "--data", sst, "--data", thetao, "--init", gold.Inits[0],
+			"--out", filepath.Join(sub, "p2.nc")}, &stdout, &stderr); err != nil || !strings.Contains(stderr.String(), "thetao averaged over lev = 0 to 300 m: 3 of 3 levels (5 to 300 m)") {
+			t.Errorf("predict over a layer: %v\n%s", err, stderr.String())
+		}
+		info, err := inspectCard(leveled)
+		if err != nil || len(info.Inputs) != 1 || info.Inputs[0].Layer == nil || *info.Inputs[0].Layer != [2]float64{0, 300} {
+			t.Errorf("info of the layer card: %v %+v", err, info)
+		}
 	})
 
 	t.Run("data without the second variable", func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -17,12 +18,13 @@ import (
 // grid, time axis, missing values, notices), as aligned text or JSON; for an emulator card
 // (FILE.toml), the card as climxai reads it and each model's checked signature.
 func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("info", "info FILE [--var V [--raw] [--level Z]] [--json] | info CARD.toml [--data D ...] [--json]", stderr)
+	fs := newFlags("info", "info FILE [--var V [--raw] [--level Z | --layer TOP,BOTTOM]] [--json] | info CARD.toml [--data D ...] [--json]", stderr)
 	varName := fs.String("var", "", "data variable to read (default: sst, tos, ... or the only (time, lat, lon) variable)")
 	asJSON := fs.Bool("json", false, "print JSON (keys in README) instead of text")
 	dataFlag := &dataFiles{}
 	fs.Var(dataFlag, "data", "with a card: also read these data files as the card does and describe them (each variable's files and months, the months they share, the samples per lead); repeat for variables or periods in separate files")
 	level := fs.Float64("level", math.NaN(), "with --var: read a variable of several vertical levels at the one nearest to Z, in its vertical coordinate's units (a card's [[input]] level)")
+	layer := fs.String("layer", "", "with --var: read a variable of several vertical levels as its thickness-weighted mean over the layer from TOP to BOTTOM, e.g. 0,300, in its vertical coordinate's units (a card's [[input]] layer)")
 	raw := fs.Bool("raw", false, "with --var: read the variable in its own units, as a card's [[input]] table reads a further input variable (no conversion to °C, no SST range check)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -63,6 +65,16 @@ func cmdInfo(_ context.Context, args []string, stdout, stderr io.Writer) error {
 			return app.Usagef("info: --level reads a named variable at a finite level: give --var too")
 		}
 		opt.Level = level
+	}
+	if *layer != "" {
+		l, err := parseLayer(*layer)
+		if err != nil || *varName == "" {
+			return app.Usagef("info: --layer reads a named variable over a layer: give --var too and the layer as TOP,BOTTOM, two different numbers, e.g. --layer 0,300")
+		}
+		if opt.Level != nil {
+			return app.Usagef("info: give --level (one level) or --layer (the mean over a layer), not both")
+		}
+		opt.Layer = l
 	}
 	info, err := dataset.InspectWith(pos[0], opt)
 	if err != nil {
@@ -165,4 +177,24 @@ func missingText(m dataset.MissingInfo) string {
 		return "no missing-value attributes"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// parseLayer reads a layer given as TOP,BOTTOM: two different finite numbers.
+func parseLayer(text string) (*[2]float64, error) {
+	parts := strings.Split(text, ",")
+	if len(parts) != 2 {
+		return nil, fmt.Errorf("layer %q: want TOP,BOTTOM", text)
+	}
+	var l [2]float64
+	for i, p := range parts {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("layer %q: %q is not a finite number", text, p)
+		}
+		l[i] = v
+	}
+	if l[0] == l[1] {
+		return nil, fmt.Errorf("layer %q has no thickness", text)
+	}
+	return &l, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -256,5 +257,43 @@ func TestInfoCardData(t *testing.T) {
 	}
 	if err := cmdInfo(context.Background(), []string{sst, "--data", sst}, &stdout, &stderr); !errors.As(err, new(*app.UsageError)) {
 		t.Errorf("--data with a data file: %v", err)
+	}
+}
+
+// TestInfoLayer: info --var thetao --raw --layer 0,300 reads ocean temperature on depth levels as
+// a card's [[input]] layer does and says which levels the mean takes; --layer needs --var, two
+// different numbers and no --level.
+func TestInfoLayer(t *testing.T) {
+	s := &dataset.Series{Name: "thetao", Units: "degC", Calendar: "noleap", Start: dataset.NewMonth(1, 1), N: 3,
+		Grid: dataset.Grid{Lat: []float64{10, 12}, Lon: []float64{-40, -38}}}
+	for i := range 12 {
+		s.Values = append(s.Values, 10+float32(i)/10)
+	}
+	path := filepath.Join(t.TempDir(), "thetao.nc")
+	writeLevels(t, path, s, []float64{5, 100, 300}, 1)
+	var stdout, stderr bytes.Buffer
+	if err := cmdInfo(context.Background(), []string{"--var", "thetao", "--raw", "--layer", "0,300", "--json", path}, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	var info struct{ Notices []string }
+	if err := json.Unmarshal(stdout.Bytes(), &info); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(info.Notices, func(n string) bool {
+		return strings.Contains(n, "thetao averaged over lev = 0 to 300 m: 3 of 3 levels (5 to 300 m)")
+	}) {
+		t.Errorf("notices %q do not say which levels the mean takes", info.Notices)
+	}
+	for _, args := range [][]string{
+		{"--layer", "0,300", path},
+		{"--var", "thetao", "--layer", "0", path},
+		{"--var", "thetao", "--layer", "300,300", path},
+		{"--var", "thetao", "--layer", "0,deep", path},
+		{"--var", "thetao", "--layer", "0,300", "--level", "100", path},
+	} {
+		var ue *app.UsageError
+		if err := cmdInfo(context.Background(), args, &stdout, &stderr); !errors.As(err, &ue) || !strings.Contains(err.Error(), "--layer") {
+			t.Errorf("%q: %v, want a usage error about --layer", args, err)
+		}
 	}
 }

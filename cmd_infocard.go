@@ -40,10 +40,11 @@ type cardInfo struct {
 
 // inputInfo is one [[input]] table: a further input variable and its scaling.
 type inputInfo struct {
-	Variable  string   `json:"variable"`
-	ScaleMean float64  `json:"scale_mean"`
-	ScaleStd  float64  `json:"scale_std"`
-	Level     *float64 `json:"level,omitempty"`
+	Variable  string      `json:"variable"`
+	ScaleMean float64     `json:"scale_mean"`
+	ScaleStd  float64     `json:"scale_std"`
+	Level     *float64    `json:"level,omitempty"`
+	Layer     *[2]float64 `json:"layer,omitempty"`
 }
 
 // modelInfo is one [[model]] entry, opened.
@@ -78,7 +79,7 @@ func inspectCard(path string) (*cardInfo, error) {
 	info := &cardInfo{card: c, Card: path, Name: c.Name, Variable: c.Variable, InputMonths: c.InputMonths,
 		ChannelOrder: string(c.ChannelOrder), Grid: c.Grid.String(), Preprocess: pre}
 	for _, in := range c.Inputs {
-		info.Inputs = append(info.Inputs, inputInfo{in.Variable, in.Preprocess.ScaleMean, in.Preprocess.ScaleStd, in.Level})
+		info.Inputs = append(info.Inputs, inputInfo{in.Variable, in.Preprocess.ScaleMean, in.Preprocess.ScaleStd, in.Level, in.Layer})
 		info.InputLayout = string(c.InputLayout)
 	}
 	if c.Index != "" {
@@ -150,9 +151,9 @@ func writeCardInfo(w io.Writer, info *cardInfo, asJSON bool) error {
 	row("grid", "%s", info.Grid)
 	row("preprocess", "%s", info.Preprocess)
 	for _, in := range info.Inputs {
-		at := ""
-		if in.Level != nil {
-			at = fmt.Sprintf(" at the level nearest to %g", *in.Level)
+		at := inference.CardInput{Level: in.Level, Layer: in.Layer}.Depth()
+		if at != "" {
+			at = " " + at
 		}
 		row("input", "%s%s (same months and preprocessing, then (x - %g) / %g)", in.Variable, at, in.ScaleMean, in.ScaleStd)
 	}

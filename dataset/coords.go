@@ -159,6 +159,9 @@ type layout struct {
 	ZDim   int
 	Z      *varInfo
 	ZIndex int
+	// ZBounds is Z's bounds variable ([levels, 2], CF §7.1), if any: the levels' edges for a
+	// layer mean (OpenOptions.Layer).
+	ZBounds *varInfo
 }
 
 // sstNames are the data-variable names tried, in order, when --var is not given.
@@ -307,7 +310,7 @@ func findLayout(path string, vars []*varInfo, wantVar string, level bool) (*layo
 				continue
 			}
 			if a == axisZ {
-				return nil, errorf(path, ErrLayout, "name the level to read (a card's [[input]] level = DEPTH, info --level), or select one first, e.g. cdo sellevidx,1 in.nc out.nc",
+				return nil, errorf(path, ErrLayout, "name the level to read (a card's [[input]] level = DEPTH, info --level) or the layer to average over (layer = [TOP, BOTTOM], info --layer), or select a level first, e.g. cdo sellevidx,1 in.nc out.nc",
 					"%s has %d levels (dimension %s); climxai reads a single level", data.Name, data.Shape[i], d)
 			}
 			if lay.Lat == nil || lay.Lon == nil {
@@ -348,6 +351,11 @@ func findLayout(path string, vars []*varInfo, wantVar string, level bool) (*layo
 	if b := lay.Time.text("bounds"); b != "" {
 		if bv := byName[b]; bv != nil && len(bv.Dims) == 2 && bv.Dims[0] == lay.Time.Dims[0] && bv.Shape[1] == 2 {
 			lay.TimeBounds = bv
+		}
+	}
+	if lay.Z != nil {
+		if bv := byName[lay.Z.text("bounds")]; bv != nil && len(bv.Dims) == 2 && bv.Dims[0] == lay.Z.Dims[0] && bv.Shape[1] == 2 {
+			lay.ZBounds = bv
 		}
 	}
 	return lay, nil

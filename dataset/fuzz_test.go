@@ -59,6 +59,12 @@ func FuzzOpen(f *testing.F) {
 	} else {
 		f.Add(b)
 	}
+	// The same with bounds on the levels and a sea floor within them: the layer reader's path.
+	if b, err := os.ReadFile(layerFile(f, "layer", []float64{5, 100, 300}, [][2]float64{{0, 10}, {10, 200}, {200, 1000}}, [][2]int{{3, 2}}, false)); err != nil {
+		f.Fatal(err)
+	} else {
+		f.Add(b)
+	}
 	f.Add([]byte("CDF\x01"))
 	f.Add([]byte("CDF\x02\x00\x00\x00\x00"))
 	f.Add([]byte("\x89HDF\r\n\x1a\n"))
@@ -95,6 +101,11 @@ func FuzzOpen(f *testing.F) {
 		check("Open at a level", err)
 		if err == nil && (z.N < 1 || len(z.Values) != z.N*z.Grid.Size()) {
 			t.Fatalf("Open at a level: inconsistent series: N=%d grid %dx%d, %d values", z.N, z.Grid.NLat(), z.Grid.NLon(), len(z.Values))
+		}
+		z, err = Open(path, OpenOptions{Var: "thetao", Raw: true, Layer: &[2]float64{0, 300}})
+		check("Open over a layer", err)
+		if err == nil && (z.N < 1 || len(z.Values) != z.N*z.Grid.Size()) {
+			t.Fatalf("Open over a layer: inconsistent series: N=%d grid %dx%d, %d values", z.N, z.Grid.NLat(), z.Grid.NLon(), len(z.Values))
 		}
 		_, err = Inspect(path, "")
 		check("Inspect", err)

@@ -35,6 +35,10 @@ type OpenOptions struct {
 	// coordinate's units (CMIP's lev: metres; CESM's z_t: centimetres); a notice names it.
 	// Without it such a variable is refused; a variable of one level ignores it.
 	Level *float64
+	// Layer, when not nil, reads such a variable as its thickness-weighted mean over the layer
+	// between the two values (in any order, in the vertical coordinate's units), e.g. {0, 300}:
+	// the upper 300 m (see layer.go). At most one of Level and Layer is given.
+	Layer *[2]float64
 }
 
 // maxValues bounds the size of a variable climxai reads into memory (4 GiB as float32).
@@ -338,7 +342,13 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	if opt.Raw && opt.Var == "" {
 		return nil, nil, errorf(path, ErrNoVariable, "name the variable to read", "a variable read in its own units needs its name")
 	}
-	lay, err := findLayout(path, rep.vars, opt.Var, opt.Level != nil)
+	if opt.Level != nil && opt.Layer != nil {
+		return nil, nil, errorf(path, ErrLayout, "give a level or a layer, not both", "%s: both a level (%g) and a layer (%g to %g) asked for", opt.Var, *opt.Level, opt.Layer[0], opt.Layer[1])
+	}
+	if l := opt.Layer; l != nil && (!(l[0] < l[1] || l[1] < l[0]) || math.IsInf(l[0], 0) || math.IsInf(l[1], 0)) {
+		return nil, nil, errorf(path, ErrLayout, "give the layer as two different finite numbers, e.g. 0 and 300 (metres)", "%s: layer %g to %g", opt.Var, l[0], l[1])
+	}
+	lay, err := findLayout(path, rep.vars, opt.Var, opt.Level != nil || opt.Layer != nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -352,6 +362,9 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 		if i != lay.ZDim {
 			read *= int64(n) // one level of several is read
 		}
+	}
+	if opt.Layer != nil && lay.ZDim >= 0 {
+		read *= 2 // a layer mean holds its sums of weights beside its values
 	}
 	if read > maxValues {
 		return nil, nil, errorf(path, ErrLayout, "cut the file to a smaller region or period first (e.g. cdo sellonlatbox / seldate)",
@@ -407,9 +420,20 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	if err := pickLevel(path, f, lay, opt.Level, s); err != nil {
 		return nil, nil, err
 	}
+	var layer []layerLevel
+	if opt.Layer != nil {
+		if layer, err = layerLevels(path, f, lay, *opt.Layer, s); err != nil {
+			return nil, nil, err
+		}
+	}
 
 	// Values.
-	if err := readValues(path, f, lay, perm, rep, s); err != nil {
+	if layer != nil {
+		err = readLayer(path, f, lay, perm, rep, s, layer)
+	} else {
+		err = readValues(path, f, lay, perm, rep, s)
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	if err := s.checkMonths(opt.MinMonths); err != nil {
@@ -524,20 +548,74 @@ func readTime(path string, f *netcdf.File, lay *layout, rep *report, s *Series) 
 // readValues reads the data variable a few months at a time, decodes it to °C and stores it in
 // s.Values in [time][lat][lon] order with longitudes permuted by perm.
 func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *report, s *Series) error {
+	cells, err := valueCells(path, lay, s)
+	if err != nil {
+		return err
+	}
+	s.Values = make([]float32, s.N*cells)
+	dec, err := readLevel(path, f, lay, perm, rep, s.N, func(t0, nt int) []float32 {
+		return s.Values[t0*cells : (t0+nt)*cells]
+	}, nil)
+	if err != nil {
+		return err
+	}
+	rep.dec, rep.pack = dec, dec.p
+	if dec.valid == 0 {
+		return errorf(path, ErrAllMissing, "check the missing-value attributes (_FillValue, missing_value, valid_range) or pass --var",
+			"every value of %s is missing", describeDims(lay.Data))
+	}
+	s.Notices = append(s.Notices, dec.notices(lay.Data)...)
+	rep.ocean = oceanFraction(s.Values, cells)
+	return nil
+}
+
+// valueCells checks that the data variable's time dimension matches the time axis read into s
+// and that it holds values, and returns its number of cells.
+func valueCells(path string, lay *layout, s *Series) (int, error) {
+	data := lay.Data
+	cells := data.Shape[lay.LatDim] * data.Shape[lay.LonDim]
+	if s.N != data.Shape[lay.TimeDim] {
+		return 0, errorf(path, ErrLayout, "", "%s has %d time steps but the time axis %d", data.Name, data.Shape[lay.TimeDim], s.N)
+	}
+	if cells == 0 || s.N == 0 {
+		return 0, errorf(path, ErrAllMissing, "the file holds no data", "%s is empty", describeDims(data))
+	}
+	return cells, nil
+}
+
+// oceanFraction is the fraction of cells with a value in every month of values ([time][cell]).
+func oceanFraction(values []float32, cells int) float64 {
+	// Time-major pass (the values' own order): a cell-major one strides through memory.
+	missing := make([]bool, cells)
+	for t := 0; t < len(values)/cells; t++ {
+		for c, v := range values[t*cells : (t+1)*cells] {
+			if v != v {
+				missing[c] = true
+			}
+		}
+	}
+	ocean := 0
+	for _, m := range missing {
+		if !m {
+			ocean++
+		}
+	}
+	return float64(ocean) / float64(cells)
+}
+
+// readLevel reads the n months of the data variable at level lay.ZIndex (when it has several) a
+// few months at a time: each piece is decoded into into(t0, nt), the [time][lat][lon] values of
+// months t0 to t0+nt with longitudes permuted by perm, then handed to use (when not nil). It
+// returns the decoder, which counted the values that are not missing.
+func readLevel(path string, f *netcdf.File, lay *layout, perm []int, rep *report, n int,
+	into func(t0, nt int) []float32, use func(t0 int, vals []float32)) (*decoder, error) {
 	data := lay.Data
 	nv, err := f.Var(data.Name)
 	if err != nil {
-		return ncError(path, "finding "+data.Name, err)
+		return nil, ncError(path, "finding "+data.Name, err)
 	}
 	nlat, nlon := data.Shape[lay.LatDim], data.Shape[lay.LonDim]
 	cells := nlat * nlon
-	if s.N != data.Shape[lay.TimeDim] {
-		return errorf(path, ErrLayout, "", "%s has %d time steps but the time axis %d", data.Name, data.Shape[lay.TimeDim], s.N)
-	}
-	if cells == 0 || s.N == 0 {
-		return errorf(path, ErrAllMissing, "the file holds no data", "%s is empty", describeDims(data))
-	}
-	s.Values = make([]float32, s.N*cells)
 	step := max(1, readChunk/cells)
 	start := make([]int, len(data.Dims))
 	if lay.ZDim >= 0 {
@@ -561,7 +639,7 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 	// libnetcdf.
 	direct, err := directChunks(path, nv, lay.TimeDim, cells)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if direct != nil {
 		defer direct.Close()
@@ -574,8 +652,8 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 	go func() {
 		defer close(pieces)
 		start, count := append([]int(nil), start...), append([]int(nil), count...)
-		for t0 := 0; t0 < s.N; t0 += step {
-			nt := min(step, s.N-t0)
+		for t0 := 0; t0 < n; t0 += step {
+			nt := min(step, n-t0)
 			start[lay.TimeDim], count[lay.TimeDim] = t0, nt
 			var raw []float64
 			var err error
@@ -601,7 +679,7 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 	row := make([]float32, nlon)
 	for p := range pieces {
 		if p.err != nil {
-			return p.err
+			return nil, p.err
 		}
 		if dec == nil {
 			dec = newDecoder(data, p.raw)
@@ -609,7 +687,7 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 				dec.asIs()
 			}
 		}
-		out := s.Values[p.t0*cells : (p.t0+p.nt)*cells]
+		out := into(p.t0, p.nt)
 		dec.decode(p.raw, out)
 		if perm != nil {
 			for r := 0; r < len(out); r += nlon {
@@ -619,30 +697,11 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 				}
 			}
 		}
-	}
-	rep.dec, rep.pack = dec, dec.p
-	if dec.valid == 0 {
-		return errorf(path, ErrAllMissing, "check the missing-value attributes (_FillValue, missing_value, valid_range) or pass --var",
-			"every value of %s is missing", describeDims(data))
-	}
-	s.Notices = append(s.Notices, dec.notices(data)...)
-	// Time-major pass (the values' own order): a cell-major one strides through memory.
-	missing := make([]bool, cells)
-	for t := 0; t < s.N; t++ {
-		for c, v := range s.Values[t*cells : (t+1)*cells] {
-			if v != v {
-				missing[c] = true
-			}
+		if use != nil {
+			use(p.t0, out)
 		}
 	}
-	ocean := 0
-	for _, m := range missing {
-		if !m {
-			ocean++
-		}
-	}
-	rep.ocean = float64(ocean) / float64(cells)
-	return nil
+	return dec, nil
 }
 
 // directChunks returns a direct chunk reader for a local compressed NetCDF-4 variable, or nil

@@ -45,6 +45,21 @@ type CardInput struct {
 	// Level, when not nil, is the vertical level to read a variable of several levels at (the
 	// nearest, in the units of its vertical coordinate: dataset.OpenOptions.Level).
 	Level *float64
+	// Layer, when not nil, reads such a variable as its thickness-weighted mean between the two
+	// values of its vertical coordinate, e.g. the upper 300 m (dataset.OpenOptions.Layer).
+	Layer *[2]float64
+}
+
+// Depth says where an input variable is read from in the vertical, for messages and reports:
+// "" (a variable of one level), "at the level nearest to 100" or "averaged over 0 to 300".
+func (in CardInput) Depth() string {
+	switch {
+	case in.Level != nil:
+		return fmt.Sprintf("at the level nearest to %g", *in.Level)
+	case in.Layer != nil:
+		return fmt.Sprintf("averaged over %g to %g", in.Layer[0], in.Layer[1])
+	}
+	return ""
 }
 
 // Card is a parsed and validated emulator card: the TOML file beside the ONNX models that says
@@ -104,10 +119,11 @@ type cardFile struct {
 		ScaleStd      float64 `toml:"scale_std"`
 	} `toml:"preprocess"`
 	Input []struct {
-		Variable  string   `toml:"variable"`
-		ScaleMean float64  `toml:"scale_mean"`
-		ScaleStd  *float64 `toml:"scale_std"` // nil: 1
-		Level     *float64 `toml:"level"`     // nil: a variable of one level
+		Variable  string     `toml:"variable"`
+		ScaleMean float64    `toml:"scale_mean"`
+		ScaleStd  *float64   `toml:"scale_std"` // nil: 1
+		Level     *float64   `toml:"level"`     // nil: a variable of one level
+		Layer     *[]float64 `toml:"layer"`     // [top, bottom]: the mean over the layer
 	} `toml:"input"`
 	Model []struct {
 		Lead        int    `toml:"lead"`
@@ -227,6 +243,15 @@ func ParseCard(data []byte, path string) (*Card, error) {
 			return nil, bad("give each input variable once; the card's variable is the first input", "%s: variable %q is already an input", where, v)
 		case in.Level != nil && (math.IsNaN(*in.Level) || math.IsInf(*in.Level, 0)):
 			return nil, bad("give the level as a number in the units of the variable's vertical coordinate, e.g. level = 100.0 (metres)", "%s: level = %v", where, *in.Level)
+		case in.Level != nil && in.Layer != nil:
+			return nil, bad("give level (one level) or layer (the mean over a layer), not both", "%s: both level and layer", where)
+		case in.Layer != nil && !goodLayer(*in.Layer):
+			return nil, bad("give the layer as its top and bottom in the units of the variable's vertical coordinate, two different numbers, e.g. layer = [0, 300] (metres)",
+				"%s: layer = %v", where, *in.Layer)
+		}
+		var layer *[2]float64
+		if in.Layer != nil {
+			layer = &[2]float64{(*in.Layer)[0], (*in.Layer)[1]}
 		}
 		seenVar[v] = true
 		pp := c.Preprocess
@@ -234,7 +259,7 @@ func ParseCard(data []byte, path string) (*Card, error) {
 		if err := pp.Validate(); err != nil {
 			return nil, &Error{Card: path, Kind: ErrBadCard, Msg: fmt.Sprintf("%s (%s)", where, v), Err: err}
 		}
-		c.Inputs = append(c.Inputs, CardInput{Variable: v, Preprocess: pp, Level: in.Level})
+		c.Inputs = append(c.Inputs, CardInput{Variable: v, Preprocess: pp, Level: in.Level, Layer: layer})
 	}
 	if len(f.Model) == 0 {
 		return nil, bad("add a [[model]] table with lead and file for each ONNX model", "no [[model]] entries")
@@ -423,7 +448,7 @@ func (c *Card) Read(paths ...string) ([]*dataset.Series, error) {
 	}
 	series := []*dataset.Series{s}
 	for _, in := range c.Inputs {
-		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true, Level: in.Level})
+		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true, Level: in.Level, Layer: in.Layer})
 		if err != nil {
 			return nil, fmt.Errorf("input variable %s of card %s: %w", in.Variable, c.Path, err)
 		}
@@ -487,4 +512,9 @@ func (c *Card) Window(p *dataset.Prepared, init dataset.Month, dst []float32) er
 		}
 	}
 	return nil
+}
+
+// goodLayer is a layer of two different finite values.
+func goodLayer(l []float64) bool {
+	return len(l) == 2 && l[0] != l[1] && !math.IsNaN(l[0]) && !math.IsNaN(l[1]) && !math.IsInf(l[0], 0) && !math.IsInf(l[1], 0)
 }

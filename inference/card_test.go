@@ -271,17 +271,26 @@ variable = "ssh"
 	if err != nil || c.Inputs[0].Level == nil || *c.Inputs[0].Level != 97.5 {
 		t.Errorf("level: %v %+v", err, c.Inputs)
 	}
+	c, err = ParseCard([]byte(card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = [0, 300.5]", 1))), path)
+	if err != nil || c.Inputs[0].Layer == nil || *c.Inputs[0].Layer != [2]float64{0, 300.5} || c.Inputs[0].Depth() != "averaged over 0 to 300.5" {
+		t.Errorf("layer: %v %+v", err, c.Inputs)
+	}
 	for name, tc := range map[string]struct {
 		toml  string
 		words []string
 	}{
-		"no variable": {card(t, strings.Replace(multiVar, "variable = \"tsub\"\n", "", 1)), []string{"[[input]] entry 1", "variable is missing"}},
-		"repeated":    {card(t, strings.Replace(multiVar, "tsub", "sst", 1)), []string{`"sst" is already an input`}},
-		"zero std":    {card(t, strings.Replace(multiVar, "2.0", "0.0", 1)), []string{"[[input]] entry 1 (tsub)", "scale_std"}},
-		"unknown key": {card(t, strings.Replace(multiVar, "scale_mean", "offset", 1)), []string{"input.offset", "[[input]] variable"}},
-		"bad layout":  {card(t, multiVar, "input_months = 36=>input_months = 36\ninput_layout = \"interleaved\""), []string{"input_layout", "month-major"}},
-		"nan level":   {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = nan", 1)), []string{"[[input]] entry 1", "level = NaN"}},
-		"text level":  {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = \"100 m\"", 1)), []string{"level"}},
+		"no variable":     {card(t, strings.Replace(multiVar, "variable = \"tsub\"\n", "", 1)), []string{"[[input]] entry 1", "variable is missing"}},
+		"repeated":        {card(t, strings.Replace(multiVar, "tsub", "sst", 1)), []string{`"sst" is already an input`}},
+		"zero std":        {card(t, strings.Replace(multiVar, "2.0", "0.0", 1)), []string{"[[input]] entry 1 (tsub)", "scale_std"}},
+		"unknown key":     {card(t, strings.Replace(multiVar, "scale_mean", "offset", 1)), []string{"input.offset", "[[input]] variable"}},
+		"bad layout":      {card(t, multiVar, "input_months = 36=>input_months = 36\ninput_layout = \"interleaved\""), []string{"input_layout", "month-major"}},
+		"nan level":       {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = nan", 1)), []string{"[[input]] entry 1", "level = NaN"}},
+		"text level":      {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = \"100 m\"", 1)), []string{"level"}},
+		"level and layer": {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = 100\nlayer = [0, 300]", 1)), []string{"[[input]] entry 1", "not both"}},
+		"flat layer":      {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = [300, 300]", 1)), []string{"layer = [300 300]", "two different numbers"}},
+		"short layer":     {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = [300]", 1)), []string{"layer = [300]", "top and bottom"}},
+		"nan layer":       {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = [0, nan]", 1)), []string{"layer = [0 NaN]"}},
+		"text layer":      {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = \"0-300\"", 1)), []string{"layer"}},
 	} {
 		_, err := ParseCard([]byte(tc.toml), path)
 		if !errors.Is(err, ErrBadCard) && !errors.Is(err, dataset.ErrBadPreprocess) {

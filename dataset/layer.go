@@ -1,0 +1,209 @@
+package dataset
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"climxai/dataset/netcdf"
+)
+
+// A layer mean (OpenOptions.Layer) is the thickness-weighted mean of a variable on depth levels
+// over a layer, e.g. the upper 300 m of ocean temperature: the heat-content predictor of
+// Ham et al. (2019). Each level stands for the water between its edges (its CF bounds, or
+// halfway to its neighbours) and weighs as much as that water's thickness within the layer. A
+// cell whose deeper levels are missing (the sea floor lies within the layer) is the mean of the
+// water it has.
+
+// layerLevel is one level of a layer mean: its index and its weight, the thickness of its water
+// within the layer.
+type layerLevel struct {
+	index  int
+	weight float64
+}
+
+// layerLevels finds the levels of lay.Z whose water lies within layer and their weights, and
+// says which they are. It returns nil when the variable has one level (nothing to average: it is
+// read as it is, with a notice).
+func layerLevels(path string, f *netcdf.File, lay *layout, layer [2]float64, s *Series) ([]layerLevel, error) {
+	if lay.ZDim < 0 {
+		s.Notices = append(s.Notices, fmt.Sprintf("layer %g to %g not used: %s has no vertical dimension of several levels", layer[0], layer[1], lay.Data.Name))
+		return nil, nil
+	}
+	dim := lay.Data.Dims[lay.ZDim]
+	if lay.Z == nil {
+		return nil, errorf(path, ErrNoCoordinate, "give the vertical dimension a coordinate variable, or average over the layer first (cdo vertmean)",
+			"%s's vertical dimension %s has no coordinate variable to find the layer %g to %g in", lay.Data.Name, dim, layer[0], layer[1])
+	}
+	z, err := readAll(path, f, lay.Z)
+	if err != nil {
+		return nil, err
+	}
+	if err := monotonicLevels(path, lay.Z.Name, z); err != nil {
+		return nil, err
+	}
+	units := lay.Z.text("units")
+	edges, from := levelEdges(path, f, lay, z)
+	top, bottom := min(layer[0], layer[1]), max(layer[0], layer[1])
+	var levels []layerLevel
+	lo, hi := math.Inf(1), math.Inf(-1) // the extent of the levels' water
+	for k := range z {
+		a, b := min(edges[k][0], edges[k][1]), max(edges[k][0], edges[k][1])
+		lo, hi = min(lo, a), max(hi, b)
+		if w := min(b, bottom) - max(a, top); w > 0 {
+			levels = append(levels, layerLevel{k, w})
+		}
+	}
+	if len(levels) == 0 {
+		return nil, errorf(path, ErrLayout, fmt.Sprintf("give a layer that overlaps the levels' water, %g to %g %s", lo, hi, units),
+			"no level of %s lies within the layer %g to %g %s (levels %g to %g, edges %s)", lay.Data.Name, top, bottom, units, z[0], z[len(z)-1], from)
+	}
+	first, last := z[levels[0].index], z[levels[len(levels)-1].index]
+	which := fmt.Sprintf("%.6g to %.6g %s", first, last, units)
+	if len(levels) == 1 {
+		which = fmt.Sprintf("%.6g %s", first, units)
+	}
+	s.Notices = append(s.Notices, fmt.Sprintf("%s averaged over %s = %g to %g %s: %d of %d levels (%s), each weighted by its thickness within the layer (edges %s)",
+		lay.Data.Name, lay.Z.Name, top, bottom, units, len(levels), len(z), which, from))
+	if top < lo || bottom > hi {
+		s.Notices = append(s.Notices, fmt.Sprintf("the layer %g to %g %s reaches beyond the levels' water (%g to %g %s): the mean covers %g to %g %s",
+			top, bottom, units, lo, hi, units, max(top, lo), min(bottom, hi), units))
+	}
+	return levels, nil
+}
+
+// monotonicLevels checks that the vertical coordinate's values are finite and strictly
+// increasing or decreasing.
+func monotonicLevels(path, name string, z []float64) error {
+	for k, v := range z {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return errorf(path, ErrNoCoordinate, "give the vertical coordinate finite values", "%s[%d] is %g", name, k, v)
+		}
+		if k >= 2 && (z[k]-z[k-1])*(z[k-1]-z[k-2]) <= 0 || k == 1 && z[1] == z[0] {
+			return errorf(path, ErrNoCoordinate, "the levels must be strictly increasing or decreasing, as CF requires",
+				"%s is not monotonic at index %d (%g, %g)", name, k, z[k-1], z[k])
+		}
+	}
+	return nil
+}
+
+// levelEdges returns each level's edges: its CF bounds when they are usable, else halfway to
+// the neighbouring levels, the outermost levels reaching as far beyond themselves as halfway to
+// their neighbour but not across 0 (the sea surface of a depth or height coordinate). from says
+// which of the two was used, for notices.
+func levelEdges(path string, f *netcdf.File, lay *layout, z []float64) (edges [][2]float64, from string) {
+	if lay.ZBounds != nil {
+		if b, err := readAll(path, f, lay.ZBounds); err == nil && len(b) == 2*len(z) {
+			edges = make([][2]float64, len(z))
+			ok := true
+			for k := range z {
+				edges[k] = [2]float64{b[2*k], b[2*k+1]}
+				lo, hi := min(b[2*k], b[2*k+1]), max(b[2*k], b[2*k+1])
+				ok = ok && !math.IsNaN(lo) && !math.IsNaN(hi) && !math.IsInf(lo, 0) && !math.IsInf(hi, 0) &&
+					math.Abs(lo) < 1e30 && math.Abs(hi) < 1e30 && lo < hi && lo <= z[k] && z[k] <= hi
+			}
+			if ok {
+				return edges, "from " + lay.ZBounds.Name
+			}
+		}
+	}
+	n := len(z)
+	edges = make([][2]float64, n)
+	for k := range z {
+		var below, above float64 // toward index k-1 and k+1
+		if k > 0 {
+			below = (z[k-1] + z[k]) / 2
+		} else {
+			below = z[0] - (z[1]-z[0])/2
+			if z[0] != 0 && below*z[0] < 0 {
+				below = 0
+			}
+		}
+		if k < n-1 {
+			above = (z[k] + z[k+1]) / 2
+		} else {
+			above = z[n-1] + (z[n-1]-z[n-2])/2
+			if z[n-1] != 0 && above*z[n-1] < 0 {
+				above = 0
+			}
+		}
+		edges[k] = [2]float64{below, above}
+	}
+	return edges, "halfway between levels: " + lay.Z.Name + " has no usable bounds"
+}
+
+// readLayer reads the thickness-weighted mean of the data variable over levels (layerLevels)
+// into s.Values, one level at a time: a value missing at a level leaves that level out of that
+// value's mean, so a cell whose sea floor lies within the layer is the mean of the water it has,
+// and a cell missing at every level is missing.
+func readLayer(path string, f *netcdf.File, lay *layout, perm []int, rep *report, s *Series, levels []layerLevel) error {
+	cells, err := valueCells(path, lay, s)
+	if err != nil {
+		return err
+	}
+	s.Values = make([]float32, s.N*cells) // the weighted sum, then the mean
+	wsum := make([]float32, s.N*cells)
+	var buf []float32
+	var total float64
+	empty := 0
+	for i, l := range levels {
+		lay.ZIndex = l.index
+		w := float32(l.weight)
+		dec, err := readLevel(path, f, lay, perm, rep, s.N, func(t0, nt int) []float32 {
+			buf = slices.Grow(buf[:0], nt*cells)[:nt*cells]
+			return buf
+		}, func(t0 int, vals []float32) {
+			sum, ws := s.Values[t0*cells:], wsum[t0*cells:]
+			for j, v := range vals {
+				if v == v {
+					sum[j] += w * v
+					ws[j] += w
+				}
+			}
+		})
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			rep.dec, rep.pack = dec, dec.p
+			s.Notices = append(s.Notices, dec.notices(lay.Data)...)
+		}
+		if dec.valid == 0 {
+			empty++
+		}
+		total += l.weight
+	}
+	if empty == len(levels) {
+		return errorf(path, ErrAllMissing, "check the missing-value attributes (_FillValue, missing_value, valid_range), or choose a layer where the variable has values",
+			"every value of %s is missing in the layer's %d levels", describeDims(lay.Data), len(levels))
+	}
+	// A cell is partial when some month has water in only part of the layer.
+	partial := make([]bool, cells)
+	full := float32(total) * (1 - 1e-6)
+	for i, ws := range wsum {
+		if ws > 0 {
+			s.Values[i] /= ws
+			if ws < full {
+				partial[i%cells] = true
+			}
+		} else {
+			s.Values[i] = float32(math.NaN())
+		}
+	}
+	rep.ocean = oceanFraction(s.Values, cells)
+	if n := count(partial); n > 0 {
+		s.Notices = append(s.Notices, fmt.Sprintf("%d cells hold water in only part of the layer (the sea floor, or missing values, within it): their mean is over the water they have", n))
+	}
+	return nil
+}
+
+// count is the number of true values in b.
+func count(b []bool) int {
+	n := 0
+	for _, x := range b {
+		if x {
+			n++
+		}
+	}
+	return n
+}
