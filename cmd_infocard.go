@@ -40,6 +40,7 @@ type cardInfo struct {
 
 // inputInfo is one [[input]] table: a further input variable and its scaling.
 type inputInfo struct {
+	Name      string      `json:"name"` // in results: the variable unless the card names it
 	Variable  string      `json:"variable"`
 	ScaleMean float64     `json:"scale_mean"`
 	ScaleStd  float64     `json:"scale_std"`
@@ -79,7 +80,7 @@ func inspectCard(path string) (*cardInfo, error) {
 	info := &cardInfo{card: c, Card: path, Name: c.Name, Variable: c.Variable, InputMonths: c.InputMonths,
 		ChannelOrder: string(c.ChannelOrder), Grid: c.Grid.String(), Preprocess: pre}
 	for _, in := range c.Inputs {
-		info.Inputs = append(info.Inputs, inputInfo{in.Variable, in.Preprocess.ScaleMean, in.Preprocess.ScaleStd, in.Level, in.Layer})
+		info.Inputs = append(info.Inputs, inputInfo{in.Name, in.Variable, in.Preprocess.ScaleMean, in.Preprocess.ScaleStd, in.Level, in.Layer})
 		info.InputLayout = string(c.InputLayout)
 	}
 	if c.Index != "" {
@@ -155,7 +156,11 @@ func writeCardInfo(w io.Writer, info *cardInfo, asJSON bool) error {
 		if at != "" {
 			at = " " + at
 		}
-		row("input", "%s%s (same months and preprocessing, then (x - %g) / %g)", in.Variable, at, in.ScaleMean, in.ScaleStd)
+		what := in.Variable
+		if in.Name != in.Variable {
+			what = in.Name + " = " + in.Variable
+		}
+		row("input", "%s%s (same months and preprocessing, then (x - %g) / %g)", what, at, in.ScaleMean, in.ScaleStd)
 	}
 	if len(info.Inputs) > 0 {
 		row("channels", "%d: %d months of each of %d variables, %s", info.InputMonths*(1+len(info.Inputs)), info.InputMonths, 1+len(info.Inputs), info.InputLayout)

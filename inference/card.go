@@ -40,6 +40,10 @@ const (
 // variable, from the same data file, in its own units, with the [preprocess] table's anomaly
 // and filter and its own scaling.
 type CardInput struct {
+	// Name is the input's name in results (attribution_NAME, input_variables), sessions and the
+	// window: the table's name, by default its variable. Two inputs read from one variable (at
+	// two levels, or a level and a layer) need names of their own.
+	Name       string
 	Variable   string
 	Preprocess dataset.PreprocessSpec
 	// Level, when not nil, is the vertical level to read a variable of several levels at (the
@@ -119,6 +123,7 @@ type cardFile struct {
 		ScaleStd      float64 `toml:"scale_std"`
 	} `toml:"preprocess"`
 	Input []struct {
+		Name      string     `toml:"name"` // "": the variable
 		Variable  string     `toml:"variable"`
 		ScaleMean float64    `toml:"scale_mean"`
 		ScaleStd  *float64   `toml:"scale_std"` // nil: 1
@@ -228,10 +233,11 @@ func ParseCard(data []byte, path string) (*Card, error) {
 		return nil, bad(`use input_layout = "variable-major" (each variable's months in one block, one block after the other) or "month-major" (the variables interleaved month by month)`,
 			"input_layout = %q", f.InputLayout)
 	}
-	seenVar := map[string]bool{c.Variable: true}
+	seenName := map[string]bool{c.Variable: true}
 	for i, in := range f.Input {
 		where := fmt.Sprintf("[[input]] entry %d", i+1)
 		v := strings.TrimSpace(in.Variable)
+		name := strings.TrimSpace(in.Name)
 		std := 1.0
 		if in.ScaleStd != nil {
 			std = *in.ScaleStd
@@ -239,8 +245,13 @@ func ParseCard(data []byte, path string) (*Card, error) {
 		switch {
 		case v == "":
 			return nil, bad(`name the data file's variable, e.g. variable = "tsub"`, "%s: variable is missing", where)
-		case seenVar[v]:
-			return nil, bad("give each input variable once; the card's variable is the first input", "%s: variable %q is already an input", where, v)
+		case name != "" && !goodName(name):
+			return nil, bad(`give the input a name of letters, digits and underscores that starts with a letter, e.g. name = "thetao_0_300m"`, "%s: name = %q", where, in.Name)
+		case name == "" && seenName[v]:
+			return nil, bad(`give each input variable once (the card's variable is the first input), or give this input a name of its own to read the variable again at another level or layer, e.g. name = "`+v+`_300m"`,
+				"%s: variable %q is already an input", where, v)
+		case seenName[name]:
+			return nil, bad("give each input a name of its own; the card's variable is the first input's name", "%s: name %q is already an input's", where, name)
 		case in.Level != nil && (math.IsNaN(*in.Level) || math.IsInf(*in.Level, 0)):
 			return nil, bad("give the level as a number in the units of the variable's vertical coordinate, e.g. level = 100.0 (metres)", "%s: level = %v", where, *in.Level)
 		case in.Level != nil && in.Layer != nil:
@@ -253,13 +264,16 @@ func ParseCard(data []byte, path string) (*Card, error) {
 		if in.Layer != nil {
 			layer = &[2]float64{(*in.Layer)[0], (*in.Layer)[1]}
 		}
-		seenVar[v] = true
+		if name == "" {
+			name = v
+		}
+		seenName[name] = true
 		pp := c.Preprocess
 		pp.ScaleMean, pp.ScaleStd = in.ScaleMean, std
 		if err := pp.Validate(); err != nil {
-			return nil, &Error{Card: path, Kind: ErrBadCard, Msg: fmt.Sprintf("%s (%s)", where, v), Err: err}
+			return nil, &Error{Card: path, Kind: ErrBadCard, Msg: fmt.Sprintf("%s (%s)", where, name), Err: err}
 		}
-		c.Inputs = append(c.Inputs, CardInput{Variable: v, Preprocess: pp, Level: in.Level, Layer: layer})
+		c.Inputs = append(c.Inputs, CardInput{Name: name, Variable: v, Preprocess: pp, Level: in.Level, Layer: layer})
 	}
 	if len(f.Model) == 0 {
 		return nil, bad("add a [[model]] table with lead and file for each ONNX model", "no [[model]] entries")
@@ -408,12 +422,12 @@ func withCard(err error, card string, lead int) error {
 	return &c
 }
 
-// Variables names the variables the emulator reads, in channel-block order: the card's
-// variable, then each [[input]]'s.
+// Variables names the inputs the emulator reads, in channel-block order: the card's variable,
+// then each [[input]]'s name (its variable unless the table names it).
 func (c *Card) Variables() []string {
 	out := []string{c.Variable}
 	for _, in := range c.Inputs {
-		out = append(out, in.Variable)
+		out = append(out, in.Name)
 	}
 	return out
 }
@@ -450,7 +464,14 @@ func (c *Card) Read(paths ...string) ([]*dataset.Series, error) {
 	for _, in := range c.Inputs {
 		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true, Level: in.Level, Layer: in.Layer})
 		if err != nil {
+			if in.Name != in.Variable {
+				return nil, fmt.Errorf("input %s (variable %s) of card %s: %w", in.Name, in.Variable, c.Path, err)
+			}
 			return nil, fmt.Errorf("input variable %s of card %s: %w", in.Variable, c.Path, err)
+		}
+		if in.Name != s.Name {
+			s.Notices = append(s.Notices, fmt.Sprintf("%s read as input %s", s.Name, in.Name))
+			s.Name = in.Name
 		}
 		series = append(series, s)
 	}
@@ -517,4 +538,18 @@ func (c *Card) Window(p *dataset.Prepared, init dataset.Month, dst []float32) er
 // goodLayer is a layer of two different finite values.
 func goodLayer(l []float64) bool {
 	return len(l) == 2 && l[0] != l[1] && !math.IsNaN(l[0]) && !math.IsNaN(l[1]) && !math.IsInf(l[0], 0) && !math.IsInf(l[1], 0)
+}
+
+// goodName is an input name that can name a NetCDF variable's suffix and a command-line value:
+// a letter, then letters, digits and underscores.
+func goodName(name string) bool {
+	for i, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case i > 0 && (r >= '0' && r <= '9' || r == '_'):
+		default:
+			return false
+		}
+	}
+	return name != ""
 }

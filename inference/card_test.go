@@ -271,6 +271,10 @@ variable = "ssh"
 	if err != nil || c.Inputs[0].Level == nil || *c.Inputs[0].Level != 97.5 {
 		t.Errorf("level: %v %+v", err, c.Inputs)
 	}
+	c, err = ParseCard([]byte(card(t, strings.Replace(multiVar, "variable = \"tsub\"", "name = \"t_300m\"\nvariable = \"tsub\"", 1))), path)
+	if err != nil || c.Inputs[0].Name != "t_300m" || c.Inputs[0].Variable != "tsub" || !slices.Equal(c.Variables(), []string{"sst", "t_300m"}) {
+		t.Errorf("name: %v %+v", err, c.Inputs)
+	}
 	c, err = ParseCard([]byte(card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = [0, 300.5]", 1))), path)
 	if err != nil || c.Inputs[0].Layer == nil || *c.Inputs[0].Layer != [2]float64{0, 300.5} || c.Inputs[0].Depth() != "averaged over 0 to 300.5" {
 		t.Errorf("layer: %v %+v", err, c.Inputs)
@@ -290,6 +294,8 @@ variable = "ssh"
 		"flat layer":      {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = [300, 300]", 1)), []string{"layer = [300 300]", "two different numbers"}},
 		"short layer":     {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = [300]", 1)), []string{"layer = [300]", "top and bottom"}},
 		"nan layer":       {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = [0, nan]", 1)), []string{"layer = [0 NaN]"}},
+		"bad name":        {card(t, strings.Replace(multiVar, "variable = \"tsub\"", "name = \"t sub\"\nvariable = \"tsub\"", 1)), []string{`name = "t sub"`, "letters, digits and underscores"}},
+		"name of sst":     {card(t, strings.Replace(multiVar, "variable = \"tsub\"", "name = \"sst\"\nvariable = \"tsub\"", 1)), []string{`name "sst" is already an input's`}},
 		"text layer":      {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlayer = \"0-300\"", 1)), []string{"layer"}},
 	} {
 		_, err := ParseCard([]byte(tc.toml), path)
