@@ -339,7 +339,7 @@ func (c *Card) parseIndex(s string) error {
 // knownKeys lists the card's keys for the unknown-key message.
 func knownKeys() string {
 	return "name, variable, input_months, channel_order, index, input_layout, [grid] lat_start lat_step nlat lon_start lon_step nlon, " +
-		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[input]] variable scale_mean scale_std level, [[model]] lead file input output output_entry"
+		"[preprocess] anomaly anomaly_period filter scale_mean scale_std, [[input]] name variable scale_mean scale_std level layer, [[model]] lead file input output output_entry"
 }
 
 // Leads returns the card's lead times in increasing order.
