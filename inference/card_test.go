@@ -196,6 +196,7 @@ func FuzzParseCard(f *testing.F) {
 	f.Add("name = 1\n[grid]\nnlat = -1\n[[model]]\nlead = 0\n")
 	f.Add(strings.Replace(string(b), "[grid]", "index = \"box:50,52,-40,-30\"\n[grid]", 1))
 	f.Add(strings.Replace(string(b), "[[model]]", "[[input]]\nvariable = \"tsub\"\nscale_std = 2.0\n[[input]]\nvariable = \"ohc\"\n[[model]]", 1))
+	f.Add(strings.Replace(string(b), "[[model]]", "[[input]]\nname = \"t100\"\nvariable = \"thetao\"\nlevel = 100\n[[input]]\nname = \"t0_300\"\nvariable = \"thetao\"\nlayer = [0, 300]\n[[model]]", 1))
 	path := filepath.Join("testdata", "fuzz.toml")
 	f.Fuzz(func(t *testing.T, text string) {
 		c, err := ParseCard([]byte(text), path)
@@ -212,10 +213,11 @@ func FuzzParseCard(f *testing.F) {
 		}
 		seen := map[string]bool{c.Variable: true}
 		for _, in := range c.Inputs {
-			if in.Variable == "" || seen[in.Variable] || in.Preprocess.Validate() != nil {
+			if in.Variable == "" || in.Name == "" || seen[in.Name] || in.Preprocess.Validate() != nil ||
+				in.Level != nil && in.Layer != nil || in.Layer != nil && !goodLayer(in.Layer[:]) {
 				t.Fatalf("accepted an invalid [[input]]: %+v", c.Inputs)
 			}
-			seen[in.Variable] = true
+			seen[in.Name] = true
 		}
 		if (c.InputLayout != VariableMajor && c.InputLayout != MonthMajor) || c.Channels() != c.InputMonths*len(seen) {
 			t.Fatalf("layout %q, %d channels of %d variables", c.InputLayout, c.Channels(), len(seen))
