@@ -288,7 +288,7 @@ variable = "ssh"
 		"no variable":     {card(t, strings.Replace(multiVar, "variable = \"tsub\"\n", "", 1)), []string{"[[input]] entry 1", "variable is missing"}},
 		"repeated":        {card(t, strings.Replace(multiVar, "tsub", "sst", 1)), []string{`"sst" is already an input`}},
 		"zero std":        {card(t, strings.Replace(multiVar, "2.0", "0.0", 1)), []string{"[[input]] entry 1 (tsub)", "scale_std"}},
-		"unknown key":     {card(t, strings.Replace(multiVar, "scale_mean", "offset", 1)), []string{"input.offset", "[[input]] variable"}},
+		"unknown key":     {card(t, strings.Replace(multiVar, "scale_mean", "offset", 1)), []string{"input.offset", "[[input]] name variable scale_mean scale_std level layer"}},
 		"bad layout":      {card(t, multiVar, "input_months = 36=>input_months = 36\ninput_layout = \"interleaved\""), []string{"input_layout", "month-major"}},
 		"nan level":       {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = nan", 1)), []string{"[[input]] entry 1", "level = NaN"}},
 		"text level":      {card(t, strings.Replace(multiVar, "scale_std = 2.0", "scale_std = 2.0\nlevel = \"100 m\"", 1)), []string{"level"}},
