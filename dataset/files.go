@@ -33,9 +33,13 @@ func OpenFiles(paths []string, opt OpenOptions) (*Series, error) {
 	}
 	min := opt.MinMonths
 	opt.MinMonths = 0 // of the joined series, not of each piece
+	// The headers first: files that do not join are refused before anything is read, and the
+	// joined series is allocated once, each file's values read straight into their months.
+	head := opt
+	head.header = true
 	var parts []*Series
 	for _, p := range paths {
-		s, err := Open(p, opt)
+		s, err := Open(p, head)
 		if errors.Is(err, errAbsent) {
 			continue // another file's variable
 		}
@@ -48,10 +52,37 @@ func OpenFiles(paths []string, opt OpenOptions) (*Series, error) {
 		return nil, errorf(strings.Join(paths, ", "), ErrNoVariable, absentHint,
 			"none of the %d data files holds variable %q", len(paths), opt.Var)
 	}
+	if len(parts) == 1 {
+		s, err := Open(parts[0].Source, opt)
+		if err != nil {
+			return nil, err
+		}
+		return s, s.checkMonths(min)
+	}
 	s, err := joinTime(parts)
 	if err != nil {
 		return nil, err
 	}
+	cells := s.Grid.Size()
+	for _, p := range parts {
+		o := opt
+		off := int(p.Start-s.Start) * cells
+		o.into = s.Values[off : off+p.N*cells]
+		r, err := Open(p.Source, o)
+		if err != nil {
+			return nil, err
+		}
+		if r.Start != p.Start || r.N != p.N || !sameGrid(r.Grid, p.Grid) {
+			return nil, errorf(p.Source, ErrLayout, "leave the file unchanged while climxai reads it, then try again",
+				"%s changed while it was read (%s, %d months before; %s, %d months now)", p.Source, p.Start, p.N, r.Start, r.N)
+		}
+		for _, note := range r.Notices {
+			if !slices.Contains(s.Notices, note) {
+				s.Notices = append(s.Notices, note)
+			}
+		}
+	}
+	s.Notices = append(s.Notices, fmt.Sprintf("%s joined from %d files: %s to %s", s.Name, len(parts), s.Start, s.Month(s.N-1)))
 	if err := s.checkMonths(min); err != nil {
 		return nil, err
 	}
@@ -65,11 +96,10 @@ func PathList(paths []string) string { return strings.Join(paths, " + ") }
 // absentHint is what to do about a variable the data files lack.
 const absentHint = "give the file that holds it with another --data, or name the files' variable in the emulator card (climxai info FILE lists a file's variables)"
 
-// joinTime joins pieces of one variable along time, in the order of their first months.
+// joinTime checks that pieces of one variable (their headers: OpenOptions.header) join along
+// time, in the order of their first months, and returns the joined series with room for their
+// values. It sorts parts.
 func joinTime(parts []*Series) (*Series, error) {
-	if len(parts) == 1 {
-		return parts[0], nil
-	}
 	slices.SortStableFunc(parts, func(a, b *Series) int { return int(a.Start - b.Start) })
 	first := parts[0]
 	n, sources := 0, make([]string, len(parts))
@@ -101,18 +131,8 @@ func joinTime(parts []*Series) (*Series, error) {
 		return nil, errorf(PathList(sources), ErrLayout, "cut the files to a smaller region or period first (e.g. cdo sellonlatbox / seldate)",
 			"%s has %d values in all, more than the %d climxai reads at once", first.Name, int64(n)*int64(first.Grid.Size()), maxValues)
 	}
-	out := &Series{Name: first.Name, Units: first.Units, Calendar: first.Calendar, Source: PathList(sources),
-		Grid: first.Grid, Start: first.Start, N: n, Values: make([]float32, 0, n*first.Grid.Size())}
-	for _, p := range parts {
-		out.Values = append(out.Values, p.Values...)
-		for _, note := range p.Notices {
-			if !slices.Contains(out.Notices, note) {
-				out.Notices = append(out.Notices, note)
-			}
-		}
-	}
-	out.Notices = append(out.Notices, fmt.Sprintf("%s joined from %d files: %s to %s", first.Name, len(parts), out.Start, out.Month(n-1)))
-	return out, nil
+	return &Series{Name: first.Name, Units: first.Units, Calendar: first.Calendar, Source: PathList(sources),
+		Grid: first.Grid, Start: first.Start, N: n, Values: make([]float32, n*first.Grid.Size())}, nil
 }
 
 // sameGrid reports whether two grids have the same coordinates (to a millionth of a degree:

@@ -141,7 +141,10 @@ func readLayer(path string, f *netcdf.File, lay *layout, perm []int, rep *report
 	if err != nil {
 		return err
 	}
-	s.Values = make([]float32, s.N*cells) // the weighted sum, then the mean
+	if len(s.Values) != s.N*cells { // else zeroed by the caller (OpenOptions.into)
+		s.Values = make([]float32, s.N*cells)
+	}
+	// s.Values holds the weighted sum, then the mean.
 	wsum := make([]float32, s.N*cells)
 	var buf []float32
 	var total float64

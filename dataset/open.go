@@ -39,6 +39,13 @@ type OpenOptions struct {
 	// between the two values (in any order, in the vertical coordinate's units), e.g. {0, 300}:
 	// the upper 300 m (see layer.go). At most one of Level and Layer is given.
 	Layer *[2]float64
+
+	// header stops reading before the values: the Series has everything but Values (OpenFiles
+	// checks that files join before it reads them).
+	header bool
+	// into, when it has the length of the values, receives them (zeroed): OpenFiles reads each
+	// file straight into its part of the joined series.
+	into []float32
 }
 
 // maxValues bounds the size of a variable climxai reads into memory (4 GiB as float32).
@@ -428,6 +435,12 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	}
 
 	// Values.
+	if opt.header {
+		return s, rep, nil
+	}
+	if len(opt.into) == s.N*s.Grid.Size() {
+		s.Values = opt.into
+	}
 	if layer != nil {
 		err = readLayer(path, f, lay, perm, rep, s, layer)
 	} else {
@@ -552,7 +565,9 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 	if err != nil {
 		return err
 	}
-	s.Values = make([]float32, s.N*cells)
+	if len(s.Values) != s.N*cells {
+		s.Values = make([]float32, s.N*cells)
+	}
 	dec, err := readLevel(path, f, lay, perm, rep, s.N, func(t0, nt int) []float32 {
 		return s.Values[t0*cells : (t0+nt)*cells]
 	}, nil)
