@@ -7,7 +7,6 @@ import (
 	"io"
 	"maps"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -76,12 +75,9 @@ func (d *dataFiles) Set(v string) error {
 	}
 	if strings.ContainsAny(v, "*?[") && !strings.Contains(v, "://") {
 		if _, err := os.Stat(v); err != nil {
-			m, err := filepath.Glob(v)
-			switch {
-			case err != nil:
-				return fmt.Errorf("%q: %v", v, err)
-			case len(m) == 0:
-				return fmt.Errorf("no file matches %q", v)
+			m, err := dataset.Glob(v)
+			if err != nil {
+				return err
 			}
 			*d = append(*d, m...)
 			return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -87,6 +88,21 @@ func OpenFiles(paths []string, opt OpenOptions) (*Series, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Glob returns the files a pattern (filepath.Match syntax: *, ?, [...]) matches, in name order:
+// how a variable split into files by period is given (--data 'tos_Omon_*.nc', the window's
+// File > Add data files matching…). A pattern that matches nothing, or is malformed, is an error
+// saying so.
+func Glob(pattern string) ([]string, error) {
+	m, err := filepath.Glob(pattern)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("%q: %v", pattern, err)
+	case len(m) == 0:
+		return nil, fmt.Errorf("no file matches %q", pattern)
+	}
+	return m, nil
 }
 
 // PathList writes a list of data files as the one text that result files (data_file) and

@@ -47,6 +47,7 @@ func (w *Window) buildMenu() {
 		fyne.NewMenuItem("Open card…", w.chooseCard),
 		fyne.NewMenuItem("Open data…", w.chooseData),
 		fyne.NewMenuItem("Add data file…", w.chooseMoreData),
+		fyne.NewMenuItem("Add data files matching…", w.chooseDataPattern),
 		recent,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Open session…", w.chooseSessionToLoad),

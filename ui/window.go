@@ -348,19 +348,90 @@ func (w *Window) chooseMoreData() {
 		w.chooseData()
 		return
 	}
-	w.chooseFile(dataExts, w.dataPaths[0], w.AddData)
+	w.chooseFile(dataExts, w.dataPaths[0], func(p string) { w.AddData(p) })
 }
 
-// AddData adds path to the data files (unless it is one of them) and opens the card with them
-// all: how a further input variable, or more months of one, stored in a file of its own join
-// the workspace.
-func (w *Window) AddData(path string) {
-	if slices.ContainsFunc(w.dataPaths, func(d string) bool { return samePath(d, path) }) {
-		w.status.SetText(path + " is open already")
+// AddData adds paths to the data files (those not among them already) and opens the card with
+// them all: how a further input variable, or more months of one, stored in files of their own
+// join the workspace.
+func (w *Window) AddData(paths ...string) {
+	var add []string
+	for _, p := range paths {
+		if !slices.ContainsFunc(w.dataPaths, func(d string) bool { return samePath(d, p) }) &&
+			!slices.ContainsFunc(add, func(d string) bool { return samePath(d, p) }) {
+			add = append(add, p)
+		}
+	}
+	if len(add) == 0 {
+		if len(paths) == 1 {
+			w.status.SetText(paths[0] + " is open already")
+		} else {
+			w.status.SetText(fmt.Sprintf("the %d files are open already", len(paths)))
+		}
 		return
 	}
-	w.dataPaths = append(slices.Clip(w.dataPaths), path)
+	w.dataPaths = append(slices.Clip(w.dataPaths), add...)
 	w.openChosen()
+}
+
+// chooseDataPattern adds the data files a pattern matches (a variable split into files by
+// period: tsub_Omon_*.nc), which the open dialog, one file at a time, makes tedious. The dialog
+// starts with every NetCDF file beside the open data and says as the pattern is typed how many
+// files it matches and which.
+func (w *Window) chooseDataPattern() {
+	near := cmp.Or(firstOf(w.dataPaths), w.cardPath)
+	dir, err := filepath.Abs(filepath.Dir(cmp.Or(near, ".")))
+	if err != nil {
+		dir = filepath.Dir(near)
+	}
+	entry := widget.NewEntry()
+	matched := widget.NewLabel("")
+	matched.Wrapping = fyne.TextWrapWord
+	var files []string
+	update := func(pattern string) {
+		files, matched.Text = matchData(pattern, w.dataPaths)
+		matched.Refresh()
+	}
+	entry.OnChanged = update
+	entry.SetText(filepath.Join(dir, "*.nc"))
+	update(entry.Text)
+	body := container.NewVBox(widget.NewLabel("Files matching (* any characters, ? one, [abc] one of them):"), entry, matched)
+	d := dialog.NewCustomConfirm("Add data files matching a pattern", "Add", "Cancel", body, func(ok bool) {
+		if ok && len(files) > 0 {
+			w.AddData(files...)
+		}
+	}, w.Win)
+	d.Resize(fyne.NewSize(720, 260))
+	d.Show()
+	w.event("pattern-dialog")
+}
+
+// matchData returns the data files pattern matches and a line saying so: how many, the first
+// and last, and how many are open already; an error's text when it matches none.
+func matchData(pattern string, open []string) ([]string, string) {
+	m, err := dataset.Glob(pattern)
+	if err != nil {
+		return nil, err.Error()
+	}
+	already := 0
+	for _, p := range m {
+		if slices.ContainsFunc(open, func(d string) bool { return samePath(d, p) }) {
+			already++
+		}
+	}
+	text := fmt.Sprintf("%d files: %s", len(m), filepath.Base(m[0]))
+	switch {
+	case len(m) == 1:
+		text = "1 file: " + filepath.Base(m[0])
+	case len(m) == 2:
+		text += ", " + filepath.Base(m[1])
+	default:
+		text += " … " + filepath.Base(m[len(m)-1])
+	}
+	if already > 0 {
+		text += fmt.Sprintf(" (%d open already)", already)
+	}
+	return m, text
 }
 
 // openChosen opens the chosen files once both are known, or says which one is missing.
@@ -428,7 +499,7 @@ func (w *Window) openNow(cardPath string, dataPaths []string) {
 				case errors.Is(err, dataset.ErrNoVariable):
 					err = fmt.Errorf("%w\n\nA variable stored in a file of its own joins with File > Add data file…", err)
 				case (errors.Is(err, dataset.ErrMonthOutOfData) || errors.Is(err, dataset.ErrTooShort)) && len(dataPaths) > 1:
-					err = fmt.Errorf("%w\n\nA variable split into files by period needs them all: add each with File > Add data file…, "+
+					err = fmt.Errorf("%w\n\nA variable split into files by period needs them all: add them with File > Add data files matching…, "+
 						"or give them as a pattern: climxai gui --card CARD --data 'sst_*.nc' --data 'tsub_*.nc'", err)
 				}
 				dialog.ShowError(err, w.Win)

@@ -831,10 +831,45 @@ func TestSeparateDataFiles(t *testing.T) {
 	if !strings.Contains(said, "too few months") || !strings.Contains(said, "needs them all") {
 		t.Errorf("half of tsub: dialog %q", said)
 	}
-	onUI(func() { top.Hide(); w3.AddData(halves[0]) })
+	// File > Add data files matching… with the pattern of both halves adds the missing one.
+	onUI(func() { top.Hide(); w3.chooseDataPattern() })
+	await(t, events3, "pattern-dialog", 10*time.Second)
+	var add *widget.Button
+	said = ""
+	onUI(func() {
+		top = w3.Win.Canvas().Overlays().Top()
+		for _, o := range test.LaidOutObjects(top) {
+			if e, ok := o.(*widget.Entry); ok {
+				if !strings.HasSuffix(e.Text, "*.nc") {
+					t.Errorf("the pattern starts as %q, want every .nc file beside the data", e.Text)
+				}
+				e.SetText(filepath.Join(tmp, "tsub_*.nc"))
+			}
+		}
+		for _, o := range test.LaidOutObjects(top) {
+			switch o := o.(type) {
+			case *widget.Label:
+				said += o.Text + "|"
+			case *widget.Button:
+				if o.Text == "Add" {
+					add = o
+				}
+			}
+		}
+	})
+	if !strings.Contains(said, "2 files: tsub_0.nc, tsub_1.nc (1 open already)") || add == nil {
+		t.Fatalf("pattern dialog says %q (Add button found: %v)", said, add != nil)
+	}
+	onUI(func() { test.Tap(add) })
 	await(t, events3, "opened", 20*time.Second)
 	await(t, events3, "explained", 20*time.Second)
 	if e := w3.ws.Prepared.Extra[0].Series; !same(e.Values, one.Extra[0].Series.Values) {
 		t.Errorf("tsub joined from two halves differs from one file's")
+	}
+	if want := []string{paths[0], halves[1], halves[0]}; !slices.Equal(w3.ws.DataPaths, want) {
+		t.Errorf("data after the pattern %q, want %q", w3.ws.DataPaths, want)
+	}
+	if files, text := matchData(filepath.Join(tmp, "nothing_*.nc"), nil); files != nil || !strings.Contains(text, "no file matches") {
+		t.Errorf("a pattern matching nothing: %q %q", files, text)
 	}
 }
