@@ -132,35 +132,59 @@ func levelEdges(path string, f *netcdf.File, lay *layout, z []float64) (edges []
 	return edges, "halfway between levels: " + lay.Z.Name + " has no usable bounds"
 }
 
-// readLayer reads the thickness-weighted mean of the data variable over levels (layerLevels)
-// into s.Values, one level at a time: a value missing at a level leaves that level out of that
-// value's mean, so a cell whose sea floor lies within the layer is the mean of the water it has,
-// and a cell missing at every level is missing.
-func readLayer(path string, f *netcdf.File, lay *layout, perm []int, rep *report, s *Series, levels []layerLevel) error {
-	cells, err := valueCells(path, lay, s)
-	if err != nil {
-		return err
+// readMeans reads means of the data variable into s.Values: over levels, weighted (a layer
+// mean: layerLevels; a single level of weight 1 otherwise), and over the time steps of each month
+// when they are sub-monthly (tm; nil when the steps are months). A value missing at a level or a
+// time step leaves it out of that mean, so a cell whose sea floor lies within the layer is the
+// mean of the water it has, and a cell missing at every level and step of a month is missing.
+func readMeans(path string, f *netcdf.File, lay *layout, perm []int, rep *report, s *Series, levels []layerLevel, tm *timeMeans) error {
+	data := lay.Data
+	cells := data.Shape[lay.LatDim] * data.Shape[lay.LonDim]
+	nsteps := s.N
+	if tm != nil {
+		nsteps = len(tm.monthOf)
 	}
-	if len(s.Values) != s.N*cells { // else zeroed by the caller (OpenOptions.into)
+	if nsteps != data.Shape[lay.TimeDim] {
+		return errorf(path, ErrLayout, "", "%s has %d time steps but the time axis %d", data.Name, data.Shape[lay.TimeDim], nsteps)
+	}
+	if cells == 0 || s.N == 0 {
+		return errorf(path, ErrAllMissing, "the file holds no data", "%s is empty", describeDims(data))
+	}
+	if len(s.Values) != s.N*cells { // else the caller's (OpenOptions.into)
 		s.Values = make([]float32, s.N*cells)
 	}
-	// s.Values holds the weighted sum, then the mean.
+	// The weighted sums in float64 (a month of 6-hourly steps over 20 levels adds 2480 values;
+	// float32 would lose about 10 of its 24 bits), the weights in float32 (sums of a few
+	// thousand level thicknesses hold exactly enough).
+	sums := make([]float64, s.N*cells)
 	wsum := make([]float32, s.N*cells)
+	stepsIn := make([]int, s.N) // time steps per month
+	for t := range nsteps {
+		if m := monthOf(tm, t); m >= 0 {
+			stepsIn[m]++
+		}
+	}
 	var buf []float32
 	var total float64
 	empty := 0
 	for i, l := range levels {
 		lay.ZIndex = l.index
 		w := float32(l.weight)
-		dec, err := readLevel(path, f, lay, perm, rep, s.N, func(t0, nt int) []float32 {
+		dec, err := readLevel(path, f, lay, perm, rep, nsteps, func(t0, nt int) []float32 {
 			buf = slices.Grow(buf[:0], nt*cells)[:nt*cells]
 			return buf
 		}, func(t0 int, vals []float32) {
-			sum, ws := s.Values[t0*cells:], wsum[t0*cells:]
-			for j, v := range vals {
-				if v == v {
-					sum[j] += w * v
-					ws[j] += w
+			for k := 0; k*cells < len(vals); k++ {
+				m := monthOf(tm, t0+k)
+				if m < 0 {
+					continue
+				}
+				sum, ws := sums[m*cells:(m+1)*cells], wsum[m*cells:(m+1)*cells]
+				for j, v := range vals[k*cells : (k+1)*cells] {
+					if v == v {
+						sum[j] += float64(w) * float64(v)
+						ws[j] += w
+					}
 				}
 			}
 		})
@@ -178,15 +202,14 @@ func readLayer(path string, f *netcdf.File, lay *layout, perm []int, rep *report
 	}
 	if empty == len(levels) {
 		return errorf(path, ErrAllMissing, "check the missing-value attributes (_FillValue, missing_value, valid_range), or choose a layer where the variable has values",
-			"every value of %s is missing in the layer's %d levels", describeDims(lay.Data), len(levels))
+			"every value of %s is missing in the %d level(s) read", describeDims(lay.Data), len(levels))
 	}
-	// A cell is partial when some month has water in only part of the layer.
+	// A cell is partial when some month lacks values at some of its levels or time steps.
 	partial := make([]bool, cells)
-	full := float32(total) * (1 - 1e-6)
 	for i, ws := range wsum {
 		if ws > 0 {
-			s.Values[i] /= ws
-			if ws < full {
+			s.Values[i] = float32(sums[i] / float64(ws))
+			if ws < float32(total*float64(stepsIn[i/cells]))*(1-1e-6) {
 				partial[i%cells] = true
 			}
 		} else {
@@ -195,9 +218,24 @@ func readLayer(path string, f *netcdf.File, lay *layout, perm []int, rep *report
 	}
 	rep.ocean = oceanFraction(s.Values, cells)
 	if n := count(partial); n > 0 {
-		s.Notices = append(s.Notices, fmt.Sprintf("%d cells hold water in only part of the layer (the sea floor, or missing values, within it): their mean is over the water they have", n))
+		switch {
+		case tm == nil:
+			s.Notices = append(s.Notices, fmt.Sprintf("%d cells hold water in only part of the layer (the sea floor, or missing values, within it): their mean is over the water they have", n))
+		case len(levels) > 1:
+			s.Notices = append(s.Notices, fmt.Sprintf("%d cells lack values at some levels or time steps of a month (the sea floor within the layer, sea ice, gaps): their means are over the values they have", n))
+		default:
+			s.Notices = append(s.Notices, fmt.Sprintf("%d cells lack values on some time steps of a month (sea ice, gaps): their monthly means are over the steps with a value", n))
+		}
 	}
 	return nil
+}
+
+// monthOf is the month whose mean time step t enters: tm's mapping, t itself when tm is nil.
+func monthOf(tm *timeMeans, t int) int {
+	if tm == nil {
+		return t
+	}
+	return tm.monthOf[t]
 }
 
 // count is the number of true values in b.

@@ -370,13 +370,6 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 			read *= int64(n) // one level of several is read
 		}
 	}
-	if opt.Layer != nil && lay.ZDim >= 0 {
-		read *= 2 // a layer mean holds its sums of weights beside its values
-	}
-	if read > maxValues {
-		return nil, nil, errorf(path, ErrLayout, "cut the file to a smaller region or period first (e.g. cdo sellonlatbox / seldate)",
-			"%s has %d values to read, more than the %d climxai reads at once", describeDims(data), read, maxValues)
-	}
 	if classic && total*typeSize(data.Type) > size {
 		return nil, nil, errorf(path, ErrTruncated, "the file is incomplete (an interrupted download or copy); fetch it again",
 			"%s needs %d bytes but the file has only %d", describeDims(data), total*typeSize(data.Type), size)
@@ -391,10 +384,30 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	var tm *timeMeans // sub-monthly time steps: their monthly means are read
 	if s.Start, err = monthlyAxis(path, dates); err != nil {
-		return nil, nil, err
+		cal, _ := ParseCalendar(s.Calendar)
+		var serr error
+		tm, serr = subMonthly(path, dates, cal, s)
+		switch {
+		case serr != nil:
+			return nil, nil, serr
+		case tm == nil:
+			return nil, nil, err
+		}
+		s.Start, s.N = tm.start, tm.months
+	} else {
+		s.N = len(dates)
 	}
-	s.N = len(dates)
+	// The values held: one level (or month) of several is read; means hold their sums (float64)
+	// and sums of weights (float32) beside them, three times the values' memory.
+	if read = read / int64(max(1, data.Shape[lay.TimeDim])) * int64(s.N); opt.Layer != nil && lay.ZDim >= 0 || tm != nil {
+		read *= 4
+	}
+	if read > maxValues {
+		return nil, nil, errorf(path, ErrLayout, "cut the file to a smaller region or period first (e.g. cdo sellonlatbox / seldate)",
+			"%s has %d values to read, more than the %d climxai reads at once", describeDims(data), read, maxValues)
+	}
 
 	// Grid.
 	lat, err := readAll(path, f, lay.Lat)
@@ -441,8 +454,11 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	if len(opt.into) == s.N*s.Grid.Size() {
 		s.Values = opt.into
 	}
-	if layer != nil {
-		err = readLayer(path, f, lay, perm, rep, s, layer)
+	if layer != nil || tm != nil {
+		if layer == nil {
+			layer = []layerLevel{{lay.ZIndex, 1}}
+		}
+		err = readMeans(path, f, lay, perm, rep, s, layer, tm)
 	} else {
 		err = readValues(path, f, lay, perm, rep, s)
 	}
