@@ -35,16 +35,7 @@ func TestIndexEmulatorSeveralInputs(t *testing.T) {
 	w := linearIndexModel(t, filepath.Join(dir, "index2.onnx"), 2)
 	card := filepath.Join(dir, "card.toml")
 	if err := os.WriteFile(card, []byte(`name = "linear spg index from sst and tsub"
-variable = "sst"
-input_months = 36
-channel_order = "newest-first"
-input_layout = "month-major"
-index = "spg"
-`+grid2deg+`[preprocess]
-anomaly = "monthly-climatology"
-filter = "none"
-scale_std = 0.5
-[[input]]
+`+linearIndexCard+`[[input]]
 variable = "tsub"
 scale_std = 2.0
 [[model]]
@@ -139,6 +130,19 @@ func checkLinearIndex(t *testing.T, card string, data []string, w []float32, nam
 	}
 }
 
+// linearIndexCard is the card of linearIndexModel's emulators after its name, up to the
+// [[input]] tables: sst on the 2° grid, month-major and newest first, the spg index.
+const linearIndexCard = `variable = "sst"
+input_months = 36
+channel_order = "newest-first"
+input_layout = "month-major"
+index = "spg"
+` + grid2deg + `[preprocess]
+anomaly = "monthly-climatology"
+filter = "none"
+scale_std = 0.5
+`
+
 // linearIndexModel writes to path the linear spg index of vars input variables on the 2° North
 // Atlantic grid, month-major and newest first (y = Σ w·x, output [N, 1]), and returns its
 // random weights w: [variable][lag][lat][lon] in model units, lag 0 the init month.
@@ -191,16 +195,7 @@ func TestIndexEmulatorNamedInputs(t *testing.T) {
 	writeLevels(t, thetao, res.Subsurface, []float64{5, 100, 300}, 1)
 	w := linearIndexModel(t, filepath.Join(dir, "index3.onnx"), 3)
 	text := `name = "linear spg index from sst and two readings of thetao"
-variable = "sst"
-input_months = 36
-channel_order = "newest-first"
-input_layout = "month-major"
-index = "spg"
-` + grid2deg + `[preprocess]
-anomaly = "monthly-climatology"
-filter = "none"
-scale_std = 0.5
-[[input]]
+` + linearIndexCard + `[[input]]
 name = "t100"
 variable = "thetao"
 level = 100
