@@ -138,17 +138,13 @@ func levelEdges(path string, f *netcdf.File, lay *layout, z []float64) (edges []
 // time step leaves it out of that mean, so a cell whose sea floor lies within the layer is the
 // mean of the water it has, and a cell missing at every level and step of a month is missing.
 func readMeans(path string, f *netcdf.File, lay *layout, perm []int, rep *report, s *Series, levels []layerLevel, tm *timeMeans) error {
-	data := lay.Data
-	cells := data.Shape[lay.LatDim] * data.Shape[lay.LonDim]
 	nsteps := s.N
 	if tm != nil {
 		nsteps = len(tm.monthOf)
 	}
-	if nsteps != data.Shape[lay.TimeDim] {
-		return errorf(path, ErrLayout, "", "%s has %d time steps but the time axis %d", data.Name, data.Shape[lay.TimeDim], nsteps)
-	}
-	if cells == 0 || s.N == 0 {
-		return errorf(path, ErrAllMissing, "the file holds no data", "%s is empty", describeDims(data))
+	cells, err := valueCells(path, lay, nsteps)
+	if err != nil {
+		return err
 	}
 	if len(s.Values) != s.N*cells { // else the caller's (OpenOptions.into)
 		s.Values = make([]float32, s.N*cells)

@@ -43,8 +43,8 @@ type OpenOptions struct {
 	// header stops reading before the values: the Series has everything but Values (OpenFiles
 	// checks that files join before it reads them).
 	header bool
-	// into, when it has the length of the values, receives them (zeroed): OpenFiles reads each
-	// file straight into its part of the joined series.
+	// into, when it has the length of the values, receives them: OpenFiles reads each file
+	// straight into its part of the joined series.
 	into []float32
 }
 
@@ -400,7 +400,7 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 		s.N = len(dates)
 	}
 	// The values held: one level (or month) of several is read; means hold their sums (float64)
-	// and sums of weights (float32) beside them, three times the values' memory.
+	// and sums of weights (float32) beside them, four times the values' memory in all.
 	if read = read / int64(max(1, data.Shape[lay.TimeDim])) * int64(s.N); opt.Layer != nil && lay.ZDim >= 0 || tm != nil {
 		read *= 4
 	}
@@ -577,7 +577,7 @@ func readTime(path string, f *netcdf.File, lay *layout, rep *report, s *Series) 
 // readValues reads the data variable a few months at a time, decodes it to °C and stores it in
 // s.Values in [time][lat][lon] order with longitudes permuted by perm.
 func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *report, s *Series) error {
-	cells, err := valueCells(path, lay, s)
+	cells, err := valueCells(path, lay, s.N)
 	if err != nil {
 		return err
 	}
@@ -600,15 +600,15 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 	return nil
 }
 
-// valueCells checks that the data variable's time dimension matches the time axis read into s
-// and that it holds values, and returns its number of cells.
-func valueCells(path string, lay *layout, s *Series) (int, error) {
+// valueCells checks that the data variable has the steps time steps the time axis has and that
+// it holds values, and returns its number of cells.
+func valueCells(path string, lay *layout, steps int) (int, error) {
 	data := lay.Data
 	cells := data.Shape[lay.LatDim] * data.Shape[lay.LonDim]
-	if s.N != data.Shape[lay.TimeDim] {
-		return 0, errorf(path, ErrLayout, "", "%s has %d time steps but the time axis %d", data.Name, data.Shape[lay.TimeDim], s.N)
+	if steps != data.Shape[lay.TimeDim] {
+		return 0, errorf(path, ErrLayout, "", "%s has %d time steps but the time axis %d", data.Name, data.Shape[lay.TimeDim], steps)
 	}
-	if cells == 0 || s.N == 0 {
+	if cells == 0 || steps == 0 {
 		return 0, errorf(path, ErrAllMissing, "the file holds no data", "%s is empty", describeDims(data))
 	}
 	return cells, nil
