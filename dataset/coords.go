@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -162,6 +163,15 @@ type layout struct {
 	// ZBounds is Z's bounds variable ([levels, 2], CF §7.1), if any: the levels' edges for a
 	// layer mean (OpenOptions.Layer).
 	ZBounds *varInfo
+	// Curvi, when not nil, holds the two-dimensional latitude and longitude of a curvilinear
+	// grid (CMIP's ocean models on their own grids); LatDim and LonDim are then the data's
+	// dimensions of those variables' first and second dimension, and Lat and Lon are nil.
+	Curvi *curvilinear
+}
+
+// curvilinear is a grid of two-dimensional latitude and longitude variables (y, x).
+type curvilinear struct {
+	Lat, Lon *varInfo
 }
 
 // sstNames are the data-variable names tried, in order, when --var is not given.
@@ -280,9 +290,26 @@ func findLayout(path string, vars []*varInfo, wantVar string, level bool) (*layo
 
 	// Map its dimensions onto axes.
 	lay := &layout{Data: data, TimeDim: -1, LatDim: -1, LonDim: -1, ZDim: -1}
+	lay.Curvi = curvilinearOf(data, vars, byName, isBounds)
 	var order []cfAxis
 	for i, d := range data.Dims {
 		a := dimAxis(d)
+		if c := lay.Curvi; c != nil && (d == c.Lat.Dims[0] || d == c.Lat.Dims[1]) {
+			a = axisY
+			if d == c.Lat.Dims[1] {
+				a = axisX
+			}
+			if slices.Contains(order, a) {
+				return nil, errorf(path, ErrLayout, "", "%s has two %s dimensions", data.Name, a)
+			}
+			order = append(order, a)
+			if a == axisY {
+				lay.LatDim = i
+			} else {
+				lay.LonDim = i
+			}
+			continue
+		}
 		switch a {
 		case axisT, axisY, axisX:
 			if slices.Contains(order, a) {
@@ -325,10 +352,10 @@ func findLayout(path string, vars []*varInfo, wantVar string, level bool) (*layo
 		}
 	}
 	missing := []string{}
-	if lay.Lat == nil {
+	if lay.Lat == nil && lay.Curvi == nil {
 		missing = append(missing, "latitude")
 	}
-	if lay.Lon == nil {
+	if lay.Lon == nil && lay.Curvi == nil {
 		missing = append(missing, "longitude")
 	}
 	if lay.Time == nil {
@@ -359,6 +386,45 @@ func findLayout(path string, vars []*varInfo, wantVar string, level bool) (*layo
 		}
 	}
 	return lay, nil
+}
+
+// curvilinearOf returns the two-dimensional latitude and longitude of data when it lies on a
+// curvilinear grid: both named by its "coordinates" attribute (CF §5.2) or, failing that, on two
+// of its dimensions, with the same two dimensions, each of several cells, and data having no
+// one-dimensional latitude or longitude coordinate of its own. Otherwise it returns nil.
+func curvilinearOf(data *varInfo, vars []*varInfo, byName map[string]*varInfo, isBounds func(*varInfo) bool) *curvilinear {
+	var lat, lon *varInfo
+	consider := func(v *varInfo) {
+		if v == nil || len(v.Dims) != 2 || isBounds(v) || v == data || !v.numeric() ||
+			!slices.Contains(data.Dims, v.Dims[0]) || !slices.Contains(data.Dims, v.Dims[1]) || v.Shape[0] < 2 || v.Shape[1] < 2 {
+			return
+		}
+		switch classify(v) {
+		case axisY:
+			lat = cmp.Or(lat, v)
+		case axisX:
+			lon = cmp.Or(lon, v)
+		}
+	}
+	for _, n := range strings.Fields(data.text("coordinates")) {
+		consider(byName[n])
+	}
+	if lat == nil || lon == nil {
+		for _, v := range vars {
+			consider(v)
+		}
+	}
+	if lat == nil || lon == nil || !slices.Equal(lat.Dims, lon.Dims) {
+		return nil
+	}
+	for _, d := range data.Dims {
+		if c := byName[d]; c != nil && len(c.Dims) == 1 && c.Dims[0] == d {
+			if a := classify(c); a == axisY || a == axisX {
+				return nil // a regular grid that also carries 2-D coordinates
+			}
+		}
+	}
+	return &curvilinear{Lat: lat, Lon: lon}
 }
 
 // twoDCoord returns the name of a two-dimensional latitude or longitude variable the data

@@ -131,9 +131,14 @@ func TestFindLayout(t *testing.T) {
 		nl := metaVar("nav_lat", dims, []string{"y", "x"}, "units=degrees_north")
 		nlo := metaVar("nav_lon", dims, []string{"y", "x"}, "units=degrees_east")
 		v := metaVar("tos", dims, []string{"time", "y", "x"}, "coordinates=nav_lat nav_lon")
-		_, err := findLayout("f.nc", []*varInfo{tm, nl, nlo, v}, "", false)
+		lay, err := findLayout("f.nc", []*varInfo{tm, nl, nlo, v}, "", false)
+		if err != nil || lay.Curvi == nil || lay.Curvi.Lat != nl || lay.Curvi.Lon != nlo || lay.LatDim != 1 || lay.LonDim != 2 || lay.TimeDim != 0 {
+			t.Errorf("got %+v, %v; want the curvilinear grid of nav_lat, nav_lon on dimensions 1 and 2", lay, err)
+		}
+		// Only one of the two: not a grid climxai can read.
+		_, err = findLayout("f.nc", []*varInfo{tm, nl, v}, "", false)
 		if !errors.Is(err, ErrIrregularGrid) || !strings.Contains(err.Error(), "nav_lat") {
-			t.Errorf("got %v", err)
+			t.Errorf("latitude alone: got %v", err)
 		}
 	})
 	t.Run("rotated pole", func(t *testing.T) {

@@ -65,6 +65,12 @@ func FuzzOpen(f *testing.F) {
 	} else {
 		f.Add(b)
 	}
+	// A curvilinear grid: the reader that averages it onto a card's grid.
+	if b, err := os.ReadFile(fxNcgen(f, dir, "curvilinear")); err != nil {
+		f.Fatal(err)
+	} else {
+		f.Add(b)
+	}
 	f.Add([]byte("CDF\x01"))
 	f.Add([]byte("CDF\x02\x00\x00\x00\x00"))
 	f.Add([]byte("\x89HDF\r\n\x1a\n"))
@@ -106,6 +112,12 @@ func FuzzOpen(f *testing.F) {
 		check("Open over a layer", err)
 		if err == nil && (z.N < 1 || len(z.Values) != z.N*z.Grid.Size()) {
 			t.Fatalf("Open over a layer: inconsistent series: N=%d grid %dx%d, %d values", z.N, z.Grid.NLat(), z.Grid.NLon(), len(z.Values))
+		}
+		spec := GridSpec{LatStart: 10, LatStep: 1, NLat: 3, LonStart: 200, LonStep: 1, NLon: 3}
+		z, err = Open(path, OpenOptions{Grid: &spec})
+		check("Open onto a grid", err)
+		if err == nil && (z.N < 1 || len(z.Values) != z.N*z.Grid.Size()) {
+			t.Fatalf("Open onto a grid: inconsistent series: N=%d grid %dx%d, %d values", z.N, z.Grid.NLat(), z.Grid.NLon(), len(z.Values))
 		}
 		_, err = Inspect(path, "")
 		check("Inspect", err)

@@ -133,11 +133,13 @@ func levelEdges(path string, f *netcdf.File, lay *layout, z []float64) (edges []
 }
 
 // readMeans reads means of the data variable into s.Values: over levels, weighted (a layer
-// mean: layerLevels; a single level of weight 1 otherwise), and over the time steps of each month
-// when they are sub-monthly (tm; nil when the steps are months). A value missing at a level or a
-// time step leaves it out of that mean, so a cell whose sea floor lies within the layer is the
-// mean of the water it has, and a cell missing at every level and step of a month is missing.
-func readMeans(path string, f *netcdf.File, lay *layout, perm []int, rep *report, s *Series, levels []layerLevel, tm *timeMeans) error {
+// mean: layerLevels; a single level of weight 1 otherwise), over the time steps of each month
+// when they are sub-monthly (tm; nil when the steps are months), and over the data cells of each
+// cell of s.Grid when the data are on a curvilinear grid (space; nil when the data's cells are
+// s.Grid's). A value missing at a level, a time step or a data cell leaves it out of that
+// mean, so a cell whose sea floor lies within the layer is the mean of the water it has, and a
+// cell missing at every level, step and data cell of a month is missing.
+func readMeans(path string, f *netcdf.File, lay *layout, perm []int, rep *report, s *Series, levels []layerLevel, tm *timeMeans, space *spaceMap) error {
 	nsteps := s.N
 	if tm != nil {
 		nsteps = len(tm.monthOf)
@@ -146,14 +148,18 @@ func readMeans(path string, f *netcdf.File, lay *layout, perm []int, rep *report
 	if err != nil {
 		return err
 	}
-	if len(s.Values) != s.N*cells { // else the caller's (OpenOptions.into)
-		s.Values = make([]float32, s.N*cells)
+	out := cells // the cells of the means
+	if space != nil {
+		out = s.Grid.Size()
+	}
+	if len(s.Values) != s.N*out { // else the caller's (OpenOptions.into)
+		s.Values = make([]float32, s.N*out)
 	}
 	// The weighted sums in float64 (a month of 6-hourly steps over 20 levels adds 2480 values;
 	// float32 would lose about 10 of its 24 bits), the weights in float32 (sums of a few
 	// thousand level thicknesses hold exactly enough).
-	sums := make([]float64, s.N*cells)
-	wsum := make([]float32, s.N*cells)
+	sums := make([]float64, s.N*out)
+	wsum := make([]float32, s.N*out)
 	stepsIn := make([]int, s.N) // time steps per month
 	for t := range nsteps {
 		if m := monthOf(tm, t); m >= 0 {
@@ -175,11 +181,18 @@ func readMeans(path string, f *netcdf.File, lay *layout, perm []int, rep *report
 				if m < 0 {
 					continue
 				}
-				sum, ws := sums[m*cells:(m+1)*cells], wsum[m*cells:(m+1)*cells]
+				sum, ws := sums[m*out:(m+1)*out], wsum[m*out:(m+1)*out]
 				for j, v := range vals[k*cells : (k+1)*cells] {
-					if v == v {
+					switch {
+					case v != v:
+					case space == nil:
 						sum[j] += float64(w) * float64(v)
 						ws[j] += w
+					default:
+						for _, t := range space.targets(j) {
+							sum[t] += float64(w) * float64(v)
+							ws[t] += w
+						}
 					}
 				}
 			}
@@ -200,19 +213,20 @@ func readMeans(path string, f *netcdf.File, lay *layout, perm []int, rep *report
 		return errorf(path, ErrAllMissing, "check the missing-value attributes (_FillValue, missing_value, valid_range), or choose a layer where the variable has values",
 			"every value of %s is missing in the %d level(s) read", describeDims(lay.Data), len(levels))
 	}
-	// A cell is partial when some month lacks values at some of its levels or time steps.
-	partial := make([]bool, cells)
+	// A cell is partial when some month lacks values at some of its levels or time steps (on a
+	// curvilinear grid, averaged over several data cells, that is not told apart).
+	partial := make([]bool, out)
 	for i, ws := range wsum {
 		if ws > 0 {
 			s.Values[i] = float32(sums[i] / float64(ws))
-			if ws < float32(total*float64(stepsIn[i/cells]))*(1-1e-6) {
-				partial[i%cells] = true
+			if space == nil && ws < float32(total*float64(stepsIn[i/out]))*(1-1e-6) {
+				partial[i%out] = true
 			}
 		} else {
 			s.Values[i] = float32(math.NaN())
 		}
 	}
-	rep.ocean = oceanFraction(s.Values, cells)
+	rep.ocean = oceanFraction(s.Values, out)
 	if n := count(partial); n > 0 {
 		switch {
 		case tm == nil:

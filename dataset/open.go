@@ -39,6 +39,10 @@ type OpenOptions struct {
 	// between the two values (in any order, in the vertical coordinate's units), e.g. {0, 300}:
 	// the upper 300 m (see layer.go). At most one of Level and Layer is given.
 	Layer *[2]float64
+	// Grid, when not nil, is the regular grid (an emulator card's) that data on a curvilinear
+	// grid are averaged onto as they are read (see curvilinear.go). Without it such data are
+	// refused; data on a regular grid ignore it (Prepare regrids them).
+	Grid *GridSpec
 
 	// header stops reading before the values: the Series has everything but Values (OpenFiles
 	// checks that files join before it reads them).
@@ -410,30 +414,46 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	}
 
 	// Grid.
-	lat, err := readAll(path, f, lay.Lat)
-	if err != nil {
-		return nil, nil, err
-	}
-	lon, err := readAll(path, f, lay.Lon)
-	if err != nil {
-		return nil, nil, err
-	}
-	if rep.latOrder, err = checkLat(path, lay.Lat.Name, lat); err != nil {
-		return nil, nil, err
-	}
-	perm, err := checkLon(path, lay.Lon.Name, lon)
-	if err != nil {
-		return nil, nil, err
-	}
-	if perm != nil {
-		sorted := make([]float64, len(lon))
-		for j, k := range perm {
-			sorted[j] = lon[k]
+	var perm []int
+	var space *spaceMap // a curvilinear grid's cells on opt.Grid's
+	if lay.Curvi != nil {
+		if opt.Grid == nil {
+			return nil, nil, errorf(path, ErrIrregularGrid, "read it through an emulator card, which averages it onto the card's grid (climxai info CARD.toml --data FILE), or "+regridHint,
+				"%s has two-dimensional latitude/longitude (%s, %s): a curvilinear grid", data.Name, lay.Curvi.Lat.Name, lay.Curvi.Lon.Name)
 		}
-		lon = sorted
-		s.Notices = append(s.Notices, fmt.Sprintf("longitudes reordered to increase monotonically (%g..%g)", lon[0], lon[len(lon)-1]))
+		if space, err = curviMap(path, f, lay, *opt.Grid, s); err != nil {
+			return nil, nil, err
+		}
+		s.Grid = opt.Grid.Grid()
+		rep.latOrder = ascending
+		if opt.Grid.LatStep < 0 {
+			rep.latOrder = descending
+		}
+	} else {
+		lat, err := readAll(path, f, lay.Lat)
+		if err != nil {
+			return nil, nil, err
+		}
+		lon, err := readAll(path, f, lay.Lon)
+		if err != nil {
+			return nil, nil, err
+		}
+		if rep.latOrder, err = checkLat(path, lay.Lat.Name, lat); err != nil {
+			return nil, nil, err
+		}
+		if perm, err = checkLon(path, lay.Lon.Name, lon); err != nil {
+			return nil, nil, err
+		}
+		if perm != nil {
+			sorted := make([]float64, len(lon))
+			for j, k := range perm {
+				sorted[j] = lon[k]
+			}
+			lon = sorted
+			s.Notices = append(s.Notices, fmt.Sprintf("longitudes reordered to increase monotonically (%g..%g)", lon[0], lon[len(lon)-1]))
+		}
+		s.Grid = Grid{Lat: lat, Lon: lon}
 	}
-	s.Grid = Grid{Lat: lat, Lon: lon}
 	for _, i := range lay.Squeezed {
 		s.Notices = append(s.Notices, fmt.Sprintf("dimension %s of length 1 dropped (a single level)", data.Dims[i]))
 	}
@@ -454,11 +474,11 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	if len(opt.into) == s.N*s.Grid.Size() {
 		s.Values = opt.into
 	}
-	if layer != nil || tm != nil {
+	if layer != nil || tm != nil || space != nil {
 		if layer == nil {
 			layer = []layerLevel{{lay.ZIndex, 1}}
 		}
-		err = readMeans(path, f, lay, perm, rep, s, layer, tm)
+		err = readMeans(path, f, lay, perm, rep, s, layer, tm, space)
 	} else {
 		err = readValues(path, f, lay, perm, rep, s)
 	}

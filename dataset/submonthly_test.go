@@ -120,7 +120,7 @@ func TestOpenSubMonthly(t *testing.T) {
 		for k := range 31 {
 			want += all[4*k+c] / 31
 		}
-		if math.Abs(float64(s.Values[c])-want) > 1e-5 {
+		if !(math.Abs(float64(s.Values[c])-want) <= 1e-5) {
 			t.Errorf("daily fixture: cell %d January mean %g, want %g", c, s.Values[c], want)
 		}
 	}
@@ -151,7 +151,7 @@ func TestOpenSubMonthly(t *testing.T) {
 				feb = (feb*float64(28*perDay) - float64(25*perDay) - 0.3) / float64(28*perDay-1)
 			}
 			mar := monthMean(mar0, 31*perDay) + float64(c)/10
-			if math.Abs(float64(s.Values[c])-feb) > 1e-4 || math.Abs(float64(s.Values[4+c])-mar) > 1e-4 {
+			if !(math.Abs(float64(s.Values[c])-feb) <= 1e-4) || !(math.Abs(float64(s.Values[4+c])-mar) <= 1e-4) {
 				t.Errorf("%d steps a day, cell %d: means %g, %g, want %g, %g", perDay, c, s.Values[c], s.Values[4+c], feb, mar)
 			}
 		}
@@ -176,7 +176,7 @@ func TestOpenSubMonthly(t *testing.T) {
 	}
 	layer := (52.5*0 + 147.5*100 + 100*200) / 300
 	for c := range 4 {
-		if want := monthMean(0, 31) + float64(c)/10 + layer; math.Abs(float64(s.Values[c])-want) > 1e-3 {
+		if want := monthMean(0, 31) + float64(c)/10 + layer; !(math.Abs(float64(s.Values[c])-want) <= 1e-3) {
 			t.Errorf("daily over a layer, cell %d: January %g, want %g", c, s.Values[c], want)
 		}
 	}

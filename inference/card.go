@@ -456,13 +456,14 @@ func (l InputLayout) Channel(vars, months, v, m int) int {
 // Each variable is read from the files that hold it, joined along time when it is split by
 // period (dataset.OpenFiles).
 func (c *Card) Read(paths ...string) ([]*dataset.Series, error) {
-	s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: c.Variable, MinMonths: c.InputMonths})
+	grid := c.Grid // data on a curvilinear grid are averaged onto it as they are read
+	s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: c.Variable, MinMonths: c.InputMonths, Grid: &grid})
 	if err != nil {
 		return nil, err
 	}
 	series := []*dataset.Series{s}
 	for _, in := range c.Inputs {
-		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true, Level: in.Level, Layer: in.Layer})
+		s, err := dataset.OpenFiles(paths, dataset.OpenOptions{Var: in.Variable, MinMonths: c.InputMonths, Raw: true, Level: in.Level, Layer: in.Layer, Grid: &grid})
 		if err != nil {
 			if in.Name != in.Variable {
 				return nil, fmt.Errorf("input %s (variable %s) of card %s: %w", in.Name, in.Variable, c.Path, err)
