@@ -164,3 +164,64 @@ func TestOpenCurvilinear(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenCurvilinearLayerDaily: CMIP's daily thetao on its own grid and on depth levels is read
+// as monthly means over a layer and over the card's cells at once: each mean here is the block
+// mean of the data cells plus the layer's weighted level offset plus the month's mean day.
+func TestOpenCurvilinearLayerDaily(t *testing.T) {
+	var lat, lon, vals, tt []string
+	for j := range 2 {
+		for i := range 2 {
+			lat = append(lat, fmt.Sprint(40.5+float64(j)+0.1*float64(i)))
+			lon = append(lon, fmt.Sprint(328.5+float64(i)+360*float64(j)))
+		}
+	}
+	nd := 59 // January and February (noleap)
+	for d := range nd {
+		tt = append(tt, fmt.Sprint(float64(d)+0.5))
+		for z := range 3 {
+			for c := range 4 {
+				vals = append(vals, fmt.Sprint(float64(d)+100*float64(z)+float64(c)))
+			}
+		}
+	}
+	cdl := `netcdf cld {
+dimensions: time = ` + fmt.Sprint(nd) + ` ; lev = 3 ; j = 2 ; i = 2 ;
+variables:
+	double time(time) ; time:units = "days since 2000-01-01" ; time:calendar = "noleap" ;
+	double lev(lev) ; lev:units = "m" ; lev:standard_name = "depth" ;
+	double latitude(j, i) ; latitude:units = "degrees_north" ;
+	double longitude(j, i) ; longitude:units = "degrees_east" ;
+	float thetao(time, lev, j, i) ; thetao:units = "degC" ; thetao:coordinates = "latitude longitude" ;
+data:
+	time = ` + strings.Join(tt, ", ") + ` ;
+	lev = 5, 100, 300 ;
+	latitude = ` + strings.Join(lat, ", ") + ` ;
+	longitude = ` + strings.Join(lon, ", ") + ` ;
+	thetao = ` + strings.Join(vals, ", ") + ` ;
+}
+`
+	dir := t.TempDir()
+	src, path := filepath.Join(dir, "cld.cdl"), filepath.Join(dir, "cld.nc")
+	if err := os.WriteFile(src, []byte(cdl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command("ncgen", "-k", "classic", "-o", path, src).CombinedOutput(); err != nil {
+		t.Fatalf("ncgen: %v\n%s", err, msg)
+	}
+	spec := GridSpec{LatStart: 41, LatStep: 2, NLat: 1, LonStart: -31, LonStep: 2, NLon: 1} // one cell: 40-42 N, 32-30 W
+	s, err := Open(path, OpenOptions{Var: "thetao", Raw: true, Layer: &[2]float64{0, 300}, Grid: &spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := 100 * (0*52.5 + 1*147.5 + 2*100) / 300 // edges 0, 52.5, 200, 400
+	for m, days := range [][2]int{{0, 31}, {31, 59}} {
+		want := float64(days[0]+days[1]-1)/2 + layer + 1.5 // mean day, layer offset, mean of cells 0..3
+		if s.N != 2 || !(math.Abs(float64(s.Values[m])-want) <= 1e-4) {
+			t.Errorf("month %d: %d months, %v, want %g", m, s.N, s.Values, want)
+		}
+	}
+	wantNotice(t, s, "averaged onto the card's 1 x 1 grid: each cell the mean of the data cells whose centres lie in it (4 to 4, median 4)")
+	wantNotice(t, s, "thetao averaged over lev = 0 to 300 m: 3 of 3 levels")
+	wantNotice(t, s, "time steps 1 day apart averaged to 2 monthly means")
+}
