@@ -29,16 +29,7 @@ func writeCurvilinear(t *testing.T, path string, s *dataset.Series) {
 	dt, _ := f.DefDim("time", s.N)
 	dj, _ := f.DefDim("j", ny)
 	di, _ := f.DefDim("i", nx)
-	def := func(name string, typ netcdf.Type, dims []netcdf.Dim, attrs map[string]string) *netcdf.Var {
-		v, err := f.DefVar(name, typ, dims)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := netcdf.PutAttrs(v.PutAttr, attrs); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	def := ncDef(t, f)
 	vt := def("time", netcdf.Double, []netcdf.Dim{dt}, map[string]string{"units": "days since 0001-01-01 00:00:00", "calendar": "noleap"})
 	vy := def("latitude", netcdf.Double, []netcdf.Dim{dj, di}, map[string]string{"units": "degrees_north", "standard_name": "latitude"})
 	vx := def("longitude", netcdf.Double, []netcdf.Dim{dj, di}, map[string]string{"units": "degrees_east", "standard_name": "longitude"})
@@ -49,12 +40,7 @@ func writeCurvilinear(t *testing.T, path string, s *dataset.Series) {
 	if err := f.EndDef(); err != nil {
 		t.Fatal(err)
 	}
-	cum := []float64{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334}
-	days := make([]float64, s.N)
-	for k := range days {
-		m := s.Month(k)
-		days[k] = float64(m.Year()-1)*365 + cum[m.MonthOfYear()-1] + 14
-	}
+	days := noleapDays(s)
 	lat, lon := make([]float64, ny*nx), make([]float64, ny*nx)
 	for j := range ny {
 		for i := range nx {

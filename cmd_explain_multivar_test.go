@@ -523,16 +523,7 @@ func writeLevels(t *testing.T, path string, s *dataset.Series, levels []float64,
 	dz, _ := f.DefDim("lev", nz)
 	dy, _ := f.DefDim("lat", nlat)
 	dx, _ := f.DefDim("lon", nlon)
-	def := func(name string, typ netcdf.Type, dims []netcdf.Dim, attrs map[string]string) *netcdf.Var {
-		v, err := f.DefVar(name, typ, dims)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := netcdf.PutAttrs(v.PutAttr, attrs); err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	def := ncDef(t, f)
 	vt := def("time", netcdf.Double, []netcdf.Dim{dt}, map[string]string{"units": "days since 0001-01-01 00:00:00", "calendar": "noleap"})
 	vz := def("lev", netcdf.Double, []netcdf.Dim{dz}, map[string]string{"units": "m", "positive": "down", "standard_name": "depth"})
 	vy := def("lat", netcdf.Double, []netcdf.Dim{dy}, map[string]string{"units": "degrees_north"})
@@ -544,12 +535,7 @@ func writeLevels(t *testing.T, path string, s *dataset.Series, levels []float64,
 	if err := f.EndDef(); err != nil {
 		t.Fatal(err)
 	}
-	cum := []float64{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334}
-	days := make([]float64, nt)
-	for k := range days {
-		m := s.Month(k)
-		days[k] = float64(m.Year()-1)*365 + cum[m.MonthOfYear()-1] + 14
-	}
+	days := noleapDays(s)
 	cells := nlat * nlon
 	vals := make([]float32, nt*nz*cells)
 	for k := range nt {
@@ -596,4 +582,30 @@ func splitFiles(t *testing.T, dir string, syn *synth.Result) (sst string, tsub [
 		}
 	}
 	return sst, tsub
+}
+
+// ncDef returns a function that defines a variable of f with its attributes, failing t on error.
+func ncDef(t *testing.T, f *netcdf.File) func(name string, typ netcdf.Type, dims []netcdf.Dim, attrs map[string]string) *netcdf.Var {
+	return func(name string, typ netcdf.Type, dims []netcdf.Dim, attrs map[string]string) *netcdf.Var {
+		t.Helper()
+		v, err := f.DefVar(name, typ, dims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := netcdf.PutAttrs(v.PutAttr, attrs); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+// noleapDays returns the 15th of each of s's months in days since 0001-01-01 (noleap).
+func noleapDays(s *dataset.Series) []float64 {
+	cum := []float64{0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334}
+	days := make([]float64, s.N)
+	for k := range days {
+		m := s.Month(k)
+		days[k] = float64(m.Year()-1)*365 + cum[m.MonthOfYear()-1] + 14
+	}
+	return days
 }

@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -16,9 +13,6 @@ import (
 // missing) for 3 months from day day0 (days since 2000-01-01, noleap), and returns its path.
 func curviFile(t *testing.T, day0 float64, pos func(j, i int) (lat, lon float64), value func(tm, j, i int) float64) string {
 	t.Helper()
-	if _, err := exec.LookPath("ncgen"); err != nil {
-		t.Fatal("ncgen not found: install netcdf-bin (make setup)")
-	}
 	num := func(v float64) string {
 		if v != v {
 			return "1e20"
@@ -53,15 +47,7 @@ data:
 	tos = ` + strings.Join(vals, ", ") + ` ;
 }
 `
-	dir := t.TempDir()
-	src, path := filepath.Join(dir, "curvi.cdl"), filepath.Join(dir, "curvi.nc")
-	if err := os.WriteFile(src, []byte(cdl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if msg, err := exec.Command("ncgen", "-k", "classic", "-o", path, src).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen: %v\n%s", err, msg)
-	}
-	return path
+	return cdlFile(t, cdl, "classic")
 }
 
 // TestOpenCurvilinear: data on a curvilinear grid are averaged onto the card's grid as they are
@@ -201,14 +187,7 @@ data:
 	thetao = ` + strings.Join(vals, ", ") + ` ;
 }
 `
-	dir := t.TempDir()
-	src, path := filepath.Join(dir, "cld.cdl"), filepath.Join(dir, "cld.nc")
-	if err := os.WriteFile(src, []byte(cdl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if msg, err := exec.Command("ncgen", "-k", "classic", "-o", path, src).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen: %v\n%s", err, msg)
-	}
+	path := cdlFile(t, cdl, "classic")
 	spec := GridSpec{LatStart: 41, LatStep: 2, NLat: 1, LonStart: -31, LonStep: 2, NLon: 1} // one cell: 40-42 N, 32-30 W
 	s, err := Open(path, OpenOptions{Var: "thetao", Raw: true, Layer: &[2]float64{0, 300}, Grid: &spec})
 	if err != nil {

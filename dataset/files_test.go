@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -108,19 +107,12 @@ func TestOpenFiles(t *testing.T) {
 	if _, err := OpenFiles([]string{a, bad}, OpenOptions{Var: "sst"}); errors.Is(err, ErrNoVariable) || err == nil {
 		t.Errorf("damaged file: %v", err)
 	}
-	cdl := filepath.Join(dir, "text.cdl")
-	text := filepath.Join(dir, "text.nc")
-	if err := os.WriteFile(cdl, []byte(`netcdf text {
+	text := cdlFile(t, `netcdf text {
 dimensions: time = 1 ; lat = 1 ; lon = 1 ;
 variables: double time(time) ; time:units = "days since 1955-01-01" ; float lat(lat) ; float lon(lon) ; char sst(time, lat, lon) ;
 data: time = 14 ; lat = 40.5 ; lon = -30.5 ; sst = "x" ;
 }
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if msg, err := exec.Command("ncgen", "-k", "classic", "-o", text, cdl).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen (install netcdf-bin: make setup): %v\n%s", err, msg)
-	}
+`, "classic")
 	if _, err := OpenFiles([]string{a, text}, OpenOptions{Var: "sst"}); !errors.Is(err, ErrNoVariable) || !strings.Contains(err.Error(), "not numeric") {
 		t.Errorf("text sst: %v, want the file's own error", err)
 	}

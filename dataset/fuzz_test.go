@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -47,13 +46,7 @@ func FuzzOpen(f *testing.F) {
 		f.Add(b)
 	}
 	// Ocean temperature on three depth levels: the level reader's path.
-	cdl, lev := filepath.Join(dir, "levels.cdl"), filepath.Join(dir, "levels.nc")
-	if err := os.WriteFile(cdl, []byte(levelCDL(false)), 0o644); err != nil {
-		f.Fatal(err)
-	}
-	if msg, err := exec.Command("ncgen", "-k", "classic", "-o", lev, cdl).CombinedOutput(); err != nil {
-		f.Fatalf("ncgen: %v\n%s (install netcdf-bin: make setup)", err, msg)
-	}
+	lev := cdlFile(f, levelCDL(false), "classic")
 	if b, err := os.ReadFile(lev); err != nil {
 		f.Fatal(err)
 	} else {

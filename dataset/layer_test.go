@@ -12,15 +12,30 @@ import (
 	"testing"
 )
 
+// cdlFile writes the CDL text cdl as a NetCDF file of kind ("classic" or "nc4") with ncgen, in a
+// directory of t's own, and returns its path.
+func cdlFile(t testing.TB, cdl, kind string) string {
+	t.Helper()
+	if _, err := exec.LookPath("ncgen"); err != nil {
+		t.Fatal("ncgen not found: install netcdf-bin (make setup)")
+	}
+	dir := t.TempDir()
+	src, path := filepath.Join(dir, "in.cdl"), filepath.Join(dir, "in.nc")
+	if err := os.WriteFile(src, []byte(cdl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, err := exec.Command("ncgen", "-k", kind, "-o", path, src).CombinedOutput(); err != nil {
+		t.Fatalf("ncgen: %v\n%s", err, msg)
+	}
+	return path
+}
+
 // layerFile writes thetao(time, lev, lat, lon) on the given levels, value 10·(level+1) + month +
 // cell/10, with lev's bounds when bounds is not nil and a fill value at the (cell, level) pairs
 // of floor (the sea floor above those levels), and returns its path; deflate makes it
 // compressed NetCDF-4 with chunks of two levels.
 func layerFile(t testing.TB, name string, levels []float64, bounds [][2]float64, floor [][2]int, deflate bool) string {
 	t.Helper()
-	if _, err := exec.LookPath("ncgen"); err != nil {
-		t.Fatal("ncgen not found: install netcdf-bin (make setup)")
-	}
 	nz := len(levels)
 	var vals []string
 	for tm := range 4 {
@@ -69,15 +84,7 @@ data:
 	sst = %s ;
 }
 `, nz, boundsDef, compress, strings.Join(lev, ", "), boundsData, strings.Join(vals, ", "), strings.Join(vals[:16], ", "))
-	dir := t.TempDir()
-	src, path := filepath.Join(dir, name+".cdl"), filepath.Join(dir, name+".nc")
-	if err := os.WriteFile(src, []byte(cdl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if msg, err := exec.Command("ncgen", "-k", kind, "-o", path, src).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen: %v\n%s", err, msg)
-	}
-	return path
+	return cdlFile(t, cdl, kind)
 }
 
 // TestOpenLayer: a variable on depth levels read as its mean over a layer weighs each level by

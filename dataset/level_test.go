@@ -3,9 +3,6 @@ package dataset
 import (
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -57,22 +54,11 @@ data:
 // (classic and compressed NetCDF-4, whose chunks span two levels), refused without one with a
 // hint that names the card's level key, and a level asked of a one-level variable is noted.
 func TestOpenLevel(t *testing.T) {
-	if _, err := exec.LookPath("ncgen"); err != nil {
-		t.Fatal("ncgen not found: install netcdf-bin (make setup)")
-	}
-	dir := t.TempDir()
 	for _, tc := range []struct {
 		kind    string
 		deflate bool
 	}{{"classic", false}, {"nc4", true}} {
-		cdl := filepath.Join(dir, tc.kind+".cdl")
-		path := filepath.Join(dir, tc.kind+".nc")
-		if err := os.WriteFile(cdl, []byte(levelCDL(tc.deflate)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if msg, err := exec.Command("ncgen", "-k", tc.kind, "-o", path, cdl).CombinedOutput(); err != nil {
-			t.Fatalf("ncgen: %v\n%s", err, msg)
-		}
+		path := cdlFile(t, levelCDL(tc.deflate), tc.kind)
 		for _, lv := range []struct {
 			want  float64
 			level int // 1-based level expected

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,9 +16,6 @@ import (
 // and returns its path.
 func stepFile(t testing.TB, times, levels []float64, value func(k, z, c int) float64) string {
 	t.Helper()
-	if _, err := exec.LookPath("ncgen"); err != nil {
-		t.Fatal("ncgen not found: install netcdf-bin (make setup)")
-	}
 	nz := max(1, len(levels))
 	var vals, tt, lev []string
 	for k, tv := range times {
@@ -64,15 +60,7 @@ data:
 	%s = %s ;
 }
 `, len(times), levDim, levVar, name, dims, name, name, strings.Join(tt, ", "), levData, name, strings.Join(vals, ", "))
-	dir := t.TempDir()
-	src, path := filepath.Join(dir, "steps.cdl"), filepath.Join(dir, "steps.nc")
-	if err := os.WriteFile(src, []byte(cdl), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if msg, err := exec.Command("ncgen", "-k", "classic", "-o", path, src).CombinedOutput(); err != nil {
-		t.Fatalf("ncgen: %v\n%s", err, msg)
-	}
-	return path
+	return cdlFile(t, cdl, "classic")
 }
 
 // days returns the times of steps per day from day from to day to (exclusive), at the middle of
