@@ -631,3 +631,32 @@ func (w *Workspace) WriteResult(path string, ex *Explanation) error {
 		DataFile: w.DataFile(), Version: Version, Other: other})
 	return dataset.WriteAttribution(path, af)
 }
+
+// DataReport says how the open data were read, for the window's File > About the open data…: the
+// card, each input variable with its months and files, the months with values after the
+// filter, the ocean cells, and every note on the way (layer and time means, curvilinear grids,
+// joined files, regridding, cut months, dropped cells).
+func (w *Workspace) DataReport() []string {
+	p := w.Prepared
+	lines := []string{"card: " + w.CardPath}
+	for i, name := range w.Card.Variables() {
+		s := p.Series
+		if i > 0 {
+			s = p.Extra[i-1].Series
+		}
+		lines = append(lines, fmt.Sprintf("%s: %v to %v (%d months) from %s", name, s.Start, s.Month(s.N-1), s.N, s.Source))
+	}
+	first, last := p.ValidMonths()
+	ocean := 0
+	for _, o := range p.Ocean {
+		if o {
+			ocean++
+		}
+	}
+	lines = append(lines, fmt.Sprintf("months with values: %v to %v; ocean cells: %d of %d on the card's %d x %d grid",
+		first, last, ocean, len(p.Ocean), w.Card.Grid.NLat, w.Card.Grid.NLon))
+	for _, n := range w.Notices {
+		lines = append(lines, "note: "+n)
+	}
+	return lines
+}

@@ -471,7 +471,7 @@ func (c *Card) Read(paths ...string) ([]*dataset.Series, error) {
 			return nil, fmt.Errorf("input variable %s of card %s: %w", in.Variable, c.Path, err)
 		}
 		if in.Name != s.Name {
-			s.Notices = append(s.Notices, fmt.Sprintf("%s read as input %s", s.Name, in.Name))
+			s.Notices = append(s.Notices, "read from variable "+s.Name) // the input's name heads its notes
 			s.Name = in.Name
 		}
 		series = append(series, s)

@@ -48,6 +48,7 @@ func (w *Window) buildMenu() {
 		fyne.NewMenuItem("Open data…", w.chooseData),
 		fyne.NewMenuItem("Add data file…", w.chooseMoreData),
 		fyne.NewMenuItem("Add data files matching…", w.chooseDataPattern),
+		fyne.NewMenuItem("About the open data…", w.showDataReport),
 		recent,
 		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Open session…", w.chooseSessionToLoad),

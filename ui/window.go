@@ -406,6 +406,23 @@ func (w *Window) chooseDataPattern() {
 	w.event("pattern-dialog")
 }
 
+// showDataReport shows how the open data were read (app.Workspace.DataReport): each variable's
+// months and files and every note on the way, which the status line, overwritten by the next
+// explanation, cannot keep.
+func (w *Window) showDataReport() {
+	if w.ws == nil {
+		w.status.SetText("open an emulator card and its data first")
+		return
+	}
+	text := widget.NewLabel(strings.Join(w.ws.DataReport(), "\n\n"))
+	text.Wrapping = fyne.TextWrapWord
+	scroll := container.NewVScroll(text)
+	d := dialog.NewCustom("The open data", "Close", scroll, w.Win)
+	d.Resize(fyne.NewSize(760, 460))
+	d.Show()
+	w.event("data-report")
+}
+
 // matchData returns the data files pattern matches and a line saying so: how many, the first
 // and last, and how many are open already; an error's text when it matches none.
 func matchData(pattern string, open []string) ([]string, string) {
@@ -581,9 +598,7 @@ func (w *Window) setWorkspace(ws *app.Workspace) {
 	if c := ws.Card; c.Index != "" {
 		w.mapw.Hint = fmt.Sprintf("this emulator forecasts the %s index: its targets lie in the box · scroll: zoom · Shift-drag: pan", c.Index)
 	}
-	for _, n := range ws.Notices {
-		w.status.SetText("note: " + n)
-	}
+
 	w.prefs.addRecent(ws.CardPath, ws.DataPaths)
 	w.buildMenu()
 	if s := w.pending; s != nil {

@@ -872,4 +872,22 @@ func TestSeparateDataFiles(t *testing.T) {
 	if files, text := matchData(filepath.Join(tmp, "nothing_*.nc"), nil); files != nil || !strings.Contains(text, "no file matches") {
 		t.Errorf("a pattern matching nothing: %q %q", files, text)
 	}
+	// File > About the open data… says where each variable came from and how it was joined.
+	onUI(func() { w3.showDataReport() })
+	await(t, events3, "data-report", 10*time.Second)
+	said = ""
+	onUI(func() {
+		for _, o := range test.LaidOutObjects(w3.Win.Canvas().Overlays().Top()) {
+			if l, ok := o.(*widget.Label); ok {
+				said += l.Text
+			}
+		}
+	})
+	for _, want := range []string{"card: " + card, "sst: 0001-01 to 0004-12 (48 months) from " + paths[0],
+		"tsub: 0001-01 to 0004-12 (48 months) from " + halves[0] + " + " + halves[1], "note: tsub joined from 2 files: 0001-01 to 0004-12",
+		"ocean cells: "} {
+		if !strings.Contains(said, want) {
+			t.Errorf("the data report lacks %q:\n%s", want, said)
+		}
+	}
 }
