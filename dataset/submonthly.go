@@ -47,17 +47,19 @@ func subMonthly(path string, dates []Date, cal Calendar, s *Series) (*timeMeans,
 			"the time steps (median %.3g days apart) are not in increasing order", step)
 	}
 	step = median(steps)
+	// In increasing order, a month without a step is a jump between neighbours; found so, a
+	// damaged axis cannot make the months counted below more than the steps.
+	for i := 1; i < len(dates); i++ {
+		if prev, cur := dates[i-1].YearMonth(), dates[i].YearMonth(); cur > prev+1 {
+			return nil, errorf(path, ErrNotMonthly, "fill the missing months or cut the file to a period without gaps (e.g. cdo seldate,START,END)",
+				"the time steps (%s apart) skip %v: no step falls in it", stepText(step), prev+1)
+		}
+	}
 	first, last := dates[0].YearMonth(), dates[len(dates)-1].YearMonth()
 	n := int(last-first) + 1
 	count := make([]int, n)
 	for _, d := range dates {
 		count[d.YearMonth()-first]++
-	}
-	for m, c := range count {
-		if c == 0 {
-			return nil, errorf(path, ErrNotMonthly, "fill the missing months or cut the file to a period without gaps (e.g. cdo seldate,START,END)",
-				"the time steps (%s apart) skip %v: no step falls in it", stepText(step), first+Month(m))
-		}
 	}
 	// A month's steps when it is complete: its days over the step.
 	expect := func(m Month) int {

@@ -178,6 +178,8 @@ func TestOpenSubMonthly(t *testing.T) {
 		{"a month without steps", append(days(0, 31, 1), days(59, 90, 1)...), ErrNotMonthly, "skip 2000-02"},
 		{"steps out of order", append(days(31, 59, 1), days(0, 31, 1)...), ErrNotMonthly, "not in increasing order"},
 		{"no whole month", days(5, 40, 1), ErrTooShort, "cover no whole month"},
+		// A damaged last step 27000 years on: refused at once, without counting its months.
+		{"a step years away", append(days(0, 31, 1), 1e7), ErrNotMonthly, "skip 2000-02"},
 	} {
 		_, err := Open(stepFile(t, tc.times, nil, val), OpenOptions{})
 		if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.words) {
