@@ -167,6 +167,20 @@ type layout struct {
 	// grid (CMIP's ocean models on their own grids); LatDim and LonDim are then the data's
 	// dimensions of those variables' first and second dimension, and Lat and Lon are nil.
 	Curvi *curvilinear
+	// Win, when not nil, is the block of the LatDim x LonDim cells that is read (a curvilinear
+	// grid's cells that a card's grid uses); nil reads them all.
+	Win *window
+}
+
+// window is a block of cells: rows Y0 to Y0+NY-1 of LatDim, columns X0 to X0+NX-1 of LonDim.
+type window struct{ Y0, NY, X0, NX int }
+
+// horizontal returns the block of cells read: lay.Win, or every cell.
+func (lay *layout) horizontal() window {
+	if lay.Win != nil {
+		return *lay.Win
+	}
+	return window{0, lay.Data.Shape[lay.LatDim], 0, lay.Data.Shape[lay.LonDim]}
 }
 
 // curvilinear is a grid of two-dimensional latitude and longitude variables (y, x).

@@ -117,20 +117,29 @@ func curviMap(path string, f *netcdf.File, lay *layout, spec GridSpec, s *Series
 		extra[best] = append(extra[best], int32(t))
 		near++
 	}
-	m := &spaceMap{start: make([]int32, cells+1)}
+	// Only the block of data cells the card's cells use is read (a regional card on global
+	// data reads its region), and the map runs over that block's cells.
+	ny, nx := lay.Data.Shape[lay.LatDim], lay.Data.Shape[lay.LonDim]
+	win := window{Y0: ny, X0: nx}
+	y1, x1 := -1, -1
 	for j := range cells {
-		n := len(extra[j])
-		if home[j] >= 0 {
-			n++
+		if home[j] >= 0 || len(extra[j]) > 0 {
+			y, x := j/nx, j%nx
+			win.Y0, win.X0, y1, x1 = min(win.Y0, y), min(win.X0, x), max(y1, y), max(x1, x)
 		}
-		m.start[j+1] = m.start[j] + int32(n)
 	}
-	m.to = make([]int32, 0, m.start[cells])
-	for j := range cells {
+	if y1 >= 0 {
+		win.NY, win.NX = y1-win.Y0+1, x1-win.X0+1
+		lay.Win = &win
+	}
+	m := &spaceMap{start: make([]int32, win.NY*win.NX+1)}
+	for w := range win.NY * win.NX {
+		j := (win.Y0+w/win.NX)*nx + win.X0 + w%win.NX
+		m.to = append(m.to, extra[j]...)
 		if home[j] >= 0 {
 			m.to = append(m.to, home[j])
 		}
-		m.to = append(m.to, extra[j]...)
+		m.start[w+1] = int32(len(m.to))
 	}
 
 	counts := make([]int, 0, out)
@@ -155,6 +164,9 @@ func curviMap(path string, f *netcdf.File, lay *layout, spec GridSpec, s *Series
 		counts[0], counts[len(counts)-1], counts[len(counts)/2])
 	if outside > 0 {
 		note += fmt.Sprintf("; %d data cells lie outside it or have no position", outside)
+	}
+	if win.NY*win.NX < cells {
+		note += fmt.Sprintf("; the %d x %d block of data cells around it is read", win.NY, win.NX)
 	}
 	s.Notices = append(s.Notices, note)
 	if near > 0 || far > 0 {

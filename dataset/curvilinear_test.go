@@ -134,6 +134,28 @@ func TestOpenCurvilinear(t *testing.T) {
 		t.Errorf("joined: %v", err)
 	}
 
+	// A card grid over part of the data: only the 2 x 4 block of data cells it uses is read,
+	// with the same means.
+	part := GridSpec{LatStart: 43, LatStep: 2, NLat: 1, LonStart: -29, LonStep: 2, NLon: 2}
+	p, err := Open(two, OpenOptions{Grid: &part})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantNotice(t, p, "the 2 x 4 block of data cells around it is read")
+	for tm := range 3 {
+		for ck := range 2 {
+			want := 0.0
+			for j := 2; j < 4; j++ {
+				for i := 2 + 2*ck; i < 4+2*ck; i++ {
+					want += value(tm+3, j, i) / 4
+				}
+			}
+			if got := p.Values[tm*2+ck]; !(math.Abs(float64(got)-want) <= 1e-5) {
+				t.Errorf("part of the grid, month %d, card cell %d: %g, want %g", tm, ck, got, want)
+			}
+		}
+	}
+
 	for _, tc := range []struct {
 		name  string
 		opt   OpenOptions

@@ -624,7 +624,8 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 // it holds values, and returns its number of cells.
 func valueCells(path string, lay *layout, steps int) (int, error) {
 	data := lay.Data
-	cells := data.Shape[lay.LatDim] * data.Shape[lay.LonDim]
+	h := lay.horizontal()
+	cells := h.NY * h.NX
 	if steps != data.Shape[lay.TimeDim] {
 		return 0, errorf(path, ErrLayout, "", "%s has %d time steps but the time axis %d", data.Name, data.Shape[lay.TimeDim], steps)
 	}
@@ -665,13 +666,15 @@ func readLevel(path string, f *netcdf.File, lay *layout, perm []int, rep *report
 	if err != nil {
 		return nil, ncError(path, "finding "+data.Name, err)
 	}
-	nlat, nlon := data.Shape[lay.LatDim], data.Shape[lay.LonDim]
+	h := lay.horizontal()
+	nlat, nlon := h.NY, h.NX
 	cells := nlat * nlon
 	step := max(1, readChunk/cells)
 	start := make([]int, len(data.Dims))
 	if lay.ZDim >= 0 {
 		start[lay.ZDim] = lay.ZIndex // count stays 1: one level
 	}
+	start[lay.LatDim], start[lay.LonDim] = h.Y0, h.X0
 	count := make([]int, len(data.Dims))
 	for i := range count {
 		count[i] = 1
