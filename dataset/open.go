@@ -453,6 +453,16 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 			s.Notices = append(s.Notices, fmt.Sprintf("longitudes reordered to increase monotonically (%g..%g)", lon[0], lon[len(lon)-1]))
 		}
 		s.Grid = Grid{Lat: lat, Lon: lon}
+		// A card's grid needs only the block of cells around it (a regional card on global
+		// data): only that block is read.
+		if opt.Grid != nil && perm == nil {
+			if w := regularWindow(lat, lon, *opt.Grid); w != nil {
+				lay.Win = w
+				s.Grid = Grid{Lat: lat[w.Y0 : w.Y0+w.NY], Lon: lon[w.X0 : w.X0+w.NX]}
+				s.Notices = append(s.Notices, fmt.Sprintf("the %d x %d block of the data's %d x %d cells around the card's grid is read",
+					w.NY, w.NX, len(lat), len(lon)))
+			}
+		}
 	}
 	for _, i := range lay.Squeezed {
 		s.Notices = append(s.Notices, fmt.Sprintf("dimension %s of length 1 dropped (a single level)", data.Dims[i]))
