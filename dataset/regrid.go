@@ -3,6 +3,7 @@ package dataset
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 )
 
@@ -311,4 +312,60 @@ func (a lonCoordAxis) bracket(lon float64) (i0, i1 int, w float64, ok bool) {
 	// Across the seam between the last value and the first (+360).
 	w = (x - a.v[n-1]) / (a.v[0] + 360 - a.v[n-1])
 	return n - 1, 0, math.Min(1, math.Max(0, w)), true
+}
+
+// regularWindow returns the block of a regular grid's cells (latitudes lat, longitudes lon
+// increasing) that regridding onto spec uses, with a margin of two data cells on every side, so
+// that Regrid finds in it every data cell it would use in the whole grid. When a card longitude
+// lies near the data's first or last column (a card across the data's seam), where regridding
+// may wrap round it, the block keeps every column. It returns nil when the block is the whole
+// grid or the data do not reach spec (Regrid then says so).
+func regularWindow(lat, lon []float64, spec GridSpec) *window {
+	if len(lat) < 2 || len(lon) < 2 {
+		return nil
+	}
+	g := spec.Grid()
+	maxStep := func(v []float64) float64 {
+		m := 0.0
+		for i := 1; i < len(v); i++ {
+			m = max(m, math.Abs(v[i]-v[i-1]))
+		}
+		return m
+	}
+	dy, dx := 2*maxStep(lat), 2*maxStep(lon)
+	lo, hi := slices.Min(g.Lat)-dy, slices.Max(g.Lat)+dy
+	y0, y1 := -1, -1
+	for i, y := range lat {
+		if y >= lo && y <= hi {
+			if y0 < 0 {
+				y0 = i
+			}
+			y1 = i
+		}
+	}
+	// Card longitudes in the data's convention, each with its margin, as column ranges.
+	conv := LonConventionOf(Grid{Lon: lon})
+	x0, x1 := len(lon), -1
+	for _, c := range g.Lon {
+		x := conv.Normalize(c)
+		if x < lon[0]+dx/2 || x > lon[len(lon)-1]-dx/2 {
+			// Near the data's first or last column regridding may wrap round the seam: every
+			// column is read, so the block goes round the globe as the data do.
+			x0, x1 = 0, len(lon)-1
+			break
+		}
+		for j, v := range lon {
+			if math.Abs(v-x) <= dx {
+				x0, x1 = min(x0, j), max(x1, j)
+			}
+		}
+	}
+	if y0 < 0 || x1 < 0 {
+		return nil
+	}
+	w := &window{Y0: y0, NY: y1 - y0 + 1, X0: x0, NX: x1 - x0 + 1}
+	if w.NY == len(lat) && w.NX == len(lon) {
+		return nil
+	}
+	return w
 }
