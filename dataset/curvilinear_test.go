@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -227,65 +225,4 @@ data:
 	wantNotice(t, s, "averaged onto the card's 1 x 1 grid: each cell the mean of the data cells whose centres lie in it (4 to 4, median 4)")
 	wantNotice(t, s, "thetao averaged over lev = 0 to 300 m: 3 of 3 levels")
 	wantNotice(t, s, "time steps 1 day apart averaged to 2 monthly means")
-}
-
-// TestOpenRegularWindow: a card's grid on global regular data reads only the block of cells
-// around it, and regridding that block gives exactly what regridding the whole grid gives: for
-// a card on the data's cells, a card between them (bilinear), cards across the data's 0° seam
-// and dateline and at its last column (every column read), and latitudes stored north first; a
-// global card reads it all.
-func TestOpenRegularWindow(t *testing.T) {
-	value := func(tm int, y, x float64) float64 {
-		if y > 60 && x > 100 && x < 140 {
-			return math.NaN()
-		}
-		return 20 - 0.3*y + math.Sin(float64(tm)+x/17) + math.Cos(y/11)
-	}
-	na := GridSpec{LatStart: 5, LatStep: 2, NLat: 35, LonStart: -100, LonStep: 2, NLon: 63}
-	between := GridSpec{LatStart: 4.5, LatStep: 1, NLat: 60, LonStart: -99.5, LonStep: 1, NLon: 110}
-	pacific := GridSpec{LatStart: -21, LatStep: 2, NLat: 10, LonStart: 140, LonStep: 2, NLon: 30}
-	edge := GridSpec{LatStart: 1, LatStep: 2, NLat: 5, LonStart: 170, LonStep: 2, NLon: 5}
-	for _, tc := range []struct {
-		name     string
-		lat, lon []float64
-		spec     GridSpec
-		window   bool
-	}{
-		{"on the data's cells", centres(-89, 2, 90), centres(-179, 2, 180), na, true},
-		{"between the data's cells", centres(-89, 2, 90), centres(-179, 2, 180), between, true},
-		{"across the data's 0° seam", centres(-89, 2, 90), centres(1, 2, 180), na, true},
-		{"north first", centres(89, -2, 90), centres(-179, 2, 180), between, true},
-		{"across the data's dateline", centres(-89, 2, 90), centres(-179, 2, 180), pacific, true},
-		{"at the data's last column", centres(-89, 2, 90), centres(-179, 2, 180), edge, true},
-		{"the whole globe", centres(-89, 2, 90), centres(-179, 2, 180), GridSpec{LatStart: -89, LatStep: 2, NLat: 90, LonStart: -179, LonStep: 2, NLon: 180}, false},
-	} {
-		path := filepath.Join(t.TempDir(), "global.nc")
-		if err := WriteSeries(path, seriesOf(tc.lat, tc.lon, NewMonth(2000, 1), 3, value), nil); err != nil {
-			t.Fatal(err)
-		}
-		whole, err := Open(path, OpenOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		spec := tc.spec
-		part, err := Open(path, OpenOptions{Grid: &spec})
-		if err != nil {
-			t.Fatalf("%s: %v", tc.name, err)
-		}
-		read := slices.ContainsFunc(part.Notices, func(n string) bool { return strings.Contains(n, "block of the data's 90 x 180 cells") })
-		if read != tc.window || tc.window && part.Grid.Size() >= whole.Grid.Size() {
-			t.Errorf("%s: a block read %v (want %v), %d of %d cells; notices %q", tc.name, read, tc.window, part.Grid.Size(), whole.Grid.Size(), part.Notices)
-		}
-		a, err := Regrid(whole, spec)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := Regrid(part, spec)
-		if err != nil {
-			t.Fatalf("%s: regridding the block: %v", tc.name, err)
-		}
-		if !slices.EqualFunc(a.Values, b.Values, func(x, y float32) bool { return x == y || x != x && y != y }) {
-			t.Errorf("%s: the block regrids differently from the whole grid", tc.name)
-		}
-	}
 }
