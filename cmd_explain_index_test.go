@@ -72,27 +72,10 @@ func TestIndexEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := inference.NewRuntime("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
+	fwd, xs := cardForward(t, c, p, gold.Lead, gold.Inits)
 	cm, _ := c.Model(gold.Lead)
-	fwd, err := rt.Open(c.Spec(cm), inference.Options{Device: inference.CPU, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	region := c.Spec(cm).Region
-	xs := make([][]float32, 2)
 	for k, init := range gold.Inits {
-		m, err := dataset.ParseMonth(init)
-		if err != nil {
-			t.Fatal(err)
-		}
-		xs[k] = make([]float32, sample)
-		if err := c.Window(p, m, xs[k]); err != nil {
-			t.Fatal(err)
-		}
 		if d := maxRelDiff(xs[k], gx[k*sample:(k+1)*sample]); d > 1e-5 {
 			t.Fatalf("init %s: the card's input differs from the golden input by %.3g relative", init, d)
 		}

@@ -82,25 +82,9 @@ func TestMultiVarEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := inference.NewRuntime("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	cm, _ := c.Model(gold.Lead)
-	fwd, err := rt.Open(c.Spec(cm), inference.Options{Device: inference.CPU, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fwd, xs := cardForward(t, c, p, gold.Lead, gold.Inits)
 	for k, init := range gold.Inits {
-		m, err := dataset.ParseMonth(init)
-		if err != nil {
-			t.Fatal(err)
-		}
-		x := make([]float32, sample)
-		if err := c.Window(p, m, x); err != nil {
-			t.Fatal(err)
-		}
+		x := xs[k]
 		if d := maxRelDiff(x, gx[k*sample:(k+1)*sample]); d > 1e-5 {
 			t.Fatalf("init %s: the card's input differs from the golden input by %.3g relative", init, d)
 		}

@@ -56,6 +56,35 @@ func readGoldenF32(t *testing.T, dir, name string, n int) []float32 {
 	return v
 }
 
+// cardForward opens the card's model of lead in ONNX Runtime (CPU, one thread; the runtime is
+// closed when t ends) and returns it with the model input the card makes for each init month,
+// the windows the golden tests compare with PyTorch's inputs.
+func cardForward(t *testing.T, c *inference.Card, p *dataset.Prepared, lead int, inits []string) (*inference.Model, [][]float32) {
+	t.Helper()
+	rt, err := inference.NewRuntime("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close() })
+	cm, _ := c.Model(lead)
+	fwd, err := rt.Open(c.Spec(cm), inference.Options{Device: inference.CPU, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := make([][]float32, len(inits))
+	for k, init := range inits {
+		m, err := dataset.ParseMonth(init)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xs[k] = make([]float32, c.Channels()*c.Grid.NLat*c.Grid.NLon)
+		if err := c.Window(p, m, xs[k]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fwd, xs
+}
+
 // checkSHA256Sums checks every file SHA256SUMS of dir lists against its sum.
 func checkSHA256Sums(t *testing.T, dir string) {
 	t.Helper()
@@ -198,26 +227,8 @@ func TestExplainSecondExporter(t *testing.T) {
 
 	// The card prepares the golden inputs (newest-first windows), and ONNX Runtime's forward of
 	// the hand-written graph is PyTorch's.
-	xs := make([][]float32, 2)
-	rt, err := inference.NewRuntime("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	cm, _ := c.Model(gold.Lead)
-	fwd, err := rt.Open(c.Spec(cm), inference.Options{Device: inference.CPU, Threads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fwd, xs := cardForward(t, c, p, gold.Lead, gold.Inits)
 	for k, init := range gold.Inits {
-		m, err := dataset.ParseMonth(init)
-		if err != nil {
-			t.Fatal(err)
-		}
-		xs[k] = make([]float32, sample)
-		if err := c.Window(p, m, xs[k]); err != nil {
-			t.Fatal(err)
-		}
 		var d float64
 		for i, v := range xs[k] {
 			d = math.Max(d, math.Abs(float64(v-gx[k*sample+i])))
