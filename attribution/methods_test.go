@@ -434,11 +434,19 @@ func TestLagOrder(t *testing.T) {
 				t.Fatalf("newest-first %v: lag %d holds channel %g (want %g), land %g", newest, k, l[k*n], want, l[k*n+40])
 			}
 		}
-		back := e.fromLags(l)
-		for i := range v {
-			if want := v[i]; ocean[i%n] && back[i] != want || !ocean[i%n] && back[i] != 0 {
-				t.Fatalf("fromLags(toLags) differs at %d", i)
-			}
+		checkLagRoundTrip(t, e, v, l, ocean)
+	}
+}
+
+// checkLagRoundTrip fails t unless fromLags(l) (l = toLags(v)) gives v back on ocean cells and 0
+// on land.
+func checkLagRoundTrip(t *testing.T, e *Emulator, v, l []float32, ocean []bool) {
+	t.Helper()
+	n := len(ocean)
+	back := e.fromLags(l)
+	for i := range v {
+		if want := v[i]; ocean[i%n] && back[i] != want || !ocean[i%n] && back[i] != 0 {
+			t.Fatalf("fromLags(toLags) differs at %d", i)
 		}
 	}
 }

@@ -63,12 +63,7 @@ func TestMultiVarLagOrder(t *testing.T) {
 					}
 				}
 			}
-			back := e.fromLags(l)
-			for i := range v {
-				if want := v[i]; ocean[i%n] && back[i] != want || !ocean[i%n] && back[i] != 0 {
-					t.Fatalf("fromLags(toLags) differs at %d", i)
-				}
-			}
+			checkLagRoundTrip(t, e, v, l, ocean)
 		}
 	}
 }
