@@ -274,12 +274,7 @@ func inspectCardData(c *inference.Card, paths []string) (*cardDataInfo, error) {
 		return d, err
 	}
 	first, last := p.ValidMonths()
-	d.First, d.Last, d.Notices = first.String(), last.String(), p.Notices
-	for _, o := range p.Ocean {
-		if o {
-			d.Ocean++
-		}
-	}
+	d.First, d.Last, d.Notices, d.Ocean = first.String(), last.String(), p.Notices, p.OceanCells()
 	sp, err := p.DefaultSplit()
 	if err != nil {
 		return nil, err

@@ -647,14 +647,8 @@ func (w *Workspace) DataReport() []string {
 		lines = append(lines, fmt.Sprintf("%s: %v to %v (%d months) from %s", name, s.Start, s.Month(s.N-1), s.N, s.Source))
 	}
 	first, last := p.ValidMonths()
-	ocean := 0
-	for _, o := range p.Ocean {
-		if o {
-			ocean++
-		}
-	}
 	lines = append(lines, fmt.Sprintf("months with values: %v to %v; ocean cells: %d of %d on the card's %d x %d grid",
-		first, last, ocean, len(p.Ocean), w.Card.Grid.NLat, w.Card.Grid.NLon))
+		first, last, p.OceanCells(), len(p.Ocean), w.Card.Grid.NLat, w.Card.Grid.NLon))
 	for _, n := range w.Notices {
 		lines = append(lines, "note: "+n)
 	}

@@ -226,8 +226,8 @@ func readMeans(path string, f *netcdf.File, lay *layout, perm []int, rep *report
 			s.Values[i] = float32(math.NaN())
 		}
 	}
-	rep.ocean = oceanFraction(s.Values, out)
-	if n := count(partial); n > 0 {
+	rep.ocean = oceanFraction(s)
+	if n := countTrue(partial); n > 0 {
 		switch {
 		case tm == nil:
 			s.Notices = append(s.Notices, fmt.Sprintf("%d cells hold water in only part of the layer (the sea floor, or missing values, within it): their mean is over the water they have", n))
@@ -246,15 +246,4 @@ func monthOf(tm *timeMeans, t int) int {
 		return t
 	}
 	return tm.monthOf[t]
-}
-
-// count is the number of true values in b.
-func count(b []bool) int {
-	n := 0
-	for _, x := range b {
-		if x {
-			n++
-		}
-	}
-	return n
 }

@@ -626,7 +626,7 @@ func readValues(path string, f *netcdf.File, lay *layout, perm []int, rep *repor
 			"every value of %s is missing", describeDims(lay.Data))
 	}
 	s.Notices = append(s.Notices, dec.notices(lay.Data)...)
-	rep.ocean = oceanFraction(s.Values, cells)
+	rep.ocean = oceanFraction(s)
 	return nil
 }
 
@@ -645,24 +645,11 @@ func valueCells(path string, lay *layout, steps int) (int, error) {
 	return cells, nil
 }
 
-// oceanFraction is the fraction of cells with a value in every month of values ([time][cell]).
-func oceanFraction(values []float32, cells int) float64 {
-	// Time-major pass (the values' own order): a cell-major one strides through memory.
-	missing := make([]bool, cells)
-	for t := 0; t < len(values)/cells; t++ {
-		for c, v := range values[t*cells : (t+1)*cells] {
-			if v != v {
-				missing[c] = true
-			}
-		}
-	}
-	ocean := 0
-	for _, m := range missing {
-		if !m {
-			ocean++
-		}
-	}
-	return float64(ocean) / float64(cells)
+// oceanFraction is the fraction of s's cells that are ocean (OceanMask): with a value in every
+// month.
+func oceanFraction(s *Series) float64 {
+	ocean, _ := OceanMask(s)
+	return float64(countTrue(ocean)) / float64(len(ocean))
 }
 
 // readLevel reads the n months of the data variable at level lay.ZIndex (when it has several) a

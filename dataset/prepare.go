@@ -86,13 +86,7 @@ func Prepare(s *Series, grid GridSpec, pp PreprocessSpec) (*Prepared, error) {
 			"the data hold %d months; filter %s needs at least %d", r.N, f, f.MinMonths())
 	}
 	ocean, partial := OceanMask(r)
-	nOcean := 0
-	for _, o := range ocean {
-		if o {
-			nOcean++
-		}
-	}
-	if nOcean == 0 {
+	if countTrue(ocean) == 0 {
 		return nil, errorf(s.Source, ErrAllMissing,
 			"check that the card's grid lies over ocean in the data (see climxai info on the data file)",
 			"no cell of the card's grid has a value in every month")
@@ -213,6 +207,20 @@ func scaleInPlace(v []float32, mean, std float64) {
 	for i := range v {
 		v[i] = (v[i] - m) * inv
 	}
+}
+
+// OceanCells is the number of the grid's cells that are ocean in every variable (Ocean).
+func (p *Prepared) OceanCells() int { return countTrue(p.Ocean) }
+
+// countTrue is the number of true values in b.
+func countTrue(b []bool) int {
+	n := 0
+	for _, x := range b {
+		if x {
+			n++
+		}
+	}
+	return n
 }
 
 // ValidMonths returns the first and last month with values (the data's months less the
