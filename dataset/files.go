@@ -54,11 +54,8 @@ func OpenFiles(paths []string, opt OpenOptions) (*Series, error) {
 			"none of the %d data files holds variable %q", len(paths), opt.Var)
 	}
 	if len(parts) == 1 {
-		s, err := Open(parts[0].Source, opt)
-		if err != nil {
-			return nil, err
-		}
-		return s, s.checkMonths(min)
+		opt.MinMonths = min
+		return Open(parts[0].Source, opt)
 	}
 	s, err := joinTime(parts)
 	if err != nil {
