@@ -179,7 +179,7 @@ func missingText(m dataset.MissingInfo) string {
 	return strings.Join(parts, "; ")
 }
 
-// parseLayer reads a layer given as TOP,BOTTOM: two different finite numbers.
+// parseLayer reads a layer given as TOP,BOTTOM: two numbers that dataset.ValidLayer accepts.
 func parseLayer(text string) (*[2]float64, error) {
 	parts := strings.Split(text, ",")
 	if len(parts) != 2 {
@@ -188,13 +188,13 @@ func parseLayer(text string) (*[2]float64, error) {
 	var l [2]float64
 	for i, p := range parts {
 		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("layer %q: %q is not a finite number", text, p)
+		if err != nil {
+			return nil, fmt.Errorf("layer %q: %q is not a number", text, p)
 		}
 		l[i] = v
 	}
-	if l[0] == l[1] {
-		return nil, fmt.Errorf("layer %q has no thickness", text)
+	if !dataset.ValidLayer(l) {
+		return nil, fmt.Errorf("layer %q: give two different finite numbers", text)
 	}
 	return &l, nil
 }

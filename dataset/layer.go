@@ -15,6 +15,12 @@ import (
 // cell whose deeper levels are missing (the sea floor lies within the layer) is the mean of the
 // water it has.
 
+// ValidLayer reports whether l can be averaged over: two different finite values (a card's
+// layer, OpenOptions.Layer, info --layer).
+func ValidLayer(l [2]float64) bool {
+	return l[0] != l[1] && !math.IsNaN(l[0]) && !math.IsNaN(l[1]) && !math.IsInf(l[0], 0) && !math.IsInf(l[1], 0)
+}
+
 // layerLevel is one level of a layer mean: its index and its weight, the thickness of its water
 // within the layer.
 type layerLevel struct {

@@ -356,7 +356,7 @@ func load(path string, opt OpenOptions) (*Series, *report, error) {
 	if opt.Level != nil && opt.Layer != nil {
 		return nil, nil, errorf(path, ErrLayout, "give a level or a layer, not both", "%s: both a level (%g) and a layer (%g to %g) asked for", opt.Var, *opt.Level, opt.Layer[0], opt.Layer[1])
 	}
-	if l := opt.Layer; l != nil && (!(l[0] < l[1] || l[1] < l[0]) || math.IsInf(l[0], 0) || math.IsInf(l[1], 0)) {
+	if l := opt.Layer; l != nil && !ValidLayer(*l) {
 		return nil, nil, errorf(path, ErrLayout, "give the layer as two different finite numbers, e.g. 0 and 300 (metres)", "%s: layer %g to %g", opt.Var, l[0], l[1])
 	}
 	lay, err := findLayout(path, rep.vars, opt.Var, opt.Level != nil || opt.Layer != nil)

@@ -536,9 +536,9 @@ func (c *Card) Window(p *dataset.Prepared, init dataset.Month, dst []float32) er
 	return nil
 }
 
-// goodLayer is a layer of two different finite values.
+// goodLayer is a card's layer: two values that dataset.ValidLayer accepts.
 func goodLayer(l []float64) bool {
-	return len(l) == 2 && l[0] != l[1] && !math.IsNaN(l[0]) && !math.IsNaN(l[1]) && !math.IsInf(l[0], 0) && !math.IsInf(l[1], 0)
+	return len(l) == 2 && dataset.ValidLayer([2]float64(l))
 }
 
 // goodName is an input name that can name a NetCDF variable's suffix and a command-line value:
