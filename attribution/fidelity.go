@@ -231,6 +231,18 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 	// varOf is the input variable of lag-order feature k; zeroOf its zero anomaly.
 	varOf := func(k int) int { return k / (months * n) }
 	zeroOf := func(k int) float32 { return e.zero(varOf(k)) }
+	// mapOf is method m's map from its result values: backwards optimisation returns the optimal
+	// input, whose departure from climatology is the map.
+	mapOf := func(m Method, v []float32) []float32 {
+		if m.Name() != "backopt" {
+			return v
+		}
+		out := make([]float32, len(v))
+		for i := range v {
+			out[i] = v[i] - zeroOf(i)
+		}
+		return out
+	}
 	w := req.Truth.Coef
 	near := make([]bool, n)
 	for l := range e.Slabs() {
@@ -347,27 +359,13 @@ func (f Fidelity) Run(ctx context.Context, req FidelityRequest) (*FidelityResult
 					return nil, fmt.Errorf("%s: %w", m.Name(), err)
 				}
 				a0.seconds += time.Since(t0).Seconds()
-				a = res.Values
-				if m.Name() == "backopt" {
-					// Backwards optimisation returns the optimal input; its departure from
-					// climatology is the map.
-					a = append([]float32(nil), a...)
-					for i := range a {
-						a[i] -= zeroOf(i)
-					}
-				}
+				a = mapOf(m, res.Values)
 				if req.Randomized != nil && (req.RandomSamples <= 0 || k < req.RandomSamples) {
 					rr, err := m.Attribute(ctx, Request{Emulator: req.Randomized, X: x, Target: req.Truth.Target, Ocean: req.Ocean})
 					if err != nil {
 						return nil, fmt.Errorf("%s on the randomised model: %w", m.Name(), err)
 					}
-					b := rr.Values
-					if m.Name() == "backopt" {
-						b = append([]float32(nil), b...)
-						for i := range b {
-							b[i] -= zeroOf(i)
-						}
-					}
+					b := mapOf(m, rr.Values)
 					sup := support(ft.grid, a, b)
 					add(&a0.ra, &a0.nra, Spearman(gather(a, sup, true), gather(b, sup, true)))
 					add(&a0.rs, &a0.nrs, Spearman(gather(a, sup, false), gather(b, sup, false)))
